@@ -1,0 +1,1 @@
+//! kvraft: placeholder until its issue lands.

@@ -1,0 +1,1 @@
+//! labrpc: placeholder until its issue lands.

@@ -1,0 +1,1 @@
+//! linearizability: placeholder until its issue lands.

@@ -1,0 +1,1 @@
+//! labtools: the student's loop (stress runner, log pretty-printer). Placeholder.

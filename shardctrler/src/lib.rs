@@ -1,0 +1,1 @@
+//! shardctrler: placeholder until its issue lands.

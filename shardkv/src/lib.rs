@@ -1,0 +1,1 @@
+//! shardkv: placeholder until its issue lands.
