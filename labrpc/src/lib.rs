@@ -1,1 +1,27 @@
-//! labrpc: placeholder until its issue lands.
+//! labrpc: the simulated, unreliable RPC network every lab stands on, and the
+//! deterministic runtime that runs it.
+//!
+//! * [`sim`]: virtual time, one seeded random generator, nodes whose tasks die
+//!   together, and a runner that replays any failure from its seed.
+//! * [`Network`], [`Server`], [`Service`], [`ClientEnd`]: Go's labrpc, behaviour
+//!   for behaviour (delays, losses, reordering, dead servers, counts, bytes),
+//!   with typed calls whose payloads are really serialized.
+//! * [`Persister`]: Raft's stable storage, with Go's crash model.
+//! * [`codec`]: the serde + bincode 2 encoding used on the wire and on disk.
+//! * [`log`]: per-test logs stamped with virtual time and node.
+//!
+//! See docs/testing.md for how the simulation works and why.
+
+pub mod codec;
+mod error;
+pub mod log;
+mod network;
+mod persister;
+pub mod sim;
+mod trace;
+
+pub use error::Error;
+pub use network::{ClientEnd, Network, Server, Service};
+pub use persister::Persister;
+/// The `rand` version labrpc's generator implements, for `sim::with_rng`.
+pub use rand;

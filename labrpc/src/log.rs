@@ -1,0 +1,220 @@
+//! Per-test structured logs, stamped with virtual time and the node's name.
+//!
+//! Lab code logs through `tracing` with a `topic` field:
+//! `tracing::debug!(topic = "vote", "granted vote to S{c} in T{t}")`. Logging
+//! is off by default (formatting costs real time in long simulations); set
+//! `LAB_LOG` to turn it on:
+//!
+//! * `LAB_LOG=all` keeps every topic; `LAB_LOG=vote,leader,term` keeps those;
+//!   `LAB_LOG=all,-net` keeps all but `net` (the network's own per-message lines).
+//! * The log of a run goes to `<LAB_LOG_DIR>/<test>-<seed>.log` (default
+//!   `target/lab-logs` of the workspace) and its path is printed at the end.
+//!
+//! Because the run is a pure function of its seed, and logging draws no
+//! randomness, a failing run can be replayed with logs on and it takes exactly
+//! the same path. One line per event:
+//!
+//! ```text
+//!   1234.567 VOTE  S1 granted vote to S2 in T3 key=value
+//! ```
+//!
+//! (virtual milliseconds, topic, node, message, other fields); `scripts/dslogs`
+//! pretty-prints these files.
+
+#![allow(clippy::disallowed_methods)] // allowed: writes the log file after the run
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use tracing::field::{Field, Visit};
+use tracing::span::{Attributes, Id, Record};
+use tracing::{Event, Metadata, Subscriber};
+
+use crate::sim::context::{Context, lock};
+
+/// Which topics to keep, from `LAB_LOG`.
+#[derive(Clone, Debug, Default)]
+pub struct TopicFilter {
+    all: bool,
+    include: Vec<String>,
+    exclude: Vec<String>,
+}
+
+impl TopicFilter {
+    /// Parses `all`, `vote,leader`, or `all,-net`.
+    pub fn parse(spec: &str) -> TopicFilter {
+        let mut filter = TopicFilter::default();
+        for item in spec.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            if item == "all" || item == "1" || item == "*" {
+                filter.all = true;
+            } else if let Some(topic) = item.strip_prefix('-') {
+                filter.exclude.push(topic.to_ascii_lowercase());
+            } else {
+                filter.include.push(item.to_ascii_lowercase());
+            }
+        }
+        filter
+    }
+
+    pub fn keeps(&self, topic: &str) -> bool {
+        let topic = topic.to_ascii_lowercase();
+        if self.exclude.contains(&topic) {
+            return false;
+        }
+        self.all || self.include.contains(&topic)
+    }
+}
+
+/// The in-memory log of one run.
+pub(crate) struct RunLog {
+    filter: TopicFilter,
+    lines: Mutex<String>,
+    context: std::sync::Weak<Context>,
+}
+
+struct LogSubscriber {
+    log: Arc<RunLog>,
+}
+
+/// Collects the fields of one event.
+#[derive(Default)]
+struct Fields {
+    topic: Option<String>,
+    message: String,
+    rest: String,
+}
+
+impl Visit for Fields {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        match field.name() {
+            "topic" => self.topic = Some(value.to_string()),
+            "message" => self.message.push_str(value),
+            name => {
+                let _ = write!(self.rest, " {name}={value}");
+            }
+        }
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        match field.name() {
+            "topic" => self.topic = Some(format!("{value:?}").trim_matches('"').to_string()),
+            "message" => {
+                let _ = write!(self.message, "{value:?}");
+            }
+            name => {
+                let _ = write!(self.rest, " {name}={value:?}");
+            }
+        }
+    }
+}
+
+impl Subscriber for LogSubscriber {
+    fn enabled(&self, _metadata: &Metadata<'_>) -> bool {
+        true
+    }
+    fn new_span(&self, _span: &Attributes<'_>) -> Id {
+        Id::from_u64(1)
+    }
+    fn record(&self, _span: &Id, _values: &Record<'_>) {}
+    fn record_follows_from(&self, _span: &Id, _follows: &Id) {}
+    fn enter(&self, _span: &Id) {}
+    fn exit(&self, _span: &Id) {}
+
+    fn event(&self, event: &Event<'_>) {
+        let mut fields = Fields::default();
+        event.record(&mut fields);
+        let topic = fields
+            .topic
+            .unwrap_or_else(|| event.metadata().level().as_str().to_ascii_lowercase());
+        if !self.log.filter.keeps(&topic) {
+            return;
+        }
+        let Some(context) = self.log.context.upgrade() else {
+            return;
+        };
+        let millis = context.now_nanos() as f64 / 1e6;
+        let node = context.node_name(Context::current_node());
+        let mut lines = lock(&self.log.lines);
+        let _ = writeln!(
+            lines,
+            "{millis:>10.3} {:<5} {node} {}{}",
+            topic.to_ascii_uppercase(),
+            fields.message,
+            fields.rest
+        );
+    }
+}
+
+/// Keeps the run's subscriber installed for as long as it lives.
+pub(crate) struct LogGuard {
+    _default: Option<tracing::subscriber::DefaultGuard>,
+    log: Option<Arc<RunLog>>,
+}
+
+/// Installs the run's log subscriber on this thread when `LAB_LOG` is set.
+pub(crate) fn install(context: &Arc<Context>) -> LogGuard {
+    let Ok(spec) = std::env::var("LAB_LOG") else {
+        return LogGuard {
+            _default: None,
+            log: None,
+        };
+    };
+    let log = Arc::new(RunLog {
+        filter: TopicFilter::parse(&spec),
+        lines: Mutex::new(String::new()),
+        context: Arc::downgrade(context),
+    });
+    let dispatch = tracing::Dispatch::new(LogSubscriber { log: log.clone() });
+    context.set_log_dispatch(dispatch.clone());
+    LogGuard {
+        _default: Some(tracing::dispatcher::set_default(&dispatch)),
+        log: Some(log),
+    }
+}
+
+impl Drop for LogGuard {
+    fn drop(&mut self) {
+        let Some(log) = self.log.take() else { return };
+        let Some(context) = log.context.upgrade() else {
+            return;
+        };
+        let text = std::mem::take(&mut *lock(&log.lines));
+        match write_log_file(&context, &text) {
+            Ok(path) => eprintln!("log: {}", path.display()),
+            Err(error) => eprintln!("log: could not write the log file: {error}"),
+        }
+    }
+}
+
+fn log_dir() -> PathBuf {
+    if let Ok(dir) = std::env::var("LAB_LOG_DIR") {
+        return PathBuf::from(dir);
+    }
+    match std::env::var("CARGO_MANIFEST_DIR") {
+        Ok(dir) => PathBuf::from(dir)
+            .join("..")
+            .join("target")
+            .join("lab-logs"),
+        Err(_) => std::env::temp_dir().join("lab-logs"),
+    }
+}
+
+fn write_log_file(context: &Context, text: &str) -> std::io::Result<PathBuf> {
+    let dir = log_dir();
+    std::fs::create_dir_all(&dir)?;
+    let test = std::thread::current()
+        .name()
+        .unwrap_or("test")
+        .replace("::", "-");
+    let path = dir.join(format!("{test}-{}.log", context.seed));
+    std::fs::write(&path, text)?;
+    Ok(path)
+}
+
+/// On failure without `LAB_LOG`, says how to get a log of the same run.
+pub(crate) fn dump_on_failure(_context: &Context, replay: &str) {
+    if std::env::var("LAB_LOG").is_err() {
+        eprintln!("for a log of this very run: LAB_LOG=all {replay}");
+    }
+}

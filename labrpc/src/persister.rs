@@ -1,0 +1,78 @@
+//! Stable storage for one Raft peer, with Go's semantics.
+//!
+//! `save` replaces the Raft state and the snapshot together, atomically, so a
+//! crash never separates a snapshot from the log that follows it. Cloning a
+//! `Persister` shares it (like passing Go's `*Persister`); [`Persister::copy`]
+//! makes an independent copy. The test harnesses model a crash the way Go's do:
+//! the crashed instance keeps its old `Persister` (any late write by it goes
+//! there and is lost), and the restarted instance gets a copy of what was saved
+//! before the crash. Saved bytes are immutable and shared, so a copy is cheap.
+
+use std::sync::{Arc, Mutex};
+
+use crate::sim::context::lock;
+
+#[derive(Default)]
+struct Stored {
+    raft_state: Arc<[u8]>,
+    snapshot: Arc<[u8]>,
+}
+
+/// One peer's durable storage.
+#[derive(Clone, Default)]
+pub struct Persister {
+    stored: Arc<Mutex<Stored>>,
+}
+
+impl std::fmt::Debug for Persister {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Persister {{ raft_state: {} bytes, snapshot: {} bytes }}",
+            self.raft_state_size(),
+            self.snapshot_size()
+        )
+    }
+}
+
+impl Persister {
+    pub fn new() -> Persister {
+        Persister::default()
+    }
+
+    /// An independent persister holding the same bytes.
+    pub fn copy(&self) -> Persister {
+        let stored = lock(&self.stored);
+        Persister {
+            stored: Arc::new(Mutex::new(Stored {
+                raft_state: stored.raft_state.clone(),
+                snapshot: stored.snapshot.clone(),
+            })),
+        }
+    }
+
+    /// Atomically replaces both the Raft state and the snapshot.
+    pub fn save(&self, raft_state: &[u8], snapshot: &[u8]) {
+        let raft_state = Arc::from(raft_state);
+        let snapshot = Arc::from(snapshot);
+        let mut stored = lock(&self.stored);
+        stored.raft_state = raft_state;
+        stored.snapshot = snapshot;
+    }
+
+    pub fn read_raft_state(&self) -> Vec<u8> {
+        lock(&self.stored).raft_state.to_vec()
+    }
+
+    pub fn read_snapshot(&self) -> Vec<u8> {
+        lock(&self.stored).snapshot.to_vec()
+    }
+
+    pub fn raft_state_size(&self) -> usize {
+        lock(&self.stored).raft_state.len()
+    }
+
+    pub fn snapshot_size(&self) -> usize {
+        lock(&self.stored).snapshot.len()
+    }
+}

@@ -1,0 +1,79 @@
+//! The run's trace digest: a fingerprint of everything the network did.
+//!
+//! Every message sent, delivered, dropped or answered, and every node crash, is
+//! folded, in order and with its virtual time, into a 64-bit FNV-1a hash. Two
+//! runs of the same test with the same seed must end with the same digest; a
+//! different digest means something escaped the seed (the wall clock, OS
+//! randomness, hash-map order), and the determinism test catches it. Events are
+//! also emitted as `tracing` events with topic `net` for the logs.
+
+use std::fmt::Write;
+
+use crate::sim::context::Context;
+
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
+
+/// A running FNV-1a hash over the text of every traced event.
+#[derive(Clone, Debug)]
+pub(crate) struct Trace {
+    hash: u64,
+    events: u64,
+}
+
+impl Default for Trace {
+    fn default() -> Self {
+        Trace {
+            hash: FNV_OFFSET,
+            events: 0,
+        }
+    }
+}
+
+impl Write for Trace {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        for byte in s.bytes() {
+            self.hash ^= u64::from(byte);
+            self.hash = self.hash.wrapping_mul(FNV_PRIME);
+        }
+        Ok(())
+    }
+}
+
+impl Trace {
+    pub(crate) fn digest(&self) -> u64 {
+        self.hash
+    }
+
+    pub(crate) fn events(&self) -> u64 {
+        self.events
+    }
+
+    fn record(&mut self, now_nanos: u64, event: std::fmt::Arguments<'_>) {
+        self.events += 1;
+        let _ = writeln!(self, "{now_nanos} {event}");
+    }
+}
+
+/// Records one network event: `kind` (send, deliver, drop-request, ...), the
+/// end it came from, the method, and a detail such as a byte count.
+pub(crate) fn record_rpc_event(
+    context: &Context,
+    kind: &str,
+    end: &str,
+    method: &str,
+    detail: u64,
+) {
+    let now = context.now_nanos();
+    context
+        .trace()
+        .record(now, format_args!("{kind} {end} {method} {detail}"));
+    tracing::trace!(topic = "net", "{kind} {method} via {end} ({detail})");
+}
+
+/// Records a node-level event (kill).
+pub(crate) fn record_node_event(context: &Context, kind: &str, node: &str) {
+    let now = context.now_nanos();
+    context.trace().record(now, format_args!("{kind} {node}"));
+    tracing::debug!(topic = "net", "{kind} node {node}");
+}
