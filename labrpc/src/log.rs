@@ -211,10 +211,3 @@ fn write_log_file(context: &Context, text: &str) -> std::io::Result<PathBuf> {
     std::fs::write(&path, text)?;
     Ok(path)
 }
-
-/// On failure without `LAB_LOG`, says how to get a log of the same run.
-pub(crate) fn dump_on_failure(_context: &Context, replay: &str) {
-    if std::env::var("LAB_LOG").is_err() {
-        eprintln!("for a log of this very run: LAB_LOG=all {replay}");
-    }
-}

@@ -144,8 +144,15 @@ impl Builder {
                 report
             }
             Err(failure) => {
-                eprintln!("\n{failure}\n");
-                panic!("{}", failure.message);
+                eprintln!("\n{failure}");
+                if std::env::var("LAB_LOG").is_err() {
+                    eprintln!("  log:    LAB_LOG=all {}", failure.replay);
+                }
+                eprintln!();
+                panic!(
+                    "simulation failed (seed {}): {}",
+                    failure.seed, failure.message
+                );
             }
         }
     }
@@ -256,7 +263,6 @@ impl Builder {
                 .to_string(),
         };
         let replay = replay_command(self.seed, self.test_name.as_deref());
-        crate::log::dump_on_failure(context, &replay);
         Err(Failure {
             seed: self.seed,
             message,
@@ -298,7 +304,8 @@ fn fresh_seed() -> u64 {
 }
 
 /// The command that replays this test with this seed, worked out from the
-/// running test binary: `LAB_SEED=<seed> cargo test -p <pkg> --test <target> -- --exact <test>`.
+/// running test binary:
+/// `LAB_SEED=<seed> cargo test -p <pkg> --test <target> -- --exact <test> --include-ignored`.
 pub fn replay_command(seed: u64, test_name: Option<&str>) -> String {
     let thread = std::thread::current();
     let test = test_name
@@ -315,7 +322,8 @@ pub fn replay_command(seed: u64, test_name: Option<&str>) -> String {
         command.push_str(&target);
     }
     if let Some(test) = test {
-        command.push_str(&format!(" -- --exact {test}"));
+        // --include-ignored so the command also replays tests marked #[ignore].
+        command.push_str(&format!(" -- --exact {test} --include-ignored"));
     }
     command
 }

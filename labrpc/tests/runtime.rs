@@ -1,0 +1,240 @@
+//! The simulation runtime's promises: virtual time, node crashes, failure
+//! detection, replay, and determinism of the whole trace.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use labrpc::sim::{self, Builder, Node};
+use labrpc::{Error, Network, Server, Service};
+
+#[test]
+fn sleeping_costs_virtual_time_only() {
+    sim::run(async {
+        let start = sim::now();
+        sim::sleep(Duration::from_secs(100)).await;
+        assert_eq!(start.elapsed(), Duration::from_secs(100));
+    });
+}
+
+#[test]
+fn timers_fire_in_deadline_order() {
+    sim::run(async {
+        let order = Arc::new(Mutex::new(Vec::new()));
+        let tasks: Vec<_> = [30u64, 10, 20]
+            .into_iter()
+            .map(|ms| {
+                let order = order.clone();
+                sim::spawn(async move {
+                    sim::sleep(Duration::from_millis(ms)).await;
+                    order
+                        .lock()
+                        .unwrap()
+                        .push((ms, sim::now().since_start().as_millis()));
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.await.unwrap();
+        }
+        assert_eq!(*order.lock().unwrap(), vec![(10, 10), (20, 20), (30, 30)]);
+    });
+}
+
+#[test]
+fn timeout_returns_elapsed_or_value() {
+    sim::run(async {
+        let slow = sim::timeout(
+            Duration::from_millis(50),
+            sim::sleep(Duration::from_secs(1)),
+        )
+        .await;
+        assert_eq!(slow, Err(sim::Elapsed));
+        assert_eq!(sim::now().since_start(), Duration::from_millis(50));
+        let fast = sim::timeout(Duration::from_secs(1), async { 7 }).await;
+        assert_eq!(fast, Ok(7));
+    });
+}
+
+#[test]
+fn killing_a_node_drops_all_its_tasks_at_once() {
+    sim::run(async {
+        let node = Node::new("victim");
+        let ticks = Arc::new(AtomicUsize::new(0));
+        for _ in 0..3 {
+            let ticks = ticks.clone();
+            node.spawn(async move {
+                loop {
+                    sim::sleep(Duration::from_millis(10)).await;
+                    ticks.fetch_add(1, Ordering::SeqCst);
+                }
+            });
+        }
+        let waiter = node.spawn(sim::sleep(Duration::from_secs(10)));
+        sim::sleep(Duration::from_millis(105)).await;
+        node.kill();
+        let at_kill = ticks.load(Ordering::SeqCst);
+        assert_eq!(at_kill, 30);
+        assert_eq!(waiter.await, Err(sim::Cancelled));
+        sim::sleep(Duration::from_secs(1)).await;
+        assert_eq!(
+            ticks.load(Ordering::SeqCst),
+            at_kill,
+            "a killed node's task ran after the crash"
+        );
+        assert!(!node.is_alive());
+        let late = node.spawn(async { 1 });
+        assert_eq!(
+            late.await,
+            Err(sim::Cancelled),
+            "a dead node must not run new tasks"
+        );
+    });
+}
+
+#[test]
+fn enter_makes_spawn_land_on_the_node() {
+    sim::run(async {
+        let node = Node::new("S7");
+        let handle = node.enter(|| sim::spawn(async { sim::current_node().name().to_string() }));
+        assert_eq!(handle.await.unwrap(), "S7");
+        let inner = node.enter(|| {
+            sim::spawn(async {
+                sim::sleep(Duration::from_secs(5)).await;
+            })
+        });
+        node.kill();
+        assert_eq!(inner.await, Err(sim::Cancelled));
+    });
+}
+
+#[test]
+fn abort_cancels_one_task() {
+    sim::run(async {
+        let task = sim::spawn(sim::sleep(Duration::from_secs(5)));
+        task.abort();
+        assert_eq!(task.await, Err(sim::Cancelled));
+    });
+}
+
+#[test]
+fn a_panic_in_any_task_fails_the_test_with_its_seed() {
+    let failure = Builder::new()
+        .seed(77)
+        .try_run(async {
+            let node = Node::new("S3");
+            node.spawn(async {
+                sim::sleep(Duration::from_millis(5)).await;
+                panic!("invariant broken");
+            });
+            sim::sleep(Duration::from_secs(1)).await;
+        })
+        .unwrap_err();
+    assert_eq!(failure.seed, 77);
+    assert!(failure.message.contains("S3"), "{}", failure.message);
+    assert!(
+        failure.message.contains("invariant broken"),
+        "{}",
+        failure.message
+    );
+    assert_eq!(failure.at, Duration::from_millis(5));
+    assert!(
+        failure.replay.starts_with("LAB_SEED=77 cargo test"),
+        "{}",
+        failure.replay
+    );
+}
+
+#[test]
+fn a_stall_is_reported_at_once() {
+    let failure = Builder::new()
+        .try_run(async {
+            let (_tx, rx) = tokio::sync::oneshot::channel::<()>();
+            let keep = _tx;
+            let _ = rx.await;
+            drop(keep);
+        })
+        .unwrap_err();
+    assert!(failure.message.contains("stall"), "{}", failure.message);
+}
+
+#[test]
+fn the_time_limit_is_120_virtual_seconds() {
+    let failure = Builder::new()
+        .try_run(async {
+            sim::sleep(Duration::from_secs(121)).await;
+        })
+        .unwrap_err();
+    assert!(
+        failure.message.contains("120 seconds"),
+        "{}",
+        failure.message
+    );
+    let ok = Builder::new().try_run(async {
+        sim::sleep(Duration::from_secs(119)).await;
+    });
+    assert!(ok.is_ok());
+}
+
+#[test]
+fn a_livelock_without_time_advancing_is_caught() {
+    let failure = Builder::new()
+        .try_run(async {
+            loop {
+                sim::yield_now().await;
+            }
+        })
+        .unwrap_err();
+    assert!(failure.message.contains("livelock"), "{}", failure.message);
+}
+
+#[test]
+fn replay_command_names_this_test() {
+    let failure = Builder::new()
+        .seed(4242)
+        .try_run(async { panic!("boom") })
+        .unwrap_err();
+    assert!(
+        failure
+            .replay
+            .contains("-p labrpc --test runtime -- --exact replay_command_names_this_test"),
+        "{}",
+        failure.replay
+    );
+}
+
+#[test]
+fn realtime_mode_runs_the_same_code() {
+    let report = Builder::new()
+        .realtime(true)
+        .try_run(async {
+            let net = Network::new();
+            let node = Node::new("echo");
+            let server = Server::new(&node);
+            server.add_service(Service::new("Echo").method("Echo", |x: u64| async move { x + 1 }));
+            net.add_server("echo", server);
+            let end = net.make_end("e");
+            net.connect("e", "echo");
+            net.enable("e", true);
+            let reply: u64 = end.call("Echo.Echo", &41u64).await.unwrap();
+            assert_eq!(reply, 42);
+            sim::sleep(Duration::from_millis(20)).await;
+            node.kill();
+            let after: Result<u64, Error> = end.call("Echo.Echo", &1u64).await;
+            assert!(after.is_err());
+        })
+        .unwrap();
+    assert!(report.elapsed >= Duration::from_millis(20));
+    let failure = Builder::new()
+        .realtime(true)
+        .try_run(async {
+            sim::spawn(async { panic!("real-time panic") });
+            sim::sleep(Duration::from_secs(5)).await;
+        })
+        .unwrap_err();
+    assert!(
+        failure.message.contains("real-time panic"),
+        "{}",
+        failure.message
+    );
+}
