@@ -9,6 +9,7 @@
 //! * [`Persister`]: Raft's stable storage, with Go's crash model.
 //! * [`codec`]: the serde + bincode 2 encoding used on the wire and on disk.
 //! * [`log`]: per-test logs stamped with virtual time and node.
+//! * [`timeline`]: per-peer states, crashes and partitions, drawn as HTML on failure.
 //!
 //! See docs/testing.md for how the simulation works and why.
 
@@ -18,6 +19,7 @@ pub mod log;
 mod network;
 mod persister;
 pub mod sim;
+pub mod timeline;
 mod trace;
 
 pub use error::Error;

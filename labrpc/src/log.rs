@@ -187,7 +187,8 @@ impl Drop for LogGuard {
     }
 }
 
-fn log_dir() -> PathBuf {
+/// Where logs and timelines go: `$LAB_LOG_DIR`, else the workspace's `target/lab-logs`.
+pub(crate) fn log_dir() -> PathBuf {
     if let Ok(dir) = std::env::var("LAB_LOG_DIR") {
         return PathBuf::from(dir);
     }
@@ -200,14 +201,20 @@ fn log_dir() -> PathBuf {
     }
 }
 
-fn write_log_file(context: &Context, text: &str) -> std::io::Result<PathBuf> {
+/// Writes `<log dir>/<test>-<seed><suffix>` and returns its path.
+pub(crate) fn write_run_file(seed: u64, suffix: &str, text: &str) -> std::io::Result<PathBuf> {
     let dir = log_dir();
     std::fs::create_dir_all(&dir)?;
     let test = std::thread::current()
         .name()
+        .filter(|n| *n != "main")
         .unwrap_or("test")
         .replace("::", "-");
-    let path = dir.join(format!("{test}-{}.log", context.seed));
+    let path = dir.join(format!("{test}-{seed}{suffix}"));
     std::fs::write(&path, text)?;
     Ok(path)
+}
+
+fn write_log_file(context: &Context, text: &str) -> std::io::Result<PathBuf> {
+    write_run_file(context.seed, ".log", text)
 }

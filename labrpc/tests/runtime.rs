@@ -238,3 +238,50 @@ fn realtime_mode_runs_the_same_code() {
         failure.message
     );
 }
+
+#[test]
+fn a_failure_draws_the_timeline() {
+    let failure = Builder::new()
+        .seed(9)
+        .try_run(async {
+            use labrpc::timeline::{self, Band};
+            let peers: Vec<Node> = (0..3).map(|i| Node::new(&format!("S{i}"))).collect();
+            for (i, _) in peers.iter().enumerate() {
+                timeline::state(&format!("S{i}"), "follower", Some(1));
+            }
+            sim::sleep(Duration::from_millis(300)).await;
+            timeline::state("S0", "candidate", Some(2));
+            timeline::state("S0", "leader", Some(2));
+            timeline::band_start("S2", Band::Disconnected);
+            sim::sleep(Duration::from_millis(500)).await;
+            peers[1].kill();
+            timeline::mark("S0", "start(101) at index 1");
+            sim::sleep(Duration::from_millis(400)).await;
+            let _restarted = Node::new("S1");
+            timeline::band_end("S2", Band::Disconnected);
+            sim::sleep(Duration::from_millis(200)).await;
+            panic!("term 2 has 2 (>1) leaders");
+        })
+        .unwrap_err();
+    let path = failure
+        .timeline
+        .clone()
+        .expect("a timeline was recorded, so it must be drawn");
+    let html = std::fs::read_to_string(&path).unwrap();
+    for needle in [
+        "S0",
+        "S1",
+        "S2",
+        "leader T2",
+        "crashed",
+        "disconnected",
+        "start(101) at index 1",
+        "(&gt;1) leaders",
+    ] {
+        assert!(html.contains(needle), "timeline lacks {needle:?}");
+    }
+    assert!(failure.to_string().contains("timeline:"));
+    if std::env::var("KEEP_TIMELINE").is_err() {
+        let _ = std::fs::remove_file(path);
+    }
+}

@@ -54,6 +54,7 @@ pub(crate) struct Context {
     /// The log subscriber, re-installed around every poll in real-time mode
     /// (tokio's worker threads do not have the test thread's default).
     log_dispatch: std::sync::OnceLock<tracing::Dispatch>,
+    timeline: crate::timeline::Timeline,
 }
 
 thread_local! {
@@ -87,6 +88,7 @@ impl Context {
             nodes: Mutex::new(nodes),
             failure: Mutex::new(None),
             log_dispatch: std::sync::OnceLock::new(),
+            timeline: crate::timeline::Timeline::default(),
         })
     }
 
@@ -123,6 +125,10 @@ impl Context {
 
     pub(crate) fn set_log_dispatch(&self, dispatch: tracing::Dispatch) {
         let _ = self.log_dispatch.set(dispatch);
+    }
+
+    pub(crate) fn timeline(&self) -> &crate::timeline::Timeline {
+        &self.timeline
     }
 
     pub(crate) fn with_rng<R>(&self, f: impl FnOnce(&mut ChaCha8Rng) -> R) -> R {

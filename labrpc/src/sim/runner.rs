@@ -60,6 +60,8 @@ pub struct Failure {
     pub digest: u64,
     /// A shell command that replays this run.
     pub replay: String,
+    /// The HTML timeline of the run, when the test recorded one.
+    pub timeline: Option<std::path::PathBuf>,
 }
 
 impl fmt::Display for Failure {
@@ -72,7 +74,11 @@ impl fmt::Display for Failure {
             self.at.as_secs_f64()
         )?;
         writeln!(f, "  trace:  {:016x}", self.digest)?;
-        write!(f, "  replay: {}", self.replay)
+        write!(f, "  replay: {}", self.replay)?;
+        if let Some(path) = &self.timeline {
+            write!(f, "\n  timeline: {}", path.display())?;
+        }
+        Ok(())
     }
 }
 
@@ -263,14 +269,37 @@ impl Builder {
                 .to_string(),
         };
         let replay = replay_command(self.seed, self.test_name.as_deref());
+        let timeline = write_timeline(context, self.seed, &message, &replay);
         Err(Failure {
             seed: self.seed,
             message,
             at,
             digest,
             replay,
+            timeline,
         })
     }
+}
+
+/// Draws the run's timeline, if the test recorded one.
+fn write_timeline(
+    context: &Context,
+    seed: u64,
+    message: &str,
+    replay: &str,
+) -> Option<std::path::PathBuf> {
+    if context.timeline().is_empty() {
+        return None;
+    }
+    let title = format!(
+        "{} — seed {seed}",
+        std::thread::current().name().unwrap_or("test")
+    );
+    let failure = format!("{message}\nreplay: {replay}");
+    let html = context
+        .timeline()
+        .render(&title, context.now_nanos(), Some(&failure));
+    crate::log::write_run_file(seed, ".timeline.html", &html).ok()
 }
 
 /// Runs a simulated test configured from the environment; see [`Builder`].

@@ -146,6 +146,7 @@ impl Node {
     pub fn new(name: &str) -> Node {
         let context = Context::current();
         let id = context.new_node(name);
+        crate::timeline::node_started(name);
         Node {
             id,
             name: Arc::from(name),
@@ -182,6 +183,7 @@ impl Node {
     pub fn kill(&self) {
         if self.context.kill_node(self.id) {
             crate::trace::record_node_event(&self.context, "kill", &self.name);
+            crate::timeline::band_start(&self.name, crate::timeline::Band::Crashed);
         }
     }
 
