@@ -1,1 +1,17 @@
-//! labtools: the student's loop (stress runner, log pretty-printer). Placeholder.
+#![allow(clippy::disallowed_methods, clippy::disallowed_types)] // allowed: a tool outside the simulation
+//! labtools: the student's loop around the lab tests.
+//!
+//! * `dstest` (`scripts/dstest`): runs chosen tests many times, in parallel,
+//!   each run with its own seed; live progress; keeps the logs of failed runs;
+//!   a failed / total / mean ± std table at the end.
+//! * `dslogs` (`scripts/dslogs`): pretty-prints a lab log, one column per
+//!   peer, coloured by topic, with topic filters.
+//!
+//! See `scripts/README.md`.
+
+pub mod discover;
+pub mod logline;
+pub mod pretty;
+pub mod runner;
+pub mod seeds;
+pub mod stats;

@@ -1,0 +1,328 @@
+//! Running one test once with one seed, and keeping its logs if it failed.
+
+use std::fs::{self, File};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::discover::{self, TestBinary, TestCase};
+use crate::seeds::Job;
+
+/// What every run shares.
+#[derive(Clone, Debug)]
+pub struct RunConfig {
+    /// `LAB_LOG` for the runs; `None` leaves logging off.
+    pub log_topics: Option<String>,
+    /// Kill a run after this long (counts as a failure).
+    pub timeout: Option<Duration>,
+    /// Where kept logs go (created when the first one is kept).
+    pub output_dir: PathBuf,
+    /// Keep the logs of passing runs too.
+    pub archive: bool,
+    /// The binaries were built with `--release` (for the replay command).
+    pub release: bool,
+}
+
+/// How a run ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Passed,
+    /// Exited unsuccessfully; the exit code if it had one (`None`: a signal).
+    Failed(Option<i32>),
+    TimedOut,
+    /// Stopped by Ctrl-C; not counted.
+    Interrupted,
+}
+
+impl Outcome {
+    pub fn failed(&self) -> bool {
+        matches!(self, Outcome::Failed(_) | Outcome::TimedOut)
+    }
+}
+
+/// One finished run.
+#[derive(Clone, Debug)]
+pub struct RunResult {
+    pub job: Job,
+    pub outcome: Outcome,
+    /// Wall seconds.
+    pub seconds: f64,
+    /// Kept files: the run's output, then its structured logs.
+    pub kept: Vec<PathBuf>,
+    /// A one-line reason for a failure, from the output.
+    pub reason: Option<String>,
+}
+
+/// A file-name-safe stem for a test's logs: `<label>-seed<seed>`.
+pub fn log_stem(label: &str, seed: u64) -> String {
+    let label = label.replace("::", "-");
+    let safe: String = label
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    format!("{safe}-seed{seed}")
+}
+
+/// The command that replays one run with cargo.
+pub fn replay_command(binary: &TestBinary, test: &TestCase, seed: u64, release: bool) -> String {
+    format!(
+        "LAB_SEED={seed} cargo test{} -p {} {} -- --exact {}{}",
+        if release { " --release" } else { "" },
+        binary.package,
+        binary.cargo_target_arg(),
+        test.name,
+        if test.ignored {
+            " --include-ignored"
+        } else {
+            ""
+        },
+    )
+}
+
+/// A one-line reason for a failure: the simulation's message, else the
+/// panic message, else nothing.
+pub fn failure_reason(output: &str) -> Option<String> {
+    let lines: Vec<&str> = output.lines().collect();
+    if let Some(line) = lines.iter().find_map(|l| {
+        l.trim_start()
+            .strip_prefix("simulation failed: ")
+            .map(str::to_string)
+    }) {
+        return Some(line);
+    }
+    let at = lines.iter().position(|l| l.contains("panicked at"))?;
+    // Since Rust 1.73 the message is on the line after `panicked at <place>:`.
+    let line = lines[at];
+    match line.split_once("panicked at ").map(|(_, rest)| rest) {
+        Some(rest) if rest.trim_end().ends_with(':') => lines
+            .get(at + 1)
+            .map(|l| l.trim().to_string())
+            .filter(|l| !l.is_empty()),
+        Some(rest) => Some(rest.trim().to_string()),
+        None => None,
+    }
+}
+
+/// The args for the test binary: exactly this test, output not captured (it
+/// goes to the run's log file).
+pub fn test_args(test: &TestCase) -> Vec<String> {
+    vec![
+        test.name.clone(),
+        "--exact".into(),
+        "--nocapture".into(),
+        "--include-ignored".into(),
+    ]
+}
+
+/// Runs `test` once with `job.seed`; keeps its logs in the output directory
+/// if it failed (or always, when archiving).
+pub fn run_one(
+    binary: &TestBinary,
+    test: &TestCase,
+    job: Job,
+    config: &RunConfig,
+    stop: &AtomicBool,
+) -> io::Result<RunResult> {
+    let scratch = tempfile::Builder::new().prefix("dstest-").tempdir()?;
+    let output_path = scratch.path().join("output.log");
+    let log_dir = scratch.path().join("logs");
+    fs::create_dir(&log_dir)?;
+    let output = File::create(&output_path)?;
+
+    let mut command = Command::new(&binary.executable);
+    command
+        .args(test_args(test))
+        .current_dir(&binary.manifest_dir)
+        .envs(discover::cargo_env(binary))
+        .env("LAB_SEED", job.seed.to_string())
+        .env("LAB_LOG_DIR", &log_dir)
+        .stdin(Stdio::null())
+        .stdout(output.try_clone()?)
+        .stderr(output);
+    match &config.log_topics {
+        Some(topics) => command.env("LAB_LOG", topics),
+        None => command.env_remove("LAB_LOG"),
+    };
+
+    let start = Instant::now();
+    let mut child = command.spawn()?;
+    let outcome = loop {
+        if let Some(status) = child.try_wait()? {
+            break if status.success() {
+                Outcome::Passed
+            } else if stop.load(Ordering::SeqCst) {
+                // Most likely our Ctrl-C reached the test too.
+                Outcome::Interrupted
+            } else {
+                Outcome::Failed(status.code())
+            };
+        }
+        if stop.load(Ordering::SeqCst) {
+            let _ = child.kill();
+            let _ = child.wait();
+            break Outcome::Interrupted;
+        }
+        if config.timeout.is_some_and(|t| start.elapsed() > t) {
+            let _ = child.kill();
+            let _ = child.wait();
+            break Outcome::TimedOut;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let seconds = start.elapsed().as_secs_f64();
+
+    let text = String::from_utf8_lossy(&fs::read(&output_path)?).into_owned();
+    let reason = match outcome {
+        Outcome::TimedOut => Some(format!("timed out after {seconds:.0} s")),
+        Outcome::Failed(_) => failure_reason(&text),
+        _ => None,
+    };
+    let mut kept = Vec::new();
+    if outcome.failed() || (config.archive && outcome == Outcome::Passed) {
+        fs::create_dir_all(&config.output_dir)?;
+        let stem = log_stem(&test.label, job.seed);
+        let path = config.output_dir.join(format!("{stem}.log"));
+        let mut file = File::create(&path)?;
+        let status = match &outcome {
+            Outcome::Passed => "passed".to_string(),
+            Outcome::Failed(Some(code)) => format!("FAILED (exit {code})"),
+            Outcome::Failed(None) => "FAILED (killed by a signal)".to_string(),
+            Outcome::TimedOut => "FAILED (timed out)".to_string(),
+            Outcome::Interrupted => "interrupted".to_string(),
+        };
+        writeln!(
+            file,
+            "# dstest: {} seed {} {status} in {seconds:.2} s",
+            test.label, job.seed
+        )?;
+        writeln!(
+            file,
+            "# replay: {}",
+            replay_command(binary, test, job.seed, config.release)
+        )?;
+        writeln!(
+            file,
+            "# ran: cd {} && LAB_SEED={} {} {}",
+            binary.manifest_dir.display(),
+            job.seed,
+            binary.executable.display(),
+            test_args(test).join(" ")
+        )?;
+        file.write_all(text.as_bytes())?;
+        kept.push(path);
+        kept.extend(keep_structured_logs(&log_dir, &config.output_dir, &stem)?);
+    }
+    Ok(RunResult {
+        job,
+        outcome,
+        seconds,
+        kept,
+        reason,
+    })
+}
+
+/// Copies the structured logs a run wrote (normally one) next to its output
+/// as `<stem>.trace.log`, `<stem>.trace-2.log`, ...
+fn keep_structured_logs(log_dir: &Path, output_dir: &Path, stem: &str) -> io::Result<Vec<PathBuf>> {
+    let mut logs: Vec<PathBuf> = fs::read_dir(log_dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file())
+        .collect();
+    logs.sort();
+    let mut kept = Vec::new();
+    for (i, log) in logs.iter().enumerate() {
+        let name = if i == 0 {
+            format!("{stem}.trace.log")
+        } else {
+            format!("{stem}.trace-{}.log", i + 1)
+        };
+        let dest = output_dir.join(name);
+        fs::copy(log, &dest)?;
+        kept.push(dest);
+    }
+    Ok(kept)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn binary() -> TestBinary {
+        TestBinary {
+            package: "raft".into(),
+            target: "raft_2a".into(),
+            kind: "test".into(),
+            executable: PathBuf::from("/t/raft_2a-abc"),
+            manifest_dir: PathBuf::from("/w/raft"),
+        }
+    }
+
+    fn case(name: &str) -> TestCase {
+        TestCase {
+            binary: 0,
+            name: name.into(),
+            ignored: false,
+            label: name.into(),
+        }
+    }
+
+    #[test]
+    fn stems() {
+        assert_eq!(log_stem("basic", 42), "basic-seed42");
+        assert_eq!(
+            log_stem("raft_2a/tests::initial election", 7),
+            "raft_2a-tests-initial-election-seed7"
+        );
+    }
+
+    #[test]
+    fn replay() {
+        assert_eq!(
+            replay_command(&binary(), &case("initial_election_2a"), 5, false),
+            "LAB_SEED=5 cargo test -p raft --test raft_2a -- --exact initial_election_2a"
+        );
+        let mut slow = case("slow");
+        slow.ignored = true;
+        assert_eq!(
+            replay_command(&binary(), &slow, 5, true),
+            "LAB_SEED=5 cargo test --release -p raft --test raft_2a -- --exact slow --include-ignored"
+        );
+    }
+
+    #[test]
+    fn reasons() {
+        let sim = "running 1 test\n\nsimulation failed: two leaders in term 3\n  seed:   4\n\
+                   thread 'x' panicked at labrpc/src/sim/runner.rs:152:17:\nsimulation failed (seed 4): two\n";
+        assert_eq!(
+            failure_reason(sim).as_deref(),
+            Some("two leaders in term 3")
+        );
+        let panic = "thread 'x' panicked at src/lib.rs:3:5:\nassertion failed: ok\nnote: ...";
+        assert_eq!(
+            failure_reason(panic).as_deref(),
+            Some("assertion failed: ok")
+        );
+        let old = "thread 'x' panicked at 'boom', src/lib.rs:3:5";
+        assert_eq!(
+            failure_reason(old).as_deref(),
+            Some("'boom', src/lib.rs:3:5")
+        );
+        assert_eq!(failure_reason("test x ... ok"), None);
+    }
+
+    #[test]
+    fn outcomes() {
+        assert!(Outcome::Failed(Some(101)).failed());
+        assert!(Outcome::TimedOut.failed());
+        assert!(!Outcome::Passed.failed());
+        assert!(!Outcome::Interrupted.failed());
+    }
+}
