@@ -1,1 +1,40 @@
-//! raft: placeholder until its issue lands.
+//! Lab 2: Raft, the replicated log under every later lab.
+//!
+//! A [`Raft`] peer is one member of a group that agrees on a sequence of
+//! commands despite crashes, restarts and an unreliable network (the Raft
+//! paper, extended version, Figures 2 and 13). A service on each server
+//! proposes commands with [`Raft::start`] and receives the committed ones, in
+//! order and exactly once per peer incarnation, as [`ApplyMsg`]s on its apply
+//! channel. kvraft (Lab 3) is such a service.
+//!
+//! The crate is split the way production Raft libraries are:
+//! * [`core`](crate::core) (private): the protocol as a pure state machine:
+//!   inputs in, replies and effects out, no I/O and no clock;
+//! * [`driver`](crate::driver) (private): the async shell, with its ticker,
+//!   RPC tasks, persistence and applier, built on `labrpc`'s simulation;
+//! * [`log`](crate::log) (private): the log with its snapshotted prefix cut off;
+//! * [`messages`]: RPC arguments and replies, log entries, apply messages;
+//! * [`persist`](crate::persist) (private): the encoding of the persistent state.
+//!
+//! ```ignore
+//! let (tx, mut rx) = tokio::sync::mpsc::channel(1);
+//! let raft = node.enter(|| Raft::make(ends, me, persister, tx));
+//! server.add_service(raft.service());
+//! if let Some((index, term)) = raft.start(&command) { /* wait for index on rx */ }
+//! ```
+//!
+//! The apply channel is a `tokio::sync::mpsc` channel that the caller creates;
+//! capacity 1 is closest to Go's unbuffered `applyCh` (Raft runs at most one
+//! message ahead of the service) and is what the tests use.
+
+mod core;
+mod driver;
+mod log;
+pub mod messages;
+mod persist;
+
+pub use crate::core::{
+    ELECTION_TIMEOUT_MS, HEARTBEAT_INTERVAL, MAX_APPLY_BATCH, MAX_ENTRIES_PER_APPEND,
+};
+pub use driver::{Raft, SERVICE_NAME, TICK};
+pub use messages::{ApplyMsg, Entry};

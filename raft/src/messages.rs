@@ -1,0 +1,117 @@
+//! The messages Raft exchanges: log entries, the three RPCs, and what it hands
+//! to the service above it.
+//!
+//! These are plain data. They are serialized with `labrpc::codec` on the wire
+//! and in the Persister, so every field is part of the format; the names follow
+//! the Raft paper (Figure 2) and the lab's hints (`XTerm`/`XIndex`/`XLen`).
+
+use serde::{Deserialize, Serialize};
+
+/// One log entry: the term in which a leader received the command, and the
+/// command itself, already serialized by the service (Raft never looks inside).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    pub term: u64,
+    pub command: Vec<u8>,
+}
+
+/// RequestVote arguments (Figure 2).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestVoteArgs {
+    pub term: u64,
+    pub candidate_id: usize,
+    pub last_log_index: u64,
+    pub last_log_term: u64,
+}
+
+/// RequestVote reply (Figure 2).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestVoteReply {
+    pub term: u64,
+    pub vote_granted: bool,
+}
+
+/// AppendEntries arguments (Figure 2). An empty `entries` is a heartbeat.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppendEntriesArgs {
+    pub term: u64,
+    pub leader_id: usize,
+    pub prev_log_index: u64,
+    pub prev_log_term: u64,
+    pub entries: Vec<Entry>,
+    pub leader_commit: u64,
+}
+
+/// AppendEntries reply, with the hints for fast log backup.
+///
+/// When `success` is false because the logs disagree, the follower says where:
+/// * `xterm`: the term of its entry at `prev_log_index`, or `None` if its log
+///   is too short to have one;
+/// * `xindex`: the first index it holds with term `xterm`;
+/// * `xlen`: its log length (last index + 1).
+///
+/// The leader then skips a whole conflicting term per round trip instead of
+/// one entry (the lab's "fast backup", TestBackup2B depends on it).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppendEntriesReply {
+    pub term: u64,
+    pub success: bool,
+    pub xterm: Option<u64>,
+    pub xindex: u64,
+    pub xlen: u64,
+}
+
+/// InstallSnapshot arguments (Figure 13), sent in one piece (no `offset`/`done`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstallSnapshotArgs {
+    pub term: u64,
+    pub leader_id: usize,
+    pub last_included_index: u64,
+    pub last_included_term: u64,
+    pub data: Vec<u8>,
+}
+
+/// InstallSnapshot reply (Figure 13).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstallSnapshotReply {
+    pub term: u64,
+}
+
+/// What Raft delivers, in log order, on the apply channel.
+///
+/// Go's `ApplyMsg` has two flags (`CommandValid`, `SnapshotValid`) of which
+/// exactly one is set; an enum says that directly.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ApplyMsg {
+    /// A committed command: apply it to the state machine.
+    Command {
+        index: u64,
+        term: u64,
+        command: Vec<u8>,
+    },
+    /// A snapshot from the leader: replace the state machine's state with it.
+    /// Every later message continues from `index + 1`.
+    Snapshot {
+        index: u64,
+        term: u64,
+        data: Vec<u8>,
+    },
+}
+
+impl ApplyMsg {
+    /// The log index this message brings the state machine up to.
+    pub fn index(&self) -> u64 {
+        match self {
+            ApplyMsg::Command { index, .. } | ApplyMsg::Snapshot { index, .. } => *index,
+        }
+    }
+
+    /// Decodes a command that was submitted with [`crate::Raft::start`].
+    /// Returns `None` for a snapshot or a command of another type.
+    pub fn decode_command<T: serde::de::DeserializeOwned>(&self) -> Option<T> {
+        match self {
+            ApplyMsg::Command { command, .. } => labrpc::codec::decode(command).ok(),
+            ApplyMsg::Snapshot { .. } => None,
+        }
+    }
+}
