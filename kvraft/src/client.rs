@@ -1,0 +1,108 @@
+//! The Clerk: the client library applications use to talk to the service.
+//!
+//! It sends each request to the server it believes leads, and on any failure
+//! (lost message, wrong leader, timeout) moves on to the next server and tries
+//! again, forever, as the lab's Clerk does. Every request carries the clerk's
+//! random id and the next sequence number; a retry reuses them, so the servers
+//! apply it at most once.
+
+use std::time::Duration;
+
+use labrpc::{ClientEnd, sim};
+
+use crate::common::{Err, GetArgs, GetReply, PutAppendArgs, PutAppendReply, SERVICE};
+
+/// After trying every server without success, pause this long before the
+/// next round. Without it a clerk facing instant "wrong leader" replies
+/// during an election would spin without ever letting (virtual) time pass.
+const ROUND_PAUSE: Duration = Duration::from_millis(20);
+
+/// A client of the KV service. One request at a time (methods take `&mut self`).
+pub struct Clerk {
+    servers: Vec<ClientEnd>,
+    client_id: u64,
+    seq: u64,
+    /// The server that answered last; tried first next time.
+    leader: usize,
+    /// Where the current request started its round of servers.
+    first_tried: usize,
+}
+
+impl Clerk {
+    pub fn new(servers: Vec<ClientEnd>) -> Clerk {
+        assert!(!servers.is_empty(), "a clerk needs at least one server");
+        Clerk {
+            servers,
+            client_id: sim::random_u64() >> 2,
+            seq: 0,
+            leader: 0,
+            first_tried: 0,
+        }
+    }
+
+    pub fn client_id(&self) -> u64 {
+        self.client_id
+    }
+
+    /// The current value of `key`, or "" if it has none.
+    pub async fn get(&mut self, key: &str) -> String {
+        self.seq += 1;
+        self.first_tried = self.leader;
+        let args = GetArgs {
+            key: key.to_string(),
+            client_id: self.client_id,
+            seq: self.seq,
+        };
+        loop {
+            let end = &self.servers[self.leader];
+            if let Ok(reply) = end
+                .call::<_, GetReply>(&format!("{SERVICE}.Get"), &args)
+                .await
+            {
+                match reply.err {
+                    Err::Ok => return reply.value,
+                    Err::ErrNoKey => return String::new(),
+                    Err::ErrWrongLeader => {}
+                }
+            }
+            self.next_server().await;
+        }
+    }
+
+    pub async fn put(&mut self, key: &str, value: &str) {
+        self.put_append(key, value, "Put").await;
+    }
+
+    pub async fn append(&mut self, key: &str, value: &str) {
+        self.put_append(key, value, "Append").await;
+    }
+
+    async fn put_append(&mut self, key: &str, value: &str, method: &str) {
+        self.seq += 1;
+        self.first_tried = self.leader;
+        let args = PutAppendArgs {
+            key: key.to_string(),
+            value: value.to_string(),
+            client_id: self.client_id,
+            seq: self.seq,
+        };
+        let method = format!("{SERVICE}.{method}");
+        loop {
+            let end = &self.servers[self.leader];
+            if let Ok(reply) = end.call::<_, PutAppendReply>(&method, &args).await
+                && reply.err == Err::Ok
+            {
+                return;
+            }
+            self.next_server().await;
+        }
+    }
+
+    /// Moves on to the next server, pausing after each full round.
+    async fn next_server(&mut self) {
+        self.leader = (self.leader + 1) % self.servers.len();
+        if self.leader == self.first_tried {
+            sim::sleep(ROUND_PAUSE).await;
+        }
+    }
+}

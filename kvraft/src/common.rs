@@ -1,0 +1,46 @@
+//! The KV service's RPC messages, shared by servers and clerks.
+//!
+//! As in the 2024 lab, the service `KVServer` has three methods, `Get`, `Put`
+//! and `Append`. Each request carries the clerk's id and a sequence number, so
+//! the servers can make every Put and Append take effect exactly once however
+//! often the clerk retries.
+
+use serde::{Deserialize, Serialize};
+
+/// The labrpc service name.
+pub const SERVICE: &str = "KVServer";
+
+/// Outcome of a request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Err {
+    Ok,
+    ErrNoKey,
+    /// Not the leader, or lost leadership before the request committed: try another server.
+    ErrWrongLeader,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GetArgs {
+    pub key: String,
+    pub client_id: u64,
+    pub seq: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GetReply {
+    pub err: Err,
+    pub value: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PutAppendArgs {
+    pub key: String,
+    pub value: String,
+    pub client_id: u64,
+    pub seq: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PutAppendReply {
+    pub err: Err,
+}

@@ -1,0 +1,430 @@
+//! A replicated state machine on Raft, written once and reused by kvraft,
+//! shardctrler and shardkv.
+//!
+//! A service supplies a [`StateMachine`]: how to apply one command, and how to
+//! save and restore its state. The [`Rsm`] does everything else that every
+//! Raft-backed service needs and that is easy to get subtly wrong:
+//!
+//! * **submit and wait**: [`Rsm::submit`] hands a command to Raft and waits
+//!   until that very command is applied at the index Raft gave it. Each
+//!   submission carries a fresh id, so if another command shows up at that
+//!   index (a new leader overwrote ours), or Raft's term moves on, or this peer
+//!   stops being leader, the caller learns at once and the client retries
+//!   elsewhere. Nothing is answered before it is applied, so reads are never
+//!   stale.
+//! * **at most once**: commands submitted with a [`ClientTag`] (client id and
+//!   sequence number) take effect once, however often a client retries; a
+//!   retry of the latest request gets the remembered output. This table is
+//!   part of the snapshot, so it survives restarts.
+//! * **one apply loop** that applies committed commands in log order, installs
+//!   snapshots from the leader, and, when Raft's persisted state nears
+//!   `max_raft_state` bytes, snapshots the state machine and lets Raft discard
+//!   its log prefix.
+//! * **restart**: a new instance restores the state machine from the last
+//!   snapshot in its Persister.
+//!
+//! Locking: one `std::sync::Mutex` guards the state machine and the waiters.
+//! It is never held across an `.await`, nor while calling into Raft's `start`
+//! (so the apply loop, which holds it while applying, can never deadlock
+//! against a handler waiting on Raft). Raft's `snapshot` is called from the
+//! apply loop without this lock held.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use labrpc::sim;
+use labrpc::{ClientEnd, Persister, Service};
+use raft::{ApplyMsg, Raft};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use tokio::sync::{mpsc, oneshot};
+
+/// A submission that is not applied within this long gives up, so a client
+/// stuck on a leader cut off in a minority partition moves on.
+const SUBMIT_TIMEOUT: Duration = Duration::from_millis(1000);
+
+/// How often a waiting submission checks that its leader is still leader in
+/// the same term (a new leader may never apply anything at our index).
+const LEADERSHIP_CHECK: Duration = Duration::from_millis(50);
+
+/// Start snapshotting when Raft's state reaches this fraction of the limit,
+/// so the state stays under `max_raft_state` with room for the next entries.
+const SNAPSHOT_THRESHOLD_PERCENT: usize = 90;
+
+/// What a service's state machine must provide.
+pub trait StateMachine: Send + 'static {
+    type Command: Serialize + DeserializeOwned + Clone + Send + std::fmt::Debug + 'static;
+    type Output: Serialize + DeserializeOwned + Clone + Send + std::fmt::Debug + 'static;
+
+    /// Applies one committed command. Must be deterministic: every replica
+    /// applies the same commands in the same order and must end in the same state.
+    fn apply(&mut self, command: Self::Command) -> Self::Output;
+
+    /// The state to put in a snapshot.
+    fn snapshot(&self) -> Vec<u8>;
+
+    /// Replaces the state with a snapshot's.
+    fn restore(&mut self, snapshot: &[u8]);
+}
+
+/// Identifies one client request for duplicate detection: a client makes one
+/// request at a time and numbers them 1, 2, 3, ...
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct ClientTag {
+    pub client_id: u64,
+    pub seq: u64,
+}
+
+/// Why a submission did not produce an output. Either way the client should
+/// try another server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SubmitError {
+    #[error("this server is not the leader")]
+    WrongLeader,
+    /// The command was not committed at its index (leadership changed).
+    #[error("leadership was lost before the command committed")]
+    LostLeadership,
+    /// Not applied in time (this leader may be cut off from a majority).
+    #[error("the command did not commit in time")]
+    Timeout,
+    /// The server was shut down.
+    #[error("the server is shutting down")]
+    Shutdown,
+}
+
+/// What Raft's log carries: the command, the submission that proposed it,
+/// and the client tag for duplicate detection.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct Envelope<C> {
+    /// Unique per submission (proposer id and counter), so a waiter can tell
+    /// its own command from another at the same index.
+    proposal: (u64, u64),
+    tag: Option<ClientTag>,
+    command: C,
+}
+
+/// The snapshot: the service's state plus what the Rsm itself keeps.
+#[derive(Serialize, Deserialize)]
+struct SnapshotData<O> {
+    /// The last log index the snapshot includes.
+    index: u64,
+    state: Vec<u8>,
+    last_outputs: BTreeMap<u64, (u64, O)>,
+}
+
+struct Waiter<O> {
+    proposal: (u64, u64),
+    reply: oneshot::Sender<Result<O, SubmitError>>,
+}
+
+struct Core<S: StateMachine> {
+    machine: S,
+    last_applied: u64,
+    /// client id -> (latest seq applied, its output)
+    last_outputs: BTreeMap<u64, (u64, S::Output)>,
+    /// log index -> the submission waiting for it
+    waiters: BTreeMap<u64, Waiter<S::Output>>,
+    next_proposal: u64,
+}
+
+/// A replicated state machine: a Raft peer plus the service's state.
+pub struct Rsm<S: StateMachine> {
+    me: usize,
+    /// Distinguishes this instance's proposals from a previous incarnation's.
+    incarnation: u64,
+    raft: Raft,
+    core: Arc<Mutex<Core<S>>>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl<S: StateMachine> Rsm<S> {
+    /// Starts a replica: restores from the persisted snapshot, starts Raft
+    /// and the apply loop on the current node. `max_raft_state` of `None`
+    /// means never snapshot.
+    pub fn start(
+        peers: Vec<ClientEnd>,
+        me: usize,
+        persister: Persister,
+        max_raft_state: Option<usize>,
+        mut machine: S,
+    ) -> Arc<Rsm<S>> {
+        let snapshot = persister.read_snapshot();
+        let mut last_outputs = BTreeMap::new();
+        let mut last_applied = 0;
+        if !snapshot.is_empty() {
+            let data: SnapshotData<S::Output> = labrpc::codec::decode(&snapshot)
+                .expect("the persisted snapshot is not one this service wrote");
+            machine.restore(&data.state);
+            last_outputs = data.last_outputs;
+            last_applied = data.index;
+        }
+        // Go's apply channel is unbuffered; capacity 1 is the closest.
+        let (apply_tx, apply_rx) = mpsc::channel(1);
+        let raft = Raft::make(peers, me, persister.clone(), apply_tx);
+        let core = Arc::new(Mutex::new(Core {
+            machine,
+            last_applied,
+            last_outputs,
+            waiters: BTreeMap::new(),
+            next_proposal: 0,
+        }));
+        let rsm = Arc::new(Rsm {
+            me,
+            incarnation: sim::random_u64(),
+            raft,
+            core,
+        });
+        let apply_loop = ApplyLoop {
+            core: rsm.core.clone(),
+            raft: rsm.raft.clone(),
+            persister,
+            max_raft_state,
+            me,
+        };
+        sim::spawn(apply_loop.run(apply_rx));
+        rsm
+    }
+
+    /// The Raft peer underneath (tests ask it for its state).
+    pub fn raft(&self) -> &Raft {
+        &self.raft
+    }
+
+    /// The Raft service, to register on this server's labrpc endpoint.
+    pub fn raft_service(&self) -> Service {
+        self.raft.service()
+    }
+
+    pub fn me(&self) -> usize {
+        self.me
+    }
+
+    /// Runs `command` through the log and returns its output once applied.
+    pub async fn submit(&self, command: S::Command) -> Result<S::Output, SubmitError> {
+        self.propose(None, command).await
+    }
+
+    /// Like [`submit`](Self::submit), but the command takes effect at most
+    /// once per `tag`, however many times it is submitted.
+    pub async fn submit_once(
+        &self,
+        tag: ClientTag,
+        command: S::Command,
+    ) -> Result<S::Output, SubmitError> {
+        if let Some(output) = self.already_applied(tag) {
+            return Ok(output);
+        }
+        self.propose(Some(tag), command).await
+    }
+
+    /// Reads the state machine directly (for tests and for services that must
+    /// inspect their own state, e.g. to decide what to propose).
+    pub fn with_state<R>(&self, f: impl FnOnce(&S) -> R) -> R {
+        f(&lock(&self.core).machine)
+    }
+
+    /// Stops Raft; pending submissions fail with `Shutdown`.
+    pub fn kill(&self) {
+        self.raft.kill();
+        let waiters = std::mem::take(&mut lock(&self.core).waiters);
+        for (_, waiter) in waiters {
+            let _ = waiter.reply.send(Err(SubmitError::Shutdown));
+        }
+    }
+
+    fn already_applied(&self, tag: ClientTag) -> Option<S::Output> {
+        let core = lock(&self.core);
+        match core.last_outputs.get(&tag.client_id) {
+            Some((seq, output)) if *seq == tag.seq => Some(output.clone()),
+            _ => None,
+        }
+    }
+
+    async fn propose(
+        &self,
+        tag: Option<ClientTag>,
+        command: S::Command,
+    ) -> Result<S::Output, SubmitError> {
+        let proposal = {
+            let mut core = lock(&self.core);
+            core.next_proposal += 1;
+            (self.incarnation, core.next_proposal)
+        };
+        let envelope = Envelope {
+            proposal,
+            tag,
+            command,
+        };
+        let Some((index, term)) = self.raft.start(&envelope) else {
+            return Err(SubmitError::WrongLeader);
+        };
+        let (reply, mut outcome) = oneshot::channel();
+        {
+            let mut core = lock(&self.core);
+            if core.last_applied >= index {
+                // Applied (by someone's command) before we could register.
+                drop(core);
+                return Err(SubmitError::LostLeadership);
+            }
+            if let Some(previous) = core.waiters.insert(index, Waiter { proposal, reply }) {
+                let _ = previous.reply.send(Err(SubmitError::LostLeadership));
+            }
+        }
+        let deadline = sim::now() + SUBMIT_TIMEOUT;
+        loop {
+            if sim::now() >= deadline {
+                self.abandon(index, proposal);
+                return Err(SubmitError::Timeout);
+            }
+            match sim::timeout(LEADERSHIP_CHECK, &mut outcome).await {
+                Ok(Ok(result)) => return result,
+                Ok(Err(_closed)) => return Err(SubmitError::Shutdown),
+                Err(sim::Elapsed) => {
+                    let (current_term, is_leader) = self.raft.get_state();
+                    if current_term != term || !is_leader {
+                        self.abandon(index, proposal);
+                        return Err(SubmitError::LostLeadership);
+                    }
+                }
+            }
+        }
+    }
+
+    fn abandon(&self, index: u64, proposal: (u64, u64)) {
+        let mut core = lock(&self.core);
+        if core
+            .waiters
+            .get(&index)
+            .is_some_and(|w| w.proposal == proposal)
+        {
+            core.waiters.remove(&index);
+        }
+    }
+}
+
+/// The task that applies what Raft commits.
+struct ApplyLoop<S: StateMachine> {
+    core: Arc<Mutex<Core<S>>>,
+    raft: Raft,
+    persister: Persister,
+    max_raft_state: Option<usize>,
+    me: usize,
+}
+
+impl<S: StateMachine> ApplyLoop<S> {
+    async fn run(self, mut apply_rx: mpsc::Receiver<ApplyMsg>) {
+        while let Some(message) = apply_rx.recv().await {
+            match message {
+                ApplyMsg::Command { index, command, .. } => {
+                    self.apply_command(index, &command);
+                    self.maybe_snapshot(index);
+                }
+                ApplyMsg::Snapshot { index, data, .. } => self.install_snapshot(index, &data),
+            }
+        }
+    }
+
+    fn apply_command(&self, index: u64, bytes: &[u8]) {
+        let mut core = lock(&self.core);
+        if index <= core.last_applied {
+            return; // already covered by a snapshot
+        }
+        assert_eq!(
+            index,
+            core.last_applied + 1,
+            "S{}: Raft applied index {index} after {}",
+            self.me,
+            core.last_applied
+        );
+        core.last_applied = index;
+        let envelope: Envelope<S::Command> = match labrpc::codec::decode(bytes) {
+            Ok(envelope) => envelope,
+            Err(error) => panic!(
+                "S{}: undecodable command at index {index}: {error}",
+                self.me
+            ),
+        };
+        let output = match envelope.tag {
+            Some(tag) => core.apply_once(tag, envelope.command),
+            None => core.machine.apply(envelope.command),
+        };
+        if let Some(waiter) = core.waiters.remove(&index) {
+            let result = if waiter.proposal == envelope.proposal {
+                Ok(output)
+            } else {
+                Err(SubmitError::LostLeadership)
+            };
+            let _ = waiter.reply.send(result);
+        }
+    }
+
+    fn install_snapshot(&self, index: u64, data: &[u8]) {
+        let mut core = lock(&self.core);
+        if index <= core.last_applied {
+            return;
+        }
+        let snapshot: SnapshotData<S::Output> = match labrpc::codec::decode(data) {
+            Ok(snapshot) => snapshot,
+            Err(error) => panic!(
+                "S{}: undecodable snapshot at index {index}: {error}",
+                self.me
+            ),
+        };
+        assert_eq!(
+            snapshot.index, index,
+            "S{}: snapshot index disagrees with Raft's",
+            self.me
+        );
+        core.machine.restore(&snapshot.state);
+        core.last_outputs = snapshot.last_outputs;
+        core.last_applied = index;
+        // Whatever waited for an index the snapshot covers was decided by
+        // someone else's log; its own fate is unknown, so let it retry.
+        let covered: Vec<u64> = core.waiters.range(..=index).map(|(i, _)| *i).collect();
+        for i in covered {
+            if let Some(waiter) = core.waiters.remove(&i) {
+                let _ = waiter.reply.send(Err(SubmitError::LostLeadership));
+            }
+        }
+    }
+
+    fn maybe_snapshot(&self, index: u64) {
+        let Some(limit) = self.max_raft_state else {
+            return;
+        };
+        if self.persister.raft_state_size() * 100 < limit * SNAPSHOT_THRESHOLD_PERCENT {
+            return;
+        }
+        let data = {
+            let core = lock(&self.core);
+            labrpc::codec::encode(&SnapshotData {
+                index,
+                state: core.machine.snapshot(),
+                last_outputs: core.last_outputs.clone(),
+            })
+        };
+        self.raft.snapshot(index, data);
+    }
+}
+
+impl<S: StateMachine> Core<S> {
+    fn apply_once(&mut self, tag: ClientTag, command: S::Command) -> S::Output {
+        if let Some((seq, output)) = self.last_outputs.get(&tag.client_id)
+            && *seq >= tag.seq
+        {
+            // A retry of a request that already took effect. (An older seq
+            // cannot be waited on any more: clients make one request at a time.)
+            return output.clone();
+        }
+        let output = self.machine.apply(command);
+        self.last_outputs
+            .insert(tag.client_id, (tag.seq, output.clone()));
+        output
+    }
+}

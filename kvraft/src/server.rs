@@ -1,0 +1,153 @@
+//! The KV server: a key/value map as a [`StateMachine`] behind an [`Rsm`].
+//!
+//! Everything the lab asks of the server that is not specific to key/value
+//! maps (going through the log, waiting for the op, noticing lost leadership,
+//! duplicate detection, snapshots, restart) lives in [`crate::rsm`]; what is
+//! left here is the map itself and the three RPC handlers.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use labrpc::{ClientEnd, Persister, Service};
+use serde::{Deserialize, Serialize};
+
+use crate::common::{Err, GetArgs, GetReply, PutAppendArgs, PutAppendReply, SERVICE};
+use crate::rsm::{ClientTag, Rsm, StateMachine};
+
+/// One operation in the log.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum KvOp {
+    Get { key: String },
+    Put { key: String, value: String },
+    Append { key: String, value: String },
+}
+
+/// What an applied op returns: the value for a Get, nothing else otherwise.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum KvOutput {
+    Value(Option<String>),
+    Done,
+}
+
+/// The replicated map.
+#[derive(Default)]
+pub struct KvStore {
+    data: BTreeMap<String, String>,
+}
+
+impl StateMachine for KvStore {
+    type Command = KvOp;
+    type Output = KvOutput;
+
+    fn apply(&mut self, op: KvOp) -> KvOutput {
+        match op {
+            KvOp::Get { key } => KvOutput::Value(self.data.get(&key).cloned()),
+            KvOp::Put { key, value } => {
+                self.data.insert(key, value);
+                KvOutput::Done
+            }
+            KvOp::Append { key, value } => {
+                self.data.entry(key).or_default().push_str(&value);
+                KvOutput::Done
+            }
+        }
+    }
+
+    fn snapshot(&self) -> Vec<u8> {
+        labrpc::codec::encode(&self.data)
+    }
+
+    fn restore(&mut self, snapshot: &[u8]) {
+        self.data = labrpc::codec::decode(snapshot).expect("a KV snapshot this server wrote");
+    }
+}
+
+/// One KV server replica.
+pub struct KvServer {
+    rsm: Arc<Rsm<KvStore>>,
+}
+
+impl KvServer {
+    /// Starts a replica on the current node (Go's `StartKVServer`). Register
+    /// [`KvServer::services`] on the labrpc server that `servers[me]` reaches.
+    /// `max_raft_state` of `None` disables snapshots (Go's -1).
+    pub fn start(
+        servers: Vec<ClientEnd>,
+        me: usize,
+        persister: Persister,
+        max_raft_state: Option<usize>,
+    ) -> Arc<KvServer> {
+        let rsm = Rsm::start(servers, me, persister, max_raft_state, KvStore::default());
+        Arc::new(KvServer { rsm })
+    }
+
+    /// The KV service and the Raft service this replica answers.
+    pub fn services(self: &Arc<Self>) -> Vec<Service> {
+        let get = self.clone();
+        let put = self.clone();
+        let append = self.clone();
+        let kv = Service::new(SERVICE)
+            .method("Get", move |args: GetArgs| {
+                let server = get.clone();
+                async move { server.get(args).await }
+            })
+            .method("Put", move |args: PutAppendArgs| {
+                let server = put.clone();
+                async move { server.put_append(args, false).await }
+            })
+            .method("Append", move |args: PutAppendArgs| {
+                let server = append.clone();
+                async move { server.put_append(args, true).await }
+            });
+        vec![kv, self.rsm.raft_service()]
+    }
+
+    pub async fn get(&self, args: GetArgs) -> GetReply {
+        let tag = ClientTag {
+            client_id: args.client_id,
+            seq: args.seq,
+        };
+        match self.rsm.submit_once(tag, KvOp::Get { key: args.key }).await {
+            Ok(KvOutput::Value(Some(value))) => GetReply {
+                err: Err::Ok,
+                value,
+            },
+            Ok(_) => GetReply {
+                err: Err::ErrNoKey,
+                value: String::new(),
+            },
+            Err(_) => GetReply {
+                err: Err::ErrWrongLeader,
+                value: String::new(),
+            },
+        }
+    }
+
+    pub async fn put_append(&self, args: PutAppendArgs, append: bool) -> PutAppendReply {
+        let tag = ClientTag {
+            client_id: args.client_id,
+            seq: args.seq,
+        };
+        let (key, value) = (args.key, args.value);
+        let op = if append {
+            KvOp::Append { key, value }
+        } else {
+            KvOp::Put { key, value }
+        };
+        let err = match self.rsm.submit_once(tag, op).await {
+            Ok(_) => Err::Ok,
+            Err(_) => Err::ErrWrongLeader,
+        };
+        PutAppendReply { err }
+    }
+
+    /// The replica's Raft peer (the tests ask it who leads).
+    pub fn raft(&self) -> &raft::Raft {
+        self.rsm.raft()
+    }
+
+    /// Stops the replica (Go's `Kill`); the test harness also kills its node.
+    pub fn kill(&self) {
+        self.rsm.kill();
+    }
+}
