@@ -119,9 +119,13 @@ pub fn parse_list(output: &str) -> Vec<String> {
 /// patterns select every test.
 pub fn matches(name: &str, patterns: &[String], exact: bool) -> bool {
     patterns.is_empty()
-        || patterns
-            .iter()
-            .any(|p| if exact { name == p } else { name.contains(p.as_str()) })
+        || patterns.iter().any(|p| {
+            if exact {
+                name == p
+            } else {
+                name.contains(p.as_str())
+            }
+        })
 }
 
 /// Selects the tests to run from each binary's list of tests and of ignored
@@ -165,7 +169,11 @@ pub fn select(
 /// errors go to our stderr.
 pub fn build(cargo: &str, args: &[String]) -> Result<Vec<TestBinary>, String> {
     let mut child = Command::new(cargo)
-        .args(["test", "--no-run", "--message-format=json-render-diagnostics"])
+        .args([
+            "test",
+            "--no-run",
+            "--message-format=json-render-diagnostics",
+        ])
         .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -179,7 +187,9 @@ pub fn build(cargo: &str, args: &[String]) -> Result<Vec<TestBinary>, String> {
             messages.push('\n');
         }
     }
-    let status = child.wait().map_err(|e| format!("waiting for cargo: {e}"))?;
+    let status = child
+        .wait()
+        .map_err(|e| format!("waiting for cargo: {e}"))?;
     if !status.success() {
         return Err(format!("cargo test --no-run failed ({status})"));
     }
@@ -246,7 +256,10 @@ mod tests {
 
     #[test]
     fn package_names() {
-        assert_eq!(package_name("path+file:///work/main/labrpc#0.1.0"), "labrpc");
+        assert_eq!(
+            package_name("path+file:///work/main/labrpc#0.1.0"),
+            "labrpc"
+        );
         assert_eq!(
             package_name("path+file:///work/main/scripts#labtools@0.1.0"),
             "labtools"
@@ -293,7 +306,11 @@ not json
     fn matching_like_cargo_test() {
         let p = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         assert!(matches("initial_election_2a", &p(&["2a"]), false));
-        assert!(matches("initial_election_2a", &p(&["2b", "election"]), false));
+        assert!(matches(
+            "initial_election_2a",
+            &p(&["2b", "election"]),
+            false
+        ));
         assert!(!matches("initial_election_2a", &p(&["2b"]), false));
         assert!(matches("anything", &[], false));
         assert!(!matches("basic_x", &p(&["basic"]), true));

@@ -354,8 +354,7 @@ thread 'initial_election_2a' panicked at labrpc/src/sim/runner.rs:152:17:
         let lines: Vec<&str> = out.lines().collect();
         assert_eq!(lines[0], "running 1 test");
         assert_eq!(
-            lines[3],
-            "    12.600 VOTE  S1 granted vote to S0 in T1",
+            lines[3], "    12.600 VOTE  S1 granted vote to S0 in T1",
             "{out}"
         );
         // One rule before the failure block, not before each of its lines.
@@ -383,7 +382,11 @@ thread 'initial_election_2a' panicked at labrpc/src/sim/runner.rs:152:17:
             format!("    12.600 {}VOTE S1 granted", " ".repeat(20))
         );
         assert_eq!(lines[5], format!("{}vote to S0 in T1", " ".repeat(11 + 20)));
-        assert!(lines.iter().any(|l| l.starts_with("    13.000 NET   net S0->S2")));
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.starts_with("    13.000 NET   net S0->S2"))
+        );
     }
 
     #[test]

@@ -94,7 +94,13 @@ mod tests {
 
     #[test]
     fn sequential_seeds_are_a_sweep() {
-        let jobs = plan(2, 3, false, SeedSource::Sequential { start: 100 }, &mut rng());
+        let jobs = plan(
+            2,
+            3,
+            false,
+            SeedSource::Sequential { start: 100 },
+            &mut rng(),
+        );
         let got: Vec<(usize, u64, u64)> =
             jobs.iter().map(|j| (j.test, j.iteration, j.seed)).collect();
         assert_eq!(

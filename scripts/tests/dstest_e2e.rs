@@ -1,0 +1,173 @@
+#![allow(clippy::disallowed_methods, clippy::disallowed_types)] // allowed: a tool outside the simulation
+//! dstest end to end, against the tiny package in tests/fixture (built once
+//! into this target's tmp dir, a few seconds).
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn fixture_manifest() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixture/Cargo.toml")
+}
+
+fn dstest(args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_dstest"));
+    command
+        .arg("--manifest-path")
+        .arg(fixture_manifest())
+        .arg("--no-progress")
+        .args(args)
+        .env(
+            "CARGO_TARGET_DIR",
+            Path::new(env!("CARGO_TARGET_TMPDIR")).join("dstest-fixture"),
+        )
+        .env_remove("LAB_LOG")
+        .env("NO_COLOR", "1");
+    command
+}
+
+fn text(output: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+fn row<'a>(stdout: &'a str, test: &str) -> Vec<&'a str> {
+    stdout
+        .lines()
+        .find(|l| l.starts_with(&format!("{test} ")))
+        .unwrap_or_else(|| panic!("no row for {test} in\n{stdout}"))
+        .split_whitespace()
+        .collect()
+}
+
+#[test]
+fn runs_with_seeds_and_keeps_failed_logs_only() {
+    let out = tempfile::tempdir().unwrap();
+    let output = dstest(&["-n", "6", "-p", "3", "--seed-start", "0"])
+        .args(["--log", "vote,leader", "-o"])
+        .arg(out.path())
+        .args(["passes", "multiples", "ignored"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&output);
+    let all = format!("stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert_eq!(output.status.code(), Some(1), "{all}");
+
+    // Seeds 0..6: 0 and 3 fail. The ignored test is not selected.
+    assert_eq!(row(&stdout, "passes")[1..3], ["0", "6"], "{all}");
+    assert_eq!(
+        row(&stdout, "fails_on_multiples_of_three")[1..3],
+        ["2", "6"],
+        "{all}"
+    );
+    assert!(!stdout.contains("ignored_passes"), "{all}");
+    assert!(stdout.contains(
+        "replay: LAB_SEED=3 cargo test -p dstest-fixture --test fixture -- --exact fails_on_multiples_of_three"
+    ), "{all}");
+    assert!(
+        stderr.contains("FAILED fails_on_multiples_of_three seed 0"),
+        "{all}"
+    );
+    assert!(stderr.contains("seed 0 is a multiple of three"), "{all}");
+
+    let mut kept: Vec<String> = std::fs::read_dir(out.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    kept.sort();
+    assert_eq!(
+        kept,
+        [
+            "fails_on_multiples_of_three-seed0.log",
+            "fails_on_multiples_of_three-seed0.trace.log",
+            "fails_on_multiples_of_three-seed3.log",
+            "fails_on_multiples_of_three-seed3.trace.log",
+        ],
+        "{all}"
+    );
+    let log =
+        std::fs::read_to_string(out.path().join("fails_on_multiples_of_three-seed3.log")).unwrap();
+    assert!(log.starts_with("# dstest: fails_on_multiples_of_three seed 3 FAILED"));
+    assert!(log.contains("simulation failed: seed 3 is a multiple of three"));
+    assert!(log.contains("panicked at"));
+    let trace = std::fs::read_to_string(
+        out.path()
+            .join("fails_on_multiples_of_three-seed3.trace.log"),
+    )
+    .unwrap();
+    assert!(trace.contains("topics=vote,leader"), "{trace}");
+}
+
+#[test]
+fn lists_tests_and_rejects_no_match() {
+    let output = dstest(&["--list", "--include-ignored"]).output().unwrap();
+    let (stdout, stderr) = text(&output);
+    assert!(output.status.success(), "{stderr}");
+    let names: Vec<&str> = stdout
+        .lines()
+        .map(|l| l.split_whitespace().next().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "fails_on_multiples_of_three",
+            "ignored_passes",
+            "passes",
+            "sleeps"
+        ]
+    );
+
+    let output = dstest(&["no_such_test"]).output().unwrap();
+    let (_, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr.contains("no test matches"), "{stderr}");
+}
+
+#[test]
+fn timeouts_count_as_failures_and_ctrl_c_stops() {
+    let out = tempfile::tempdir().unwrap();
+    let output = dstest(&["-n", "1", "--timeout", "1", "sleeps", "-o"])
+        .arg(out.path())
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{stdout}{stderr}");
+    assert_eq!(row(&stdout, "sleeps")[1..3], ["1", "1"], "{stdout}");
+    assert!(stdout.contains("timed out after"), "{stdout}");
+
+    // Ctrl-C (SIGINT to dstest): the running tests are killed, the table is
+    // printed, the exit status is 130 (nothing failed).
+    let mut child = dstest(&["-n", "4", "-p", "2", "sleeps", "-o"])
+        .arg(out.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait for the runs to start (the handler is installed by then; a cold
+    // build of the fixture may take a while).
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut seen = String::new();
+    while !seen.contains(" at a time;") {
+        let mut line = String::new();
+        assert!(stderr.read_line(&mut line).unwrap() > 0, "{seen}");
+        seen.push_str(&line);
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let start = Instant::now();
+    let killed = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    stderr.read_to_string(&mut seen).unwrap();
+    let output = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let stderr = seen;
+    assert!(start.elapsed() < Duration::from_secs(10), "{stderr}");
+    assert_eq!(output.status.code(), Some(130), "{stdout}{stderr}");
+    assert_eq!(row(&stdout, "sleeps")[1..3], ["0", "0"], "{stdout}");
+    assert!(stdout.contains("Interrupted"), "{stdout}");
+}
