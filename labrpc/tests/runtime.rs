@@ -285,3 +285,37 @@ fn a_failure_draws_the_timeline() {
         let _ = std::fs::remove_file(path);
     }
 }
+
+/// A task that never returns to the executor cannot be stopped from inside;
+/// the wall-clock watchdog notices, prints the seed and replay command, and
+/// ends the test process. Checked by running this very test in a child process.
+#[test]
+fn the_watchdog_ends_a_task_that_never_yields() {
+    if std::env::var("LAB_WATCHDOG_CHILD").is_ok() {
+        sim::run(async {
+            let mut spins: u64 = 0;
+            loop {
+                spins = std::hint::black_box(spins.wrapping_add(1));
+            }
+        });
+        return;
+    }
+    let output = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "the_watchdog_ends_a_task_that_never_yields",
+            "--nocapture",
+        ])
+        .env("LAB_WATCHDOG_CHILD", "1")
+        .env("LAB_WATCHDOG_SECS", "1")
+        .env("LAB_SEED", "31337")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(
+        stderr.contains("without returning to the executor"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("LAB_SEED=31337"), "{stderr}");
+}
