@@ -5,20 +5,22 @@
 //! milliseconds while others would search for minutes, so a sequential checker can hang where a
 //! concurrent one answers at once. Rather than one OS thread per partition (a kv test may have
 //! hundreds of keys), a few scoped threads time-share resumable searches round-robin in short
-//! slices. A shared flag stops every search as soon as one is illegal or the deadline passes, so the
-//! timeout bounds wall time to within about one slice (plus one model step).
+//! slices. A shared flag, read after every search step, stops every search as soon as one is
+//! illegal or a timer thread sees the deadline pass, so the timeout bounds wall time to within one
+//! model step (plus thread wake-up latency).
 //!
 //! Verdicts combine as in Porcupine: any illegal partition makes the history `Illegal` (even if
 //! others timed out); otherwise a timeout makes it `Unknown`; otherwise it is `Ok`.
 //!
 //! One deliberate difference: Porcupine's verbose mode lets every partition finish after one is
-//! found illegal; here verbose mode stops them too (their report says `Unknown` and shows how far
-//! they got), so a verbose check without timeout cannot hang on a history like `c50-bad`.
+//! found illegal, so that its report is complete; but then a verbose check without timeout hangs on
+//! a history like `c50-bad`. Here the other partitions get a grace period (half a second) after the
+//! first illegal one, then stop; their report says `Unknown` and shows how far they got.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::history::{HistoryError, operations_from_events};
 use crate::model::{CheckResult, Event, Model, Operation};
@@ -26,6 +28,12 @@ use crate::search::{Control, Progress, Search, SearchReport, wall_clock};
 
 /// How long one partition's search runs before yielding its thread to the next partition.
 const SLICE: Duration = Duration::from_millis(2);
+
+/// Verbose mode: how long the other partitions may go on after one is found illegal.
+const VERBOSE_GRACE: Duration = Duration::from_millis(500);
+
+/// How often the timer thread looks at the verbose grace period.
+const TIMER_POLL: Duration = Duration::from_millis(10);
 
 /// Checks a history of operations. `timeout: None` means no limit.
 ///
@@ -129,10 +137,10 @@ fn check<M: Model>(
 ) -> (CheckResult, Vec<PartitionInfo>) {
     validate_intervals(history);
     let partitions = partitions_of(model, history);
+    let deadline = timeout.map(|t| wall_clock() + t);
     let control = Control {
         stop: AtomicBool::new(false),
         timed_out: AtomicBool::new(false),
-        deadline: timeout.map(|t| wall_clock() + t),
         slice: SLICE,
     };
     let searches = partitions.iter().map(|part| {
@@ -143,8 +151,11 @@ fn check<M: Model>(
         queue: Mutex::new(searches.enumerate().collect()),
         finished: Mutex::new(BTreeMap::new()),
         control,
+        all_done: AtomicBool::new(false),
+        grace_end: Mutex::new(None),
+        verbose,
     };
-    pool.run_all(partitions.len());
+    pool.run_all(partitions.len(), deadline);
     let (finished, unfinished) = pool.into_outcomes();
     let any_illegal = finished.values().any(|(p, _)| *p == Progress::Illegal);
     let result = if any_illegal {
@@ -197,19 +208,55 @@ struct Pool<'a, M: Model> {
     queue: Mutex<VecDeque<(usize, Search<'a, M>)>>,
     finished: Mutex<Finished<'a, M>>,
     control: Control,
+    /// Set when the workers have all returned, to release the timer thread.
+    all_done: AtomicBool,
+    /// Verbose mode: when to stop the other searches after the first illegal partition.
+    grace_end: Mutex<Option<Instant>>,
+    verbose: bool,
 }
 
 impl<'a, M: Model> Pool<'a, M> {
-    /// Runs the searches on up to one thread per core (the calling thread is one of them).
-    fn run_all(&self, searches: usize) {
+    /// Runs the searches on up to one thread per core (the calling thread is one of them), plus a
+    /// timer thread if there is a deadline or a verbose grace period to enforce.
+    fn run_all(&self, searches: usize, deadline: Option<Instant>) {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let threads = cores.min(searches);
         std::thread::scope(|scope| {
-            for _ in 1..threads {
-                scope.spawn(|| self.work());
-            }
+            let needs_timer = deadline.is_some() || self.verbose;
+            let timer = needs_timer.then(|| scope.spawn(move || self.watch(deadline)));
+            // Wakes the timer when this closure ends, even by a panicking model step.
+            let _release = Release {
+                done: &self.all_done,
+                timer: timer.as_ref().map(|t| t.thread().clone()),
+            };
+            let workers: Vec<_> = (1..threads).map(|_| scope.spawn(|| self.work())).collect();
             self.work();
+            for worker in workers {
+                if let Err(panic) = worker.join() {
+                    std::panic::resume_unwind(panic);
+                }
+            }
         });
+    }
+
+    /// The timer thread: until the workers are done, stops every search at the deadline (a
+    /// timeout) or at the end of the verbose grace period.
+    fn watch(&self, deadline: Option<Instant>) {
+        while !self.all_done.load(Ordering::Acquire) {
+            let now = wall_clock();
+            if deadline.is_some_and(|d| now >= d) {
+                self.control.timed_out.store(true, Ordering::Relaxed);
+                self.control.stop.store(true, Ordering::Relaxed);
+                return;
+            }
+            if lock(&self.grace_end).is_some_and(|end| now >= end) {
+                self.control.stop.store(true, Ordering::Relaxed);
+                return;
+            }
+            // Polls the grace period; spurious wake-ups just go round the loop again.
+            let nap = deadline.map_or(TIMER_POLL, |d| (d - now).min(TIMER_POLL));
+            std::thread::park_timeout(nap);
+        }
     }
 
     /// One thread's loop: take the next search, give it a slice, requeue it or file its verdict.
@@ -221,14 +268,25 @@ impl<'a, M: Model> Pool<'a, M> {
             let progress = search.run(&self.control);
             match progress {
                 Progress::Paused => lock(&self.queue).push_back((index, search)),
-                Progress::Illegal | Progress::Linearizable => {
-                    if progress == Progress::Illegal {
-                        self.control.stop.store(true, Ordering::Relaxed);
-                    }
+                Progress::Linearizable => {
                     lock(&self.finished).insert(index, (progress, search));
+                }
+                Progress::Illegal => {
+                    lock(&self.finished).insert(index, (progress, search));
+                    self.on_illegal();
                 }
             }
         }
+    }
+
+    /// The verdict is now Illegal: stop everything, or in verbose mode give the other partitions a
+    /// grace period to finish so the report shows them too.
+    fn on_illegal(&self) {
+        if !self.verbose {
+            self.control.stop.store(true, Ordering::Relaxed);
+            return;
+        }
+        lock(&self.grace_end).get_or_insert_with(|| wall_clock() + VERBOSE_GRACE);
     }
 
     fn into_outcomes(self) -> (Finished<'a, M>, Vec<(usize, Search<'a, M>)>) {
@@ -241,6 +299,21 @@ impl<'a, M: Model> Pool<'a, M> {
             .into_inner()
             .unwrap_or_else(PoisonError::into_inner);
         (finished, unfinished.into())
+    }
+}
+
+/// Marks the workers done and wakes the timer thread when dropped.
+struct Release<'s> {
+    done: &'s AtomicBool,
+    timer: Option<std::thread::Thread>,
+}
+
+impl Drop for Release<'_> {
+    fn drop(&mut self) {
+        self.done.store(true, Ordering::Release);
+        if let Some(timer) = &self.timer {
+            timer.unpark();
+        }
     }
 }
 
@@ -262,11 +335,11 @@ fn partition_infos<M: Model>(
             Progress::Linearizable => CheckResult::Ok,
             _ => CheckResult::Illegal,
         };
-        (i, result, search.into_report(result == CheckResult::Ok))
+        (i, result, search.into_report())
     });
     let stopped = unfinished
         .into_iter()
-        .map(|(i, search)| (i, CheckResult::Unknown, search.into_report(false)));
+        .map(|(i, search)| (i, CheckResult::Unknown, search.into_report()));
     let mut infos: Vec<(usize, PartitionInfo)> = done
         .chain(stopped)
         .map(|(i, result, report)| (i, partition_info(&partitions[i], result, report)))

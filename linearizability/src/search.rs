@@ -25,8 +25,8 @@ use hashbrown::HashTable;
 
 use crate::model::{Model, Operation};
 
-/// How often (in search steps) the search looks at the stop flag and the clock.
-const CHECK_EVERY: u32 = 16;
+/// How often (in search steps) the search looks at the clock to end its time slice.
+const CHECK_CLOCK_EVERY: u32 = 32;
 
 /// What a call to [`Search::run`] ended with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -39,26 +39,12 @@ pub(crate) enum Progress {
 
 /// Shared controls of all the searches of one check.
 pub(crate) struct Control {
-    /// Set when the check's outcome is known (an illegal partition) or its deadline passed.
+    /// Set when the check's outcome is known (an illegal partition) or its deadline passed; read
+    /// after every search step, so a stop takes effect within one model step.
     pub stop: AtomicBool,
     pub timed_out: AtomicBool,
-    pub deadline: Option<Instant>,
+    /// How long a search runs before yielding its thread to the next partition.
     pub slice: Duration,
-}
-
-impl Control {
-    /// True if the search should stop now; notices the deadline passing.
-    fn should_pause(&self, now: Instant, slice_end: Instant) -> bool {
-        if self.stop.load(Ordering::Relaxed) {
-            return true;
-        }
-        if self.deadline.is_some_and(|deadline| now >= deadline) {
-            self.timed_out.store(true, Ordering::Relaxed);
-            self.stop.store(true, Ordering::Relaxed);
-            return true;
-        }
-        now >= slice_end
-    }
 }
 
 /// The wall clock, for time slices and the timeout. The checker runs after a simulation has ended,
@@ -302,8 +288,7 @@ impl<'a, M: Model> Search<'a, M> {
 
     /// Searches until a verdict, the end of the time slice, or a stop request.
     pub fn run(&mut self, control: &Control) -> Progress {
-        let start = wall_clock();
-        let slice_end = start + control.slice;
+        let slice_end = wall_clock() + control.slice;
         let mut steps: u32 = 0;
         loop {
             if self.list.is_empty() {
@@ -314,8 +299,11 @@ impl<'a, M: Model> Search<'a, M> {
             } else if !self.backtrack() {
                 return Progress::Illegal;
             }
+            if control.stop.load(Ordering::Relaxed) {
+                return Progress::Paused;
+            }
             steps = steps.wrapping_add(1);
-            if steps.is_multiple_of(CHECK_EVERY) && control.should_pause(wall_clock(), slice_end) {
+            if steps.is_multiple_of(CHECK_CLOCK_EVERY) && wall_clock() >= slice_end {
                 return Progress::Paused;
             }
         }
@@ -360,20 +348,19 @@ impl<'a, M: Model> Search<'a, M> {
         true
     }
 
-    /// Consumes the search; `linearizable` says whether it found a linearization (then the
-    /// current prefix is one).
-    pub fn into_report(self, linearizable: bool) -> SearchReport {
+    /// Consumes the search, keeping what the verbose tracker learnt.
+    pub fn into_report(self) -> SearchReport {
         let Some(mut partial) = self.partial else {
             return SearchReport {
                 partials: Vec::new(),
                 largest: Vec::new(),
             };
         };
-        if linearizable {
-            let list = &self.list;
-            let full = self.stack.iter().map(|&(node, _)| list.op[node]);
-            partial.record(full, self.stack.len());
-        }
+        // The current prefix: the linearization if one was found, else how far a stopped search got
+        // (an illegal search ends with an empty stack, which records nothing).
+        let list = &self.list;
+        let prefix = self.stack.iter().map(|&(node, _)| list.op[node]);
+        partial.record(prefix, self.stack.len());
         SearchReport {
             partials: partial.sequences,
             largest: partial.best,

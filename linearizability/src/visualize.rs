@@ -1,12 +1,624 @@
-//! placeholder
-use crate::{LinearizationInfo, Model};
-pub fn render_html<M: Model>(_model: &M, _info: &LinearizationInfo<M::Input, M::Output>) -> String {
-    String::new()
-}
+//! The HTML report of a verbose check: one self-contained page (inline CSS and a little JS, no
+//! network) that shows why a history is or is not linearizable.
+//!
+//! The page is drawn here, in Rust, rather than by shipping the data to a JavaScript renderer: the
+//! layout is then testable, the page is readable with scripts off, and the script only adds hover
+//! details. What it shows:
+//! - one row per client, time flowing right; each operation a box over its `[call, return]`;
+//! - per partition, the linearization (or, if there is none, the longest partial one the search
+//!   found) as linearization points joined by a line, in the partition's colour;
+//! - where an illegal partition failed: the operations that could have come next after the longest
+//!   partial linearization but could not be linearized (red, with a cross at the point they were
+//!   tried), and a table of that partial linearization with the state after each step;
+//! - on hover, an operation's times, partition and the states before and after it, and the longest
+//!   partial linearization that contains it.
+//!
+//! Time is drawn by rank, not to scale: each distinct timestamp gets a column, so nanosecond
+//! timestamps with huge gaps stay readable. Boxes go from the middle of their call's column to the
+//! middle of their return's, so back-to-back operations of one client touch without overlapping.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+use std::path::Path;
+
+use crate::checker::{LinearizationInfo, PartitionInfo};
+use crate::model::{CheckResult, Model, Operation};
+
+/// Pixels per timestamp column (shrunk for very long histories) and per lane.
+const UNIT: f64 = 28.0;
+const MAX_WIDTH: f64 = 150_000.0;
+const LANE: f64 = 26.0;
+const ROW_GAP: f64 = 8.0;
+/// At most this many alternative partial linearizations per partition are embedded for hover.
+const MAX_PARTIALS: usize = 40;
+
+/// Writes [`render_html`]'s page to `path`.
 pub fn write_html<M: Model>(
     model: &M,
     info: &LinearizationInfo<M::Input, M::Output>,
-    path: impl AsRef<std::path::Path>,
+    path: impl AsRef<Path>,
 ) -> std::io::Result<()> {
     std::fs::write(path, render_html(model, info))
 }
+
+/// The report of a verbose check as a self-contained HTML page.
+pub fn render_html<M: Model>(model: &M, info: &LinearizationInfo<M::Input, M::Output>) -> String {
+    let layout = Layout::new(&info.history);
+    let views: Vec<PartitionView> = (0..info.partitions.len())
+        .map(|p| PartitionView::new(model, info, p, &layout))
+        .collect();
+    let mut page = String::new();
+    page.push_str("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">\n");
+    page.push_str("<title>Linearizability report</title>\n<style>");
+    page.push_str(CSS);
+    page.push_str("</style></head><body>\n");
+    render_summary(&mut page, info, &views);
+    render_timeline(&mut page, model, info, &layout, &views);
+    render_details(&mut page, model, info, &views);
+    render_script_data(&mut page, info, &layout);
+    page.push_str("<div id=\"tip\"></div>\n<script>");
+    page.push_str(JS);
+    page.push_str("</script></body></html>\n");
+    page
+}
+
+/// Where everything goes on the timeline.
+struct Layout {
+    /// Timestamp → column.
+    column: BTreeMap<i64, usize>,
+    unit: f64,
+    /// Client rows, in client order: (client id, top y, lanes).
+    rows: Vec<(usize, f64, usize)>,
+    /// Per operation: its lane's top y.
+    top: Vec<f64>,
+    width: f64,
+    height: f64,
+}
+
+impl Layout {
+    fn new<I, O>(history: &[Operation<I, O>]) -> Layout {
+        let times: BTreeSet<i64> = history
+            .iter()
+            .flat_map(|o| [o.call, o.return_time])
+            .collect();
+        let column: BTreeMap<i64, usize> =
+            times.into_iter().enumerate().map(|(i, t)| (t, i)).collect();
+        let unit = UNIT.min(MAX_WIDTH / column.len().max(1) as f64).max(3.0);
+        let mut layout = Layout {
+            width: (column.len() as f64 + 1.0) * unit,
+            column,
+            unit,
+            rows: Vec::new(),
+            top: vec![0.0; history.len()],
+            height: 0.0,
+        };
+        layout.place_rows(history);
+        layout
+    }
+
+    /// Stacks client rows; within a row, overlapping operations of one client get extra lanes.
+    fn place_rows<I, O>(&mut self, history: &[Operation<I, O>]) {
+        let mut by_client: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+        for (i, op) in history.iter().enumerate() {
+            by_client.entry(op.client_id).or_default().push(i);
+        }
+        let mut y = 0.0;
+        for (client, mut ops) in by_client {
+            ops.sort_by_key(|&i| (history[i].call, history[i].return_time));
+            // Each lane remembers when its last operation returns.
+            let mut lanes: Vec<i64> = Vec::new();
+            for i in ops {
+                let op = &history[i];
+                let lane = match lanes.iter().position(|&end| end <= op.call) {
+                    Some(lane) => lane,
+                    None => {
+                        lanes.push(op.return_time);
+                        lanes.len() - 1
+                    }
+                };
+                lanes[lane] = op.return_time;
+                self.top[i] = y + lane as f64 * LANE;
+            }
+            self.rows.push((client, y, lanes.len()));
+            y += lanes.len() as f64 * LANE + ROW_GAP;
+        }
+        self.height = y;
+    }
+
+    /// The x of the middle of a timestamp's column.
+    fn x(&self, time: i64) -> f64 {
+        (self.column[&time] as f64 + 0.5) * self.unit
+    }
+
+    /// Left and right edges of an operation's box (zero-length ones get a minimum width).
+    fn span<I, O>(&self, op: &Operation<I, O>) -> (f64, f64) {
+        let (left, right) = (self.x(op.call), self.x(op.return_time));
+        let min = 0.3 * self.unit;
+        if right - left < 2.0 * min {
+            let mid = (left + right) / 2.0;
+            return (mid - min, mid + min);
+        }
+        (left, right)
+    }
+
+    /// Linearization points of a sequence: each as early as possible but not before the previous
+    /// one (never after the operation's return, for a valid sequence), kept inside the box.
+    fn points<I, O>(&self, history: &[Operation<I, O>], seq: &[usize]) -> Vec<f64> {
+        let mut at = f64::MIN;
+        seq.iter()
+            .map(|&i| {
+                at = at.max(self.x(history[i].call));
+                let (left, right) = self.span(&history[i]);
+                at.clamp(left + 2.0, (right - 2.0).max(left + 2.0))
+            })
+            .collect()
+    }
+}
+
+/// What the page shows for one partition.
+struct PartitionView {
+    /// The linearization, or the longest partial one.
+    seq: Vec<usize>,
+    /// `states[k]` is the state before `seq[k]`; the last one is the state after the sequence.
+    states: Vec<String>,
+    points: Vec<f64>,
+    /// Operations that could have come next after `seq` but could not be linearized, with why.
+    failures: Vec<(usize, String)>,
+    /// Where each failed operation was tried: after the last point, inside its box.
+    fail_at: Vec<f64>,
+}
+
+impl PartitionView {
+    fn new<M: Model>(
+        model: &M,
+        info: &LinearizationInfo<M::Input, M::Output>,
+        index: usize,
+        layout: &Layout,
+    ) -> Self {
+        let part = &info.partitions[index];
+        let seq = part
+            .partial_linearizations
+            .first()
+            .cloned()
+            .unwrap_or_default();
+        let (states, last) = replay(model, &info.history, &seq);
+        let points = layout.points(&info.history, &seq);
+        let failures = match part.result {
+            CheckResult::Illegal => failures(model, &info.history, part, &seq, &last),
+            _ => Vec::new(),
+        };
+        let after = points.last().copied().unwrap_or(f64::MIN);
+        let fail_at = failures
+            .iter()
+            .map(|&(i, _)| {
+                let (left, right) = layout.span(&info.history[i]);
+                after.clamp(left + 4.0, (right - 4.0).max(left + 4.0))
+            })
+            .collect();
+        PartitionView {
+            seq,
+            states,
+            points,
+            failures,
+            fail_at,
+        }
+    }
+}
+
+/// Replays a sequence from the initial state: the described states before each step and after the
+/// last, and the final state itself.
+fn replay<M: Model>(
+    model: &M,
+    history: &[Operation<M::Input, M::Output>],
+    seq: &[usize],
+) -> (Vec<String>, M::State) {
+    let mut state = model.init();
+    let mut states = vec![model.describe_state(&state)];
+    for &i in seq {
+        // A partial linearization only contains legal steps; stop if the model disagrees (impure).
+        let Some(next) = model.step(&state, &history[i].input, &history[i].output) else {
+            break;
+        };
+        state = next;
+        states.push(model.describe_state(&state));
+    }
+    (states, state)
+}
+
+/// The operations that could have been linearized right after `seq` (called before every remaining
+/// operation returned), each with the reason it was not.
+fn failures<M: Model>(
+    model: &M,
+    history: &[Operation<M::Input, M::Output>],
+    part: &PartitionInfo,
+    seq: &[usize],
+    state: &M::State,
+) -> Vec<(usize, String)> {
+    let done: BTreeSet<usize> = seq.iter().copied().collect();
+    let rest: Vec<usize> = part
+        .ops
+        .iter()
+        .copied()
+        .filter(|i| !done.contains(i))
+        .collect();
+    let Some(deadline) = rest.iter().map(|&i| history[i].return_time).min() else {
+        return Vec::new();
+    };
+    let before = model.describe_state(state);
+    rest.into_iter()
+        .filter(|&i| history[i].call <= deadline)
+        .map(|i| {
+            let op = &history[i];
+            let why = match model.step(state, &op.input, &op.output) {
+                None => format!("impossible from state {before}"),
+                Some(next) => format!(
+                    "possible from state {before} (giving {}), but then the rest cannot be linearized",
+                    model.describe_state(&next)
+                ),
+            };
+            (i, why)
+        })
+        .collect()
+}
+
+fn render_summary<I, O>(
+    page: &mut String,
+    info: &LinearizationInfo<I, O>,
+    views: &[PartitionView],
+) {
+    let count = |r: CheckResult| info.partitions.iter().filter(|p| p.result == r).count();
+    let verdict = if count(CheckResult::Illegal) > 0 {
+        CheckResult::Illegal
+    } else if count(CheckResult::Unknown) > 0 {
+        CheckResult::Unknown
+    } else {
+        CheckResult::Ok
+    };
+    let _ = write!(
+        page,
+        "<header><h1>Linearizability: <span class=\"verdict {v}\">{verdict}</span></h1>\
+         <p>{ops} operations in {parts} partitions: {ok} Ok, {bad} Illegal, {unknown} Unknown \
+         (search stopped by the timeout or by another partition's failure).",
+        v = verdict.to_string().to_lowercase(),
+        ops = info.history.len(),
+        parts = info.partitions.len(),
+        ok = count(CheckResult::Ok),
+        bad = count(CheckResult::Illegal),
+        unknown = count(CheckResult::Unknown),
+    );
+    let first_failure = views.iter().flat_map(|v| v.failures.first()).next();
+    if let Some((op, _)) = first_failure {
+        let _ = write!(
+            page,
+            " <a href=\"#op{op}\" class=\"jump\">[ jump to first error ]</a>"
+        );
+    }
+    page.push_str("</p>\n");
+    page.push_str(LEGEND);
+    page.push_str("</header>\n");
+}
+
+fn render_timeline<M: Model>(
+    page: &mut String,
+    model: &M,
+    info: &LinearizationInfo<M::Input, M::Output>,
+    layout: &Layout,
+    views: &[PartitionView],
+) {
+    let height = layout.height.max(LANE);
+    page.push_str("<div class=\"scroll\"><div class=\"labels\">");
+    for &(client, top, lanes) in &layout.rows {
+        let h = lanes as f64 * LANE;
+        let _ = write!(
+            page,
+            "<div class=\"client\" style=\"top:{top}px;height:{h}px\">client {client}</div>"
+        );
+    }
+    let _ = write!(
+        page,
+        "</div><div class=\"timeline\" style=\"width:{w:.0}px;height:{height}px\">",
+        w = layout.width
+    );
+    render_paths(page, layout, views, height);
+    render_boxes(page, model, info, layout, views);
+    page.push_str("</div></div>\n");
+}
+
+/// The hue of a partition's linearization line.
+fn hue(partition: usize) -> usize {
+    (partition * 137 + 200) % 360
+}
+
+/// Each partition's (partial) linearization as a line through its points, plus red crosses where
+/// the failed operations were tried. The `hl` group is filled in by the script on hover.
+fn render_paths(page: &mut String, layout: &Layout, views: &[PartitionView], height: f64) {
+    let _ = write!(
+        page,
+        "<svg class=\"paths\" width=\"{w:.0}\" height=\"{height}\">",
+        w = layout.width
+    );
+    for (p, view) in views.iter().enumerate() {
+        let mid = |k: usize| layout.top[view.seq[k]] + LANE / 2.0;
+        let points: Vec<String> = (0..view.seq.len())
+            .map(|k| format!("{:.1},{:.1}", view.points[k], mid(k)))
+            .collect();
+        let _ = write!(
+            page,
+            "<g class=\"part\" data-p=\"{p}\" style=\"--h:{h}\"><polyline points=\"{pts}\"/>",
+            h = hue(p),
+            pts = points.join(" ")
+        );
+        for k in 0..view.seq.len() {
+            let _ = write!(
+                page,
+                "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"3.5\"/>",
+                view.points[k],
+                mid(k)
+            );
+        }
+        for (&(op, _), &x) in view.failures.iter().zip(&view.fail_at) {
+            let y = layout.top[op] + LANE / 2.0;
+            let _ = write!(
+                page,
+                "<path class=\"cross\" d=\"M{a:.1},{b:.1}L{c:.1},{d:.1}M{a:.1},{d:.1}L{c:.1},{b:.1}\"/>",
+                a = x - 5.0,
+                b = y - 5.0,
+                c = x + 5.0,
+                d = y + 5.0
+            );
+        }
+        page.push_str("</g>");
+    }
+    page.push_str("<g id=\"hl\"></g></svg>");
+}
+
+fn render_boxes<M: Model>(
+    page: &mut String,
+    model: &M,
+    info: &LinearizationInfo<M::Input, M::Output>,
+    layout: &Layout,
+    views: &[PartitionView],
+) {
+    for (p, part) in info.partitions.iter().enumerate() {
+        let view = &views[p];
+        let position: BTreeMap<usize, usize> = view
+            .seq
+            .iter()
+            .enumerate()
+            .map(|(k, &op)| (op, k))
+            .collect();
+        let failed: BTreeMap<usize, &str> = view
+            .failures
+            .iter()
+            .map(|(op, why)| (*op, why.as_str()))
+            .collect();
+        for &i in &part.ops {
+            let op = &info.history[i];
+            let (left, right) = layout.span(op);
+            let (class, status) = match (position.get(&i), failed.get(&i)) {
+                (Some(&k), _) => (
+                    if part.result == CheckResult::Ok {
+                        "ok"
+                    } else {
+                        "partial"
+                    },
+                    format!(
+                        "step {} of {}: state {} → {}",
+                        k + 1,
+                        view.seq.len(),
+                        view.states[k],
+                        view.states.get(k + 1).map_or("?", String::as_str)
+                    ),
+                ),
+                (None, Some(why)) => ("fail", format!("could not be linearized next: {why}")),
+                (None, None) => ("rest", not_reached(part.result).to_string()),
+            };
+            let description = model.describe_operation(&op.input, &op.output);
+            let tip = format!(
+                "{description}\nclient {}, called {}, returned {}\npartition {p} ({})\n{status}",
+                op.client_id, op.call, op.return_time, part.result
+            );
+            let _ = write!(
+                page,
+                "<div id=\"op{i}\" class=\"op {class}\" data-i=\"{i}\" data-p=\"{p}\" data-tip=\"{tip}\" \
+                 style=\"left:{left:.1}px;width:{w:.1}px;top:{top}px\">{label}</div>",
+                tip = escape(&tip),
+                w = right - left,
+                top = layout.top[i],
+                label = escape(&description)
+            );
+        }
+    }
+}
+
+fn not_reached(result: CheckResult) -> &'static str {
+    match result {
+        CheckResult::Unknown => "not linearized when the search was stopped",
+        _ => "not reached by the longest partial linearization",
+    }
+}
+
+/// Per non-Ok partition: the longest partial linearization step by step, and what failed after it.
+fn render_details<M: Model>(
+    page: &mut String,
+    model: &M,
+    info: &LinearizationInfo<M::Input, M::Output>,
+    views: &[PartitionView],
+) {
+    page.push_str("<section class=\"details\"><h2>Partitions</h2>\n");
+    for (p, (part, view)) in info.partitions.iter().zip(views).enumerate() {
+        let _ = write!(
+            page,
+            "<details{open}><summary style=\"--h:{h}\">partition {p}: <b>{r}</b>, {n} operations, \
+             {what} of {len}</summary>",
+            open = if part.result == CheckResult::Illegal {
+                " open"
+            } else {
+                ""
+            },
+            h = hue(p),
+            r = part.result,
+            n = part.ops.len(),
+            what = if part.result == CheckResult::Ok {
+                "linearization"
+            } else {
+                "longest partial linearization"
+            },
+            len = view.seq.len(),
+        );
+        page.push_str(
+            "<table><tr><th>#</th><th>operation</th><th>client</th><th>state after</th></tr>",
+        );
+        for (k, &i) in view.seq.iter().enumerate() {
+            let op = &info.history[i];
+            let _ = write!(
+                page,
+                "<tr><td>{}</td><td><a href=\"#op{i}\">{}</a></td><td>{}</td><td>{}</td></tr>",
+                k + 1,
+                escape(&model.describe_operation(&op.input, &op.output)),
+                op.client_id,
+                escape(view.states.get(k + 1).map_or("?", String::as_str))
+            );
+        }
+        for (i, why) in &view.failures {
+            let op = &info.history[*i];
+            let _ = write!(
+                page,
+                "<tr class=\"failrow\"><td>✗</td><td><a href=\"#op{i}\">{}</a></td><td>{}</td><td>{}</td></tr>",
+                escape(&model.describe_operation(&op.input, &op.output)),
+                op.client_id,
+                escape(why)
+            );
+        }
+        page.push_str("</table></details>\n");
+    }
+    page.push_str("</section>\n");
+}
+
+/// For the hover script: per partition, some partial linearizations as (op, x) pairs, and per
+/// operation the index of the longest one containing it. Plain numbers, so no JSON library.
+fn render_script_data<I, O>(page: &mut String, info: &LinearizationInfo<I, O>, layout: &Layout) {
+    page.push_str("<script>const PARTIALS=[");
+    for part in &info.partitions {
+        page.push('[');
+        for seq in part.partial_linearizations.iter().take(MAX_PARTIALS) {
+            page.push('[');
+            for (&op, x) in seq.iter().zip(layout.points(&info.history, seq)) {
+                let _ = write!(page, "[{op},{x:.1},{:.1}],", layout.top[op] + LANE / 2.0);
+            }
+            page.push_str("],");
+        }
+        page.push_str("],");
+    }
+    page.push_str("];\nconst LARGEST=[");
+    for part in &info.partitions {
+        page.push('{');
+        for (op, k) in part.largest.iter().filter(|(_, k)| **k < MAX_PARTIALS) {
+            let _ = write!(page, "{op}:{k},");
+        }
+        page.push_str("},");
+    }
+    page.push_str("];</script>\n");
+}
+
+/// Escapes text for HTML content and double-quoted attributes (newlines survive in attributes).
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\n' => out.push_str("&#10;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+const LEGEND: &str = "<div class=\"legend\">Clients ↓ &nbsp; Time → (by order of timestamps, not to scale) \
+    <span class=\"op ok key\">linearized</span> <span class=\"op partial key\">in the longest partial \
+    linearization</span> <span class=\"op fail key\">could not be linearized next</span> \
+    <span class=\"op rest key\">not reached</span> • linearization point, ✗ failed attempt. \
+    Hover an operation for details.</div>";
+
+const CSS: &str = r#"
+body { font: 13px/1.4 system-ui, sans-serif; margin: 0; color: #222; background: #fff; }
+header { padding: 10px 16px; border-bottom: 1px solid #ddd; }
+h1 { font-size: 20px; margin: 0 0 4px; } h2 { font-size: 16px; }
+.verdict.ok { color: #1a7f37; } .verdict.illegal { color: #c62828; } .verdict.unknown { color: #9a6700; }
+.jump { color: #c62828; font-weight: bold; }
+.legend .key { position: static; display: inline-block; padding: 0 6px; height: auto; }
+.scroll { position: relative; overflow: auto; display: flex; border-bottom: 1px solid #ddd; padding: 12px 0; }
+.labels { position: sticky; left: 0; z-index: 3; background: #fafafa; min-width: 84px; border-right: 1px solid #ddd; }
+.client { position: absolute; left: 0; width: 80px; padding-left: 6px; line-height: 26px; color: #555; }
+.timeline { position: relative; flex: none; }
+.op { position: absolute; box-sizing: border-box; height: 22px; margin-top: 2px; padding: 0 4px;
+      border: 1px solid #7a8fa6; border-radius: 3px; background: #e6eef7; font: 11px/20px monospace;
+      white-space: nowrap; overflow: hidden; text-overflow: ellipsis; z-index: 1; }
+.op.partial { background: #fff4cf; border-color: #b38f00; }
+.op.fail { background: #ffd9d6; border: 2px solid #c62828; }
+.op.rest { background: #f2f2f2; border-style: dashed; color: #777; }
+.op.dim { opacity: .25; } .op.hot { outline: 2px solid #000; z-index: 2; }
+svg.paths { position: absolute; left: 0; top: 0; z-index: 2; pointer-events: none; overflow: visible; }
+.part polyline { fill: none; stroke: hsl(var(--h) 60% 45%); stroke-width: 1.5; opacity: .7; }
+.part circle { fill: hsl(var(--h) 60% 40%); }
+.part.dim { opacity: .12; }
+.cross { stroke: #c62828; stroke-width: 2.5; }
+#hl polyline { fill: none; stroke: #000; stroke-width: 2; stroke-dasharray: 4 3; }
+#hl circle { fill: #000; }
+#tip { position: fixed; display: none; z-index: 10; max-width: 520px; padding: 6px 8px; background: #222;
+       color: #fff; border-radius: 4px; font: 12px/1.4 monospace; white-space: pre-wrap; pointer-events: none; }
+.details { padding: 0 16px 24px; }
+details { margin: 4px 0; } summary { cursor: pointer; border-left: 6px solid hsl(var(--h) 60% 45%); padding-left: 6px; }
+table { border-collapse: collapse; margin: 6px 0 6px 12px; font: 12px monospace; }
+td, th { border: 1px solid #ddd; padding: 2px 6px; text-align: left; vertical-align: top; }
+.failrow td { background: #ffe9e7; }
+"#;
+
+/// Hover: tooltip, dim other partitions, draw the longest partial linearization containing the
+/// operation. Click pins the highlight; clicking the background releases it.
+const JS: &str = r#"
+(function () {
+  const tip = document.getElementById('tip');
+  const hl = document.getElementById('hl');
+  const svgNs = 'http://www.w3.org/2000/svg';
+  let pinned = null;
+  function clear() {
+    hl.innerHTML = '';
+    document.querySelectorAll('.dim,.hot').forEach(e => e.classList.remove('dim', 'hot'));
+  }
+  function show(op) {
+    clear();
+    const p = op.dataset.p, i = op.dataset.i;
+    document.querySelectorAll('.op').forEach(e => { if (e.dataset.p !== p) e.classList.add('dim'); });
+    document.querySelectorAll('g.part').forEach(e => { if (e.dataset.p !== p) e.classList.add('dim'); });
+    op.classList.add('hot');
+    const k = LARGEST[p][i];
+    if (k === undefined) return;
+    const seq = PARTIALS[p][k];
+    const line = document.createElementNS(svgNs, 'polyline');
+    line.setAttribute('points', seq.map(s => s[1] + ',' + s[2]).join(' '));
+    hl.appendChild(line);
+    for (const s of seq) {
+      const c = document.createElementNS(svgNs, 'circle');
+      c.setAttribute('cx', s[1]); c.setAttribute('cy', s[2]); c.setAttribute('r', 3);
+      hl.appendChild(c);
+    }
+  }
+  document.querySelectorAll('.timeline .op').forEach(op => {
+    op.addEventListener('mouseenter', () => {
+      tip.textContent = op.dataset.tip; tip.style.display = 'block';
+      if (!pinned) show(op);
+    });
+    op.addEventListener('mousemove', e => {
+      tip.style.left = Math.min(e.clientX + 14, innerWidth - 540) + 'px';
+      tip.style.top = (e.clientY + 14) + 'px';
+    });
+    op.addEventListener('mouseleave', () => { tip.style.display = 'none'; if (!pinned) clear(); });
+    op.addEventListener('click', e => { pinned = op; show(op); e.stopPropagation(); });
+  });
+  document.addEventListener('click', () => { pinned = null; clear(); });
+})();
+"#;

@@ -1,0 +1,142 @@
+//! Porcupine's public histories (102 Jepsen etcd logs, 6 kv logs) against the verdicts its own tests
+//! expect (`EXPECTED.tsv`). The data lives outside the repository, in `../shared/porcupine`; where it
+//! is absent (a fresh clone), these tests print a note and pass.
+
+use std::path::{Path, PathBuf};
+
+use linearizability::models::etcd::EtcdModel;
+use linearizability::models::kv::{KvModel, KvUnpartitionedModel};
+use linearizability::parse::{read_jepsen, read_kv};
+use linearizability::{CheckResult, Model, check_events, check_events_verbose, render_html};
+
+const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/porcupine");
+
+/// The data folder, or `None` (with a note) if this checkout does not have it.
+fn data_dir() -> Option<PathBuf> {
+    let dir = Path::new(DATA);
+    if dir.join("EXPECTED.tsv").is_file() {
+        Some(dir.to_path_buf())
+    } else {
+        eprintln!("note: {DATA} is absent; skipping the Porcupine data tests");
+        None
+    }
+}
+
+/// (file, expected verdict) rows of EXPECTED.tsv for one model; rows whose expectation is neither
+/// ok nor illegal (the empty etcd_095, which Porcupine does not test) are left out.
+fn expected(dir: &Path, model: &str) -> Vec<(PathBuf, CheckResult)> {
+    let table = std::fs::read_to_string(dir.join("EXPECTED.tsv")).expect("EXPECTED.tsv");
+    table
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            let fields: Vec<&str> = line.split('\t').collect();
+            let verdict = match *fields.get(2)? {
+                "ok" => CheckResult::Ok,
+                "illegal" => CheckResult::Illegal,
+                _ => return None,
+            };
+            (fields[1] == model).then(|| (dir.join(fields[0]), verdict))
+        })
+        .collect()
+}
+
+#[test]
+fn etcd_histories_match_porcupine() {
+    let Some(dir) = data_dir() else { return };
+    let cases = expected(&dir, "etcd");
+    assert_eq!(cases.len(), 102);
+    let ok = cases.iter().filter(|(_, v)| *v == CheckResult::Ok).count();
+    assert_eq!(ok, 23, "EXPECTED.tsv should list 23 linearizable etcd logs");
+    for (file, verdict) in cases {
+        let events = read_jepsen(&file).unwrap();
+        let result = check_events(&EtcdModel, &events, None).unwrap();
+        assert_eq!(result, verdict, "{}", file.display());
+    }
+}
+
+fn check_kv<
+    M: Model<
+            Input = linearizability::models::kv::KvInput,
+            Output = linearizability::models::kv::KvOutput,
+        >,
+>(
+    model: &M,
+    name: &str,
+) {
+    let Some(dir) = data_dir() else { return };
+    let (file, verdict) = expected(&dir, "kv")
+        .into_iter()
+        .find(|(f, _)| f.ends_with(format!("kv/{name}.txt")))
+        .expect("listed in EXPECTED.tsv");
+    let events = read_kv(&file).unwrap();
+    let result = check_events(model, &events, None).unwrap();
+    assert_eq!(result, verdict, "{}", file.display());
+}
+
+#[test]
+fn kv_1_client_ok() {
+    check_kv(&KvModel, "c01-ok");
+}
+
+#[test]
+fn kv_1_client_bad() {
+    check_kv(&KvModel, "c01-bad");
+}
+
+#[test]
+fn kv_10_clients_ok() {
+    check_kv(&KvModel, "c10-ok");
+}
+
+#[test]
+fn kv_10_clients_bad() {
+    check_kv(&KvModel, "c10-bad");
+}
+
+#[test]
+fn kv_50_clients_ok() {
+    check_kv(&KvModel, "c50-ok");
+}
+
+/// Needs the partitions searched concurrently with cancel-on-first-illegal: some partitions of
+/// this history do not finish in any reasonable time on their own.
+#[test]
+fn kv_50_clients_bad() {
+    check_kv(&KvModel, "c50-bad");
+}
+
+#[test]
+fn kv_no_partition_1_client_ok() {
+    check_kv(&KvUnpartitionedModel, "c01-ok");
+}
+
+#[test]
+fn kv_no_partition_1_client_bad() {
+    check_kv(&KvUnpartitionedModel, "c01-bad");
+}
+
+#[test]
+#[ignore = "slow without partitioning (Porcupine skips it under -short): run with --ignored"]
+fn kv_no_partition_10_clients_ok() {
+    check_kv(&KvUnpartitionedModel, "c10-ok");
+}
+
+#[test]
+#[ignore = "slow without partitioning (Porcupine skips it under -short): run with --ignored"]
+fn kv_no_partition_10_clients_bad() {
+    check_kv(&KvUnpartitionedModel, "c10-bad");
+}
+
+/// The report of a real failure renders, and names the failing partition.
+#[test]
+fn etcd_070_report_renders() {
+    let Some(dir) = data_dir() else { return };
+    let events = read_jepsen(&dir.join("test_data/jepsen/etcd_070.log")).unwrap();
+    let (result, info) = check_events_verbose(&EtcdModel, &events, None).unwrap();
+    assert_eq!(result, CheckResult::Illegal);
+    let longest = &info.partitions[0].partial_linearizations[0];
+    assert!(!longest.is_empty() && longest.len() < info.history.len());
+    let html = render_html(&EtcdModel, &info);
+    assert!(html.contains("Illegal"));
+}
