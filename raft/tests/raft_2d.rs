@@ -1,0 +1,207 @@
+//! Part 2D: log compaction. Ports of Go's 2D tests: `snapcommon` in its five
+//! variants, crash-and-restart-all, and snapshot initialisation.
+//!
+//! These configs use the snapshot applier, which calls `Raft::snapshot` from
+//! inside its apply loop every `SNAPSHOT_INTERVAL` commands; a Raft that
+//! holds its lock while sending on the apply channel deadlocks here, and the
+//! simulation reports the stall or the test times out.
+
+mod common;
+
+use common::*;
+use labrpc::sim;
+
+async fn snapcommon(name: &str, disconnect: bool, reliable: bool, crash: bool) {
+    let iters = 30;
+    let servers = 3;
+    let cfg = make_config(servers, !reliable, true);
+    cfg.begin(name);
+
+    cfg.one(&rand_int(), servers, true).await;
+    let mut leader1 = cfg.check_one_leader().await;
+
+    for i in 0..iters {
+        let mut victim = (leader1 + 1) % servers;
+        let mut sender = leader1;
+        if i % 3 == 1 {
+            sender = (leader1 + 1) % servers;
+            victim = leader1;
+        }
+
+        if disconnect {
+            cfg.disconnect(victim);
+            cfg.one(&rand_int(), servers - 1, true).await;
+        }
+        if crash {
+            cfg.crash1(victim);
+            cfg.one(&rand_int(), servers - 1, true).await;
+        }
+
+        // perhaps send enough to get a snapshot
+        let nn = SNAPSHOT_INTERVAL / 2 + sim::gen_range(0..SNAPSHOT_INTERVAL);
+        for _ in 0..nn {
+            if let Some(raft) = cfg.try_raft(sender) {
+                raft.start(&rand_int());
+            }
+        }
+
+        // let applier threads catch up with the Start()'s
+        if !disconnect && !crash {
+            // make sure all followers have caught up, so that
+            // an InstallSnapshot RPC isn't required for
+            // snapshot_basic_2d().
+            cfg.one(&rand_int(), servers, true).await;
+        } else {
+            cfg.one(&rand_int(), servers - 1, true).await;
+        }
+
+        let size = cfg.log_size();
+        assert!(size < MAX_LOG_SIZE, "Log size too large: {size}");
+        if disconnect {
+            // reconnect a follower, who maybe behind and
+            // needs to receive a snapshot to catch up.
+            cfg.connect(victim);
+            cfg.one(&rand_int(), servers, true).await;
+            leader1 = cfg.check_one_leader().await;
+        }
+        if crash {
+            cfg.start1(victim);
+            cfg.connect(victim);
+            cfg.one(&rand_int(), servers, true).await;
+            leader1 = cfg.check_one_leader().await;
+        }
+    }
+    cfg.end();
+}
+
+#[test]
+fn snapshot_basic_2d() {
+    sim::run(snapcommon("Test (2D): snapshots basic", false, true, false));
+}
+
+#[test]
+fn snapshot_install_2d() {
+    sim::run(snapcommon(
+        "Test (2D): install snapshots (disconnect)",
+        true,
+        true,
+        false,
+    ));
+}
+
+#[test]
+fn snapshot_install_unreliable_2d() {
+    sim::run(snapcommon(
+        "Test (2D): install snapshots (disconnect+unreliable)",
+        true,
+        false,
+        false,
+    ));
+}
+
+#[test]
+fn snapshot_install_crash_2d() {
+    sim::run(snapcommon(
+        "Test (2D): install snapshots (crash)",
+        false,
+        true,
+        true,
+    ));
+}
+
+#[test]
+fn snapshot_install_unreliable_crash_2d() {
+    sim::run(snapcommon(
+        "Test (2D): install snapshots (unreliable+crash)",
+        false,
+        false,
+        true,
+    ));
+}
+
+/// Do the servers persist the snapshots, and restart using snapshot along
+/// with the tail of the log?
+#[test]
+fn snapshot_all_crash_2d() {
+    sim::run(async {
+        let servers = 3;
+        let iters = 5;
+        let cfg = make_config(servers, false, true);
+        cfg.begin("Test (2D): crash and restart all servers");
+
+        cfg.one(&rand_int(), servers, true).await;
+
+        for _ in 0..iters {
+            // perhaps enough to get a snapshot
+            let nn = SNAPSHOT_INTERVAL / 2 + sim::gen_range(0..SNAPSHOT_INTERVAL);
+            for _ in 0..nn {
+                cfg.one(&rand_int(), servers, true).await;
+            }
+
+            let index1 = cfg.one(&rand_int(), servers, true).await;
+
+            // crash all
+            for i in 0..servers {
+                cfg.crash1(i);
+            }
+
+            // revive all
+            for i in 0..servers {
+                cfg.start1(i);
+                cfg.connect(i);
+            }
+
+            let index2 = cfg.one(&rand_int(), servers, true).await;
+            assert!(index2 > index1, "index decreased from {index1} to {index2}");
+        }
+        cfg.end();
+    });
+}
+
+/// Do servers correctly initialize their in-memory copy of the snapshot,
+/// making sure that future writes to persistent state don't lose state?
+#[test]
+fn snapshot_init_2d() {
+    sim::run(async {
+        let servers = 3;
+        let cfg = make_config(servers, false, true);
+        cfg.begin("Test (2D): snapshot initialization after crash");
+
+        cfg.one(&rand_int(), servers, true).await;
+
+        // enough ops to make a snapshot
+        let nn = SNAPSHOT_INTERVAL + 1;
+        for _ in 0..nn {
+            cfg.one(&rand_int(), servers, true).await;
+        }
+
+        // crash all
+        for i in 0..servers {
+            cfg.crash1(i);
+        }
+
+        // revive all
+        for i in 0..servers {
+            cfg.start1(i);
+            cfg.connect(i);
+        }
+
+        // a single op, to get something to be written back to persistent storage.
+        cfg.one(&rand_int(), servers, true).await;
+
+        // crash all
+        for i in 0..servers {
+            cfg.crash1(i);
+        }
+
+        // revive all
+        for i in 0..servers {
+            cfg.start1(i);
+            cfg.connect(i);
+        }
+
+        // do another op to trigger potential bug
+        cfg.one(&rand_int(), servers, true).await;
+        cfg.end();
+    });
+}
