@@ -1,0 +1,312 @@
+//! The MapReduce applications, compiled in and chosen by name.
+//!
+//! Go loads `Map` and `Reduce` from a plugin (`wc.so`); Rust has no stable
+//! equivalent, so every app of Go's `mrapps/` is a variant of [`AppKind`] and
+//! `mrworker wc` picks one by name. Each behaves as its Go original, including
+//! the test apps that look at the world: `mtiming`/`rtiming` count the workers
+//! running at the same time through marker files and `kill(pid, 0)`,
+//! `jobcount` leaves one file per map call, `crash` kills its own worker.
+//! Those side effects go through [`Env`] and [`FileStore`], so in a simulation
+//! they hit virtual time, simulated nodes and the in-memory store.
+
+use std::fmt;
+use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::env::Env;
+use crate::letters::words;
+use crate::store::{FileStore, StoreError};
+
+/// One intermediate pair (Go's `mr.KeyValue`).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct KeyValue {
+    pub key: String,
+    pub value: String,
+}
+
+impl KeyValue {
+    pub fn new(key: impl Into<String>, value: impl Into<String>) -> KeyValue {
+        KeyValue {
+            key: key.into(),
+            value: value.into(),
+        }
+    }
+}
+
+/// The apps of Go's `src/mrapps`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum AppKind {
+    /// Word count.
+    Wc,
+    /// Inverted index: word → number of documents and their names.
+    Indexer,
+    /// Test app: records when maps ran and how many ran at once.
+    Mtiming,
+    /// Test app: records how many reduces ran at once.
+    Rtiming,
+    /// Test app: counts map executions through marker files.
+    Jobcount,
+    /// Test app: some reduces take 3 s, to catch workers that exit early.
+    EarlyExit,
+    /// Test app: workers crash or stall at random.
+    Crash,
+    /// The crash app without crashes, as the reference output.
+    Nocrash,
+}
+
+impl AppKind {
+    pub const ALL: [AppKind; 8] = [
+        AppKind::Wc,
+        AppKind::Indexer,
+        AppKind::Mtiming,
+        AppKind::Rtiming,
+        AppKind::Jobcount,
+        AppKind::EarlyExit,
+        AppKind::Crash,
+        AppKind::Nocrash,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            AppKind::Wc => "wc",
+            AppKind::Indexer => "indexer",
+            AppKind::Mtiming => "mtiming",
+            AppKind::Rtiming => "rtiming",
+            AppKind::Jobcount => "jobcount",
+            AppKind::EarlyExit => "early_exit",
+            AppKind::Crash => "crash",
+            AppKind::Nocrash => "nocrash",
+        }
+    }
+}
+
+impl fmt::Display for AppKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The name given to `mrworker`/`mrsequential` is not an app.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unknown app {name:?}; the apps are: {}", known_apps())]
+pub struct UnknownApp {
+    pub name: String,
+}
+
+fn known_apps() -> String {
+    AppKind::ALL.map(AppKind::name).join(", ")
+}
+
+impl FromStr for AppKind {
+    type Err = UnknownApp;
+    fn from_str(name: &str) -> Result<AppKind, UnknownApp> {
+        // Accept Go's plugin file names too: "wc.so", "../mrapps/wc.so".
+        let base = name.rsplit('/').next().unwrap_or(name);
+        let base = base.strip_suffix(".so").unwrap_or(base);
+        AppKind::ALL
+            .into_iter()
+            .find(|app| app.name() == base)
+            .ok_or_else(|| UnknownApp {
+                name: name.to_string(),
+            })
+    }
+}
+
+/// An app failed (Go's plugins panic in these cases).
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("app file operation failed: {0}")]
+    Store(#[from] StoreError),
+}
+
+/// An app as loaded by one worker: the kind plus its per-process state
+/// (jobcount's counter is a Go package-level variable).
+#[derive(Debug)]
+pub struct App {
+    kind: AppKind,
+    map_calls: AtomicU64,
+}
+
+impl App {
+    pub fn new(kind: AppKind) -> App {
+        App {
+            kind,
+            map_calls: AtomicU64::new(0),
+        }
+    }
+
+    pub fn kind(&self) -> AppKind {
+        self.kind
+    }
+
+    /// Go's `Map(filename, contents)`. `contents` are raw bytes: `crash`
+    /// counts bytes, and text apps decode them like Go (an invalid UTF-8
+    /// sequence becomes U+FFFD, which is not a letter).
+    pub async fn map<E: Env, S: FileStore>(
+        &self,
+        env: &E,
+        store: &S,
+        filename: &str,
+        contents: &[u8],
+    ) -> Result<Vec<KeyValue>, AppError> {
+        let text = || String::from_utf8_lossy(contents);
+        Ok(match self.kind {
+            AppKind::Wc => words(&text()).map(|w| KeyValue::new(w, "1")).collect(),
+            AppKind::Indexer => indexer_map(filename, &text()),
+            AppKind::Mtiming => mtiming_map(env, store).await?,
+            AppKind::Rtiming => ('a'..='j').map(|k| KeyValue::new(k, "1")).collect(),
+            AppKind::Jobcount => self.jobcount_map(env, store).await?,
+            AppKind::EarlyExit => vec![KeyValue::new(filename, "1")],
+            AppKind::Crash | AppKind::Nocrash => {
+                if self.kind == AppKind::Crash {
+                    maybe_crash(env).await;
+                }
+                vec![
+                    KeyValue::new("a", filename),
+                    KeyValue::new("b", filename.len().to_string()),
+                    KeyValue::new("c", contents.len().to_string()),
+                    KeyValue::new("d", "xyzzy"),
+                ]
+            }
+        })
+    }
+
+    /// Go's `Reduce(key, values)`.
+    pub async fn reduce<E: Env, S: FileStore>(
+        &self,
+        env: &E,
+        store: &S,
+        key: &str,
+        values: &[String],
+    ) -> Result<String, AppError> {
+        Ok(match self.kind {
+            AppKind::Wc => values.len().to_string(),
+            AppKind::Indexer => format!("{} {}", values.len(), sorted(values).join(",")),
+            AppKind::Mtiming => sorted(values).join(" "),
+            AppKind::Rtiming => nparallel(env, store, "reduce").await?.to_string(),
+            AppKind::Jobcount => count_files(store, "mr-worker-jobcount").await?.to_string(),
+            AppKind::EarlyExit => {
+                if key.contains("sherlock") || key.contains("tom") {
+                    env.sleep(Duration::from_secs(3)).await;
+                }
+                values.len().to_string()
+            }
+            AppKind::Crash | AppKind::Nocrash => {
+                if self.kind == AppKind::Crash {
+                    maybe_crash(env).await;
+                }
+                sorted(values).join(" ")
+            }
+        })
+    }
+
+    /// Leaves `mr-worker-jobcount-<pid>-<n>`, then takes 2–5 s.
+    async fn jobcount_map<E: Env, S: FileStore>(
+        &self,
+        env: &E,
+        store: &S,
+    ) -> Result<Vec<KeyValue>, AppError> {
+        let count = self.map_calls.fetch_add(1, Ordering::Relaxed);
+        let name = format!("mr-worker-jobcount-{}-{count}", env.pid());
+        store.write_atomic(&name, b"x".to_vec()).await?;
+        let ms = 2000 + env.random_below(3000);
+        env.sleep(Duration::from_millis(ms)).await;
+        Ok(vec![KeyValue::new("a", "x")])
+    }
+}
+
+fn sorted(values: &[String]) -> Vec<&str> {
+    let mut v: Vec<&str> = values.iter().map(String::as_str).collect();
+    v.sort_unstable();
+    v
+}
+
+/// Each distinct word of the document, paired with the document's name.
+fn indexer_map(document: &str, text: &str) -> Vec<KeyValue> {
+    let distinct: std::collections::BTreeSet<&str> = words(text).collect();
+    distinct
+        .into_iter()
+        .map(|w| KeyValue::new(w, document))
+        .collect()
+}
+
+async fn mtiming_map<E: Env, S: FileStore>(env: &E, store: &S) -> Result<Vec<KeyValue>, AppError> {
+    let ts = env.unix_time();
+    let pid = env.pid();
+    let n = nparallel(env, store, "map").await?;
+    Ok(vec![
+        KeyValue::new(format!("times-{pid}"), format!("{ts:.1}")),
+        KeyValue::new(format!("parallel-{pid}"), n.to_string()),
+    ])
+}
+
+/// How many workers are in `phase` right now: announce ourselves with
+/// `mr-worker-<phase>-<pid>`, count such files whose process is alive, hold
+/// for a second so that overlapping workers see each other, then leave.
+async fn nparallel<E: Env, S: FileStore>(
+    env: &E,
+    store: &S,
+    phase: &str,
+) -> Result<usize, AppError> {
+    let prefix = format!("mr-worker-{phase}-");
+    let mine = format!("{prefix}{}", env.pid());
+    store.write_atomic(&mine, b"x".to_vec()).await?;
+    let running = store
+        .list()
+        .await?
+        .iter()
+        .filter_map(|name| name.strip_prefix(&prefix)?.parse::<u64>().ok())
+        .filter(|&pid| env.is_alive(pid))
+        .count();
+    env.sleep(Duration::from_secs(1)).await;
+    store.remove(&mine).await?;
+    Ok(running)
+}
+
+async fn count_files<S: FileStore>(store: &S, prefix: &str) -> Result<usize, AppError> {
+    let names = store.list().await?;
+    Ok(names.iter().filter(|n| n.starts_with(prefix)).count())
+}
+
+/// Go's `maybeCrash`: a third of the time exit, a third of the time stall
+/// for up to 10 s, otherwise carry on.
+async fn maybe_crash<E: Env>(env: &E) {
+    let r = env.random_below(1000);
+    if r < 330 {
+        env.crash().await;
+    } else if r < 660 {
+        let ms = env.random_below(10_000);
+        env.sleep(Duration::from_millis(ms)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn app_names_round_trip_and_accept_plugin_paths() {
+        for app in AppKind::ALL {
+            assert_eq!(app.name().parse::<AppKind>(), Ok(app));
+        }
+        assert_eq!("../mrapps/wc.so".parse::<AppKind>(), Ok(AppKind::Wc));
+        let err = "wordcount".parse::<AppKind>().unwrap_err();
+        assert!(err.to_string().contains("wc, indexer"), "{err}");
+    }
+
+    #[test]
+    fn indexer_emits_each_word_once() {
+        let kvs = indexer_map("doc", "b a b A");
+        assert_eq!(
+            kvs,
+            [
+                KeyValue::new("A", "doc"),
+                KeyValue::new("a", "doc"),
+                KeyValue::new("b", "doc")
+            ]
+        );
+    }
+}
