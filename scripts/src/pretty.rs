@@ -174,6 +174,8 @@ pub struct Printer<W: Write> {
     layout: Layout,
     /// A rule was printed since the last event line.
     ruled: bool,
+    /// The column header was printed (columns mode, before the first event).
+    header: bool,
 }
 
 impl<W: Write> Printer<W> {
@@ -184,6 +186,7 @@ impl<W: Write> Printer<W> {
             options,
             layout,
             ruled: false,
+            header: false,
         }
     }
 
@@ -247,26 +250,40 @@ impl<W: Write> Printer<W> {
             return Ok(());
         }
         let color = topic_color(event.topic);
+        if self.options.columns.is_some() && !self.header {
+            self.header = true;
+            self.column_header()?;
+        }
         let column = match self.options.columns {
             Some(_) => self.layout.column(event.node),
             None => None,
         };
         let Some(column) = column else {
-            let text = format!("{:<5} {} {}", event.topic, event.node, event.message);
+            let named = event.message.split_whitespace().next() == Some(event.node);
+            let text = if named {
+                format!("{:<5} {}", event.topic, event.message)
+            } else {
+                format!("{:<5} {} {}", event.topic, event.node, event.message)
+            };
             let text = self.paint(color, text.trim_end());
             let prefix = self.time_prefix(event.time);
             return writeln!(self.out, "{prefix}{text}");
         };
-        let n = self.layout.columns();
         let time_width = if self.options.time { TIME_WIDTH + 1 } else { 0 };
-        let cell = (self.options.width.saturating_sub(time_width) / n)
-            .saturating_sub(1)
-            .max(8);
-        let text = if self.options.color {
-            format!("{} {}", event.node, event.message)
-        } else {
-            format!("{} {} {}", event.topic, event.node, event.message)
-        };
+        let cell = self.cell_width();
+        // The column names S<k>; other nodes, and messages that already
+        // start with the node's name, would repeat it.
+        let mut text = String::new();
+        if !self.options.color {
+            text.push_str(event.topic);
+            text.push(' ');
+        }
+        let named = event.message.split_whitespace().next() == Some(event.node);
+        if logline::server_index(event.node).is_none() && !named {
+            text.push_str(event.node);
+            text.push(' ');
+        }
+        text.push_str(event.message);
         let indent = " ".repeat((cell + 1) * column);
         for (i, row) in wrap(&text, cell).iter().enumerate() {
             let prefix = if i == 0 {
@@ -278,6 +295,31 @@ impl<W: Write> Printer<W> {
             writeln!(self.out, "{prefix}{indent}{row}")?;
         }
         Ok(())
+    }
+}
+
+impl<W: Write> Printer<W> {
+    /// The width of one peer column, without the separating space.
+    fn cell_width(&self) -> usize {
+        let time_width = if self.options.time { TIME_WIDTH + 1 } else { 0 };
+        (self.options.width.saturating_sub(time_width) / self.layout.columns())
+            .saturating_sub(1)
+            .max(8)
+    }
+
+    /// `        ms S0    S1    S2 ...` above the columns.
+    fn column_header(&mut self) -> io::Result<()> {
+        let cell = self.cell_width();
+        let mut header = if self.options.time {
+            format!("{:>TIME_WIDTH$} ", "ms")
+        } else {
+            String::new()
+        };
+        for k in 0..self.layout.columns() {
+            header.push_str(&format!("{:<cell$} ", format!("S{k}")));
+        }
+        let header = self.paint("1;4", header.trim_end());
+        writeln!(self.out, "{header}")
     }
 }
 
@@ -302,7 +344,7 @@ running 1 test
      0.000 TEST  test starting: initial election
     12.500 TIMER S0 election timeout
     12.600 VOTE  S1 granted vote to S0 in T1
-    12.700 LEADER S0 became leader in T1 votes=2
+    12.700 LEADER S0 S0 became leader in T1 votes=2
     13.000 NET   net S0->S2 dropped
 simulation failed: two leaders in term 3
   seed:   42
@@ -372,16 +414,19 @@ thread 'initial_election_2a' panicked at labrpc/src/sim/runner.rs:152:17:
         };
         let out = render(LOG, options);
         let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines[0], "running 1 test");
+        // The header comes before the first event.
+        assert_eq!(lines[1], format!("{:>10} S0{:18}S1{:18}S2", "ms", "", ""));
         // test and net span the full width.
-        assert_eq!(lines[1], "     0.000 TEST  test starting: initial election");
-        // Each cell is 19 wide plus a separating space.
-        assert_eq!(lines[2], "    12.500 TIMER S0 election");
-        assert_eq!(lines[3], "           timeout");
-        assert_eq!(
-            lines[4],
-            format!("    12.600 {}VOTE S1 granted", " ".repeat(20))
-        );
-        assert_eq!(lines[5], format!("{}vote to S0 in T1", " ".repeat(11 + 20)));
+        assert_eq!(lines[2], "     0.000 TEST  test starting: initial election");
+        // Each cell is 19 wide plus a separating space; the column names S<k>.
+        assert_eq!(lines[3], "    12.500 TIMER election");
+        assert_eq!(lines[4], "           timeout");
+        let indent = " ".repeat(20);
+        assert_eq!(lines[5], format!("    12.600 {indent}VOTE granted vote"));
+        assert_eq!(lines[6], format!("           {indent}to S0 in T1"));
+        // A message naming its node does not repeat it.
+        assert_eq!(lines[7], "    12.700 LEADER S0 became");
         assert!(
             lines
                 .iter()

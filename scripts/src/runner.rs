@@ -189,6 +189,12 @@ pub fn run_one(
     if outcome.failed() || (config.archive && outcome == Outcome::Passed) {
         fs::create_dir_all(&config.output_dir)?;
         let stem = log_stem(&test.label, job.seed);
+        let traces = keep_structured_logs(&log_dir, &config.output_dir, &stem)?;
+        // The run printed `log: <scratch path>`; point at the kept copy.
+        let mut text = text;
+        for (from, to) in &traces {
+            text = text.replace(&from.display().to_string(), &to.display().to_string());
+        }
         let path = config.output_dir.join(format!("{stem}.log"));
         let mut file = File::create(&path)?;
         let status = match &outcome {
@@ -216,9 +222,12 @@ pub fn run_one(
             binary.executable.display(),
             test_args(test).join(" ")
         )?;
+        for (_, to) in &traces {
+            writeln!(file, "# trace: {}", to.display())?;
+        }
         file.write_all(text.as_bytes())?;
         kept.push(path);
-        kept.extend(keep_structured_logs(&log_dir, &config.output_dir, &stem)?);
+        kept.extend(traces.into_iter().map(|(_, to)| to));
     }
     Ok(RunResult {
         job,
@@ -231,7 +240,11 @@ pub fn run_one(
 
 /// Copies the structured logs a run wrote (normally one) next to its output
 /// as `<stem>.trace.log`, `<stem>.trace-2.log`, ...
-fn keep_structured_logs(log_dir: &Path, output_dir: &Path, stem: &str) -> io::Result<Vec<PathBuf>> {
+fn keep_structured_logs(
+    log_dir: &Path,
+    output_dir: &Path,
+    stem: &str,
+) -> io::Result<Vec<(PathBuf, PathBuf)>> {
     let mut logs: Vec<PathBuf> = fs::read_dir(log_dir)?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.is_file())
@@ -246,7 +259,7 @@ fn keep_structured_logs(log_dir: &Path, output_dir: &Path, stem: &str) -> io::Re
         };
         let dest = output_dir.join(name);
         fs::copy(log, &dest)?;
-        kept.push(dest);
+        kept.push((log.clone(), dest));
     }
     Ok(kept)
 }

@@ -99,6 +99,14 @@ fn runs_with_seeds_and_keeps_failed_logs_only() {
     )
     .unwrap();
     assert!(trace.contains("topics=vote,leader"), "{trace}");
+    // The run's `log: <path>` line points at the kept copy.
+    let kept_trace = out
+        .path()
+        .join("fails_on_multiples_of_three-seed3.trace.log");
+    assert!(
+        log.contains(&format!("log: {}", kept_trace.display())),
+        "{log}"
+    );
 }
 
 #[test]
