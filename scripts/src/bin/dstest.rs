@@ -302,8 +302,6 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         .map_err(|e| format!("could not install the Ctrl-C handler: {e}"))?;
     }
 
-    let visible = !cli.no_progress && std::io::stderr().is_terminal();
-    let display = Display::new(&tests, cli.iterations, jobs.len() as u64, visible);
     eprintln!(
         "dstest: {} tests × {} runs, {} at a time; logs of failed runs go to {}",
         tests.len(),
@@ -312,6 +310,8 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         output_dir.display()
     );
 
+    let visible = !cli.no_progress && std::io::stderr().is_terminal();
+    let display = Display::new(&tests, cli.iterations, jobs.len() as u64, visible);
     let queue = Arc::new(Mutex::new(jobs.into_iter().collect::<VecDeque<Job>>()));
     let binaries = Arc::new(binaries);
     let shared_tests = Arc::new(tests.clone());
@@ -364,22 +364,37 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
     let mut max_fail_hit = false;
     for event in received {
         match event {
-            Event::Started(job) => tallies[job.test].running += 1,
+            Event::Started(job) => {
+                tallies[job.test].running += 1;
+                display.tests[job.test].set_message(tallies[job.test].message());
+                display.tests[job.test].tick();
+            }
             Event::Finished(result) => {
                 let i = result.job.test;
                 let tally = &mut tallies[i];
                 tally.running -= 1;
-                if result.outcome != Outcome::Interrupted {
+                let counted = result.outcome != Outcome::Interrupted;
+                if counted {
                     tally.row.total += 1;
                     tally.row.time.push(result.seconds);
-                    display.tests[i].inc(1);
-                    display.overall.inc(1);
                 }
                 if result.outcome.failed() {
                     tally.row.failed += 1;
-                    if tally.row.failed == 1 {
-                        display.tests[i].set_style(display.style(FAILED_TEMPLATE));
-                    }
+                }
+                // Style and message first: a bar redraws on inc, not on set_style.
+                if tally.row.failed == 1 && result.outcome.failed() {
+                    display.tests[i].set_style(display.style(FAILED_TEMPLATE));
+                } else if tally.row.total == cli.iterations && tally.row.failed == 0 {
+                    display.tests[i].set_style(display.style(PASSED_TEMPLATE));
+                }
+                display.tests[i].set_message(tally.message());
+                if counted {
+                    display.tests[i].inc(1);
+                    display.overall.inc(1);
+                } else {
+                    display.tests[i].tick();
+                }
+                if result.outcome.failed() {
                     let test = &tests[i];
                     let replay = runner::replay_command(
                         &binaries[test.binary],
@@ -404,11 +419,6 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                         max_fail_hit = true;
                         stop.store(true, Ordering::SeqCst);
                     }
-                }
-                let tally = &tallies[i];
-                display.tests[i].set_message(tally.message());
-                if tally.row.total == cli.iterations && tally.row.failed == 0 {
-                    display.tests[i].set_style(display.style(PASSED_TEMPLATE));
                 }
             }
             Event::Error(job, error) => {
