@@ -163,11 +163,11 @@ fn mix(mut x: u64) -> u64 {
     x ^ (x >> 31)
 }
 
-/// Visited (linearized set, state) pairs. The sets live in one flat arena of words and each entry
-/// remembers its full hash, so a lookup allocates nothing and a miss costs one push.
+/// Visited (linearized set, state) pairs. The sets live in one flat arena of words; the table
+/// holds each entry's full hash next to its index, so probing past a non-matching entry touches
+/// no other memory, and a lookup allocates nothing.
 struct Cache<S> {
-    table: HashTable<usize>,
-    hashes: Vec<u64>,
+    table: HashTable<(u64, u32)>,
     states: Vec<S>,
     words: Vec<u64>,
     width: usize,
@@ -177,15 +177,25 @@ impl<S: Clone + Eq + Hash> Cache<S> {
     fn new(width: usize) -> Self {
         Cache {
             table: HashTable::new(),
-            hashes: Vec::new(),
             states: Vec::new(),
             words: Vec::new(),
             width,
         }
     }
 
-    fn set_of(&self, entry: usize) -> &[u64] {
-        &self.words[entry * self.width..(entry + 1) * self.width]
+    fn set_of(&self, entry: u32) -> &[u64] {
+        let start = entry as usize * self.width;
+        &self.words[start..start + self.width]
+    }
+
+    fn matches(&self, entry: u32, set: &Bitset, state: &S) -> bool {
+        // A plain loop: sets are a few words, too short for a `memcmp` call to pay off.
+        let same_set = self
+            .set_of(entry)
+            .iter()
+            .zip(&set.words)
+            .all(|(a, b)| a == b);
+        same_set && self.states[entry as usize] == *state
     }
 
     /// Records the pair; false if it was already there.
@@ -193,20 +203,16 @@ impl<S: Clone + Eq + Hash> Cache<S> {
         let mut hasher = rustc_hash::FxHasher::default();
         state.hash(&mut hasher);
         let hash = mix(set.hash ^ hasher.finish());
-        let found = self.table.find(hash, |&e| {
-            self.hashes[e] == hash
-                && self.set_of(e) == set.words.as_slice()
-                && self.states[e] == *state
-        });
+        let found = self
+            .table
+            .find(hash, |&(h, e)| h == hash && self.matches(e, set, state));
         if found.is_some() {
             return false;
         }
-        let entry = self.states.len();
-        self.hashes.push(hash);
+        let entry = u32::try_from(self.states.len()).expect("fewer than 2^32 cache entries");
         self.states.push(state.clone());
         self.words.extend_from_slice(&set.words);
-        let hashes = &self.hashes;
-        self.table.insert_unique(hash, entry, |&e| hashes[e]);
+        self.table.insert_unique(hash, (hash, entry), |&(h, _)| h);
         true
     }
 }

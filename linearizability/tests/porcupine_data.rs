@@ -117,13 +117,11 @@ fn kv_no_partition_1_client_bad() {
 }
 
 #[test]
-#[ignore = "slow without partitioning (Porcupine skips it under -short): run with --ignored"]
 fn kv_no_partition_10_clients_ok() {
     check_kv(&KvUnpartitionedModel, "c10-ok");
 }
 
 #[test]
-#[ignore = "slow without partitioning (Porcupine skips it under -short): run with --ignored"]
 fn kv_no_partition_10_clients_bad() {
     check_kv(&KvUnpartitionedModel, "c10-bad");
 }

@@ -1,0 +1,287 @@
+//! Porcupine's inline test cases (register, zero-duration ties, empty history, timeout and
+//! cancellation), plus the verbose information and the report on small histories.
+
+use std::time::Duration;
+
+use linearizability::models::kv::{KvInput, KvModel, KvOutput};
+use linearizability::models::register::{RegisterInput, RegisterModel};
+use linearizability::{
+    CheckResult, Event, EventKind, Model, Operation, check_events, check_operations,
+    check_operations_verbose, render_html,
+};
+
+type RegOp = Operation<RegisterInput<i64>, i64>;
+
+fn op(client_id: usize, input: RegisterInput<i64>, call: i64, output: i64, ret: i64) -> RegOp {
+    Operation {
+        client_id,
+        input,
+        call,
+        output,
+        return_time: ret,
+    }
+}
+
+fn put(client: usize, value: i64, call: i64, ret: i64) -> RegOp {
+    op(client, RegisterInput::Put(value), call, 0, ret)
+}
+
+fn get(client: usize, value: i64, call: i64, ret: i64) -> RegOp {
+    op(client, RegisterInput::Get, call, value, ret)
+}
+
+/// The events of a history: calls before returns at equal times, as the checker orders them.
+fn events(history: &[RegOp]) -> Vec<Event<RegisterInput<i64>, i64>> {
+    let mut timed: Vec<(i64, bool, usize)> = Vec::new();
+    for (i, o) in history.iter().enumerate() {
+        timed.push((o.call, false, i));
+        timed.push((o.return_time, true, i));
+    }
+    timed.sort();
+    timed
+        .into_iter()
+        .map(|(_, is_return, i)| Event {
+            client_id: history[i].client_id,
+            id: i,
+            kind: if is_return {
+                EventKind::Return(history[i].output)
+            } else {
+                EventKind::Call(history[i].input.clone())
+            },
+        })
+        .collect()
+}
+
+fn check_both(history: &[RegOp]) -> CheckResult {
+    let model = RegisterModel::<i64>::new();
+    let by_ops = check_operations(&model, history, None);
+    let by_events = check_events(&model, &events(history), None).unwrap();
+    assert_eq!(by_ops, by_events, "operations and events disagree");
+    by_ops
+}
+
+/// The 6.824 (2017) quiz history: linearizable.
+#[test]
+fn register_ok() {
+    let history = [put(0, 100, 0, 100), get(1, 100, 25, 75), get(2, 0, 30, 60)];
+    assert_eq!(check_both(&history), CheckResult::Ok);
+}
+
+/// ...and its non-linearizable variant: the second read cannot see the old value.
+#[test]
+fn register_illegal() {
+    let history = [put(0, 200, 0, 100), get(1, 200, 10, 30), get(2, 0, 40, 90)];
+    assert_eq!(check_both(&history), CheckResult::Illegal);
+}
+
+/// Intervals are closed: an operation called at the instant another returns is concurrent with it.
+#[test]
+fn zero_duration_ties_are_concurrent() {
+    // The read at 10 may come before the put that returns at 10.
+    assert_eq!(
+        check_both(&[put(0, 1, 0, 10), get(1, 0, 10, 10)]),
+        CheckResult::Ok
+    );
+    // A read at the put's call instant may see it.
+    assert_eq!(
+        check_both(&[put(0, 1, 0, 10), get(1, 1, 0, 0)]),
+        CheckResult::Ok
+    );
+    // Zero-length operations at one instant can go in either order.
+    let same_instant = [put(0, 1, 30, 30), get(1, 1, 30, 30), get(2, 0, 30, 30)];
+    assert_eq!(check_both(&same_instant), CheckResult::Ok);
+}
+
+#[test]
+fn zero_duration_illegal() {
+    // Once the put is seen at 0, a read at 10 cannot see the old value.
+    let history = [get(1, 1, 0, 0), put(0, 1, 0, 10), get(2, 0, 10, 10)];
+    assert_eq!(check_both(&history), CheckResult::Illegal);
+    // Strictly after the put returned.
+    assert_eq!(
+        check_both(&[put(0, 1, 0, 5), get(1, 0, 10, 10)]),
+        CheckResult::Illegal
+    );
+}
+
+#[test]
+fn empty_history_is_ok() {
+    assert_eq!(check_both(&[]), CheckResult::Ok);
+    // Zero partitions.
+    assert_eq!(check_operations(&KvModel, &[], None), CheckResult::Ok);
+    let (result, info) = check_operations_verbose(&KvModel, Vec::new(), None);
+    assert_eq!(result, CheckResult::Ok);
+    assert!(info.partitions.is_empty());
+    assert!(render_html(&KvModel, &info).contains("0 operations"));
+}
+
+fn kv(
+    client: usize,
+    input: KvInput,
+    call: i64,
+    value: &str,
+    ret: i64,
+) -> Operation<KvInput, KvOutput> {
+    let output = KvOutput {
+        value: value.to_string(),
+    };
+    Operation {
+        client_id: client,
+        input,
+        call,
+        output,
+        return_time: ret,
+    }
+}
+
+/// A kv model whose steps on one key are slow, to make searches that outlast any test.
+struct SlowKv {
+    slow_key: &'static str,
+    delay: Duration,
+}
+
+impl Model for SlowKv {
+    type Input = KvInput;
+    type Output = KvOutput;
+    type State = String;
+
+    fn init(&self) -> String {
+        KvModel.init()
+    }
+
+    #[allow(clippy::disallowed_methods)] // allowed: a deliberately slow model, outside simulations
+    fn step(&self, state: &String, input: &KvInput, output: &KvOutput) -> Option<String> {
+        if input.key == self.slow_key {
+            std::thread::sleep(self.delay);
+        }
+        KvModel.step(state, input, output)
+    }
+
+    fn partition(&self, history: &[Operation<KvInput, KvOutput>]) -> Vec<Vec<usize>> {
+        KvModel.partition(history)
+    }
+}
+
+/// On `key`: 30 concurrent appends and a read of something never written. Proving this illegal
+/// means trying every order of the appends, which at a millisecond per step takes ages.
+fn hopeless(key: &str) -> Vec<Operation<KvInput, KvOutput>> {
+    let mut history: Vec<_> = (0..30)
+        .map(|c| kv(c, KvInput::append(key, format!("{c},")), 0, "", 100))
+        .collect();
+    history.push(kv(99, KvInput::get(key), 0, "never", 100));
+    history
+}
+
+/// A quickly refuted history on `key`: a read after a completed put misses it.
+fn quickly_illegal(key: &str) -> Vec<Operation<KvInput, KvOutput>> {
+    vec![
+        kv(100, KvInput::put(key, "1"), 0, "", 10),
+        kv(101, KvInput::get(key), 20, "2", 30),
+    ]
+}
+
+fn slow_model() -> SlowKv {
+    SlowKv {
+        slow_key: "slow",
+        delay: Duration::from_millis(1),
+    }
+}
+
+#[allow(clippy::disallowed_methods)] // allowed: measures the checker's wall time, outside simulations
+fn timed<T>(f: impl FnOnce() -> T) -> (T, Duration) {
+    let start = std::time::Instant::now();
+    let value = f();
+    (value, start.elapsed())
+}
+
+#[test]
+fn timeout_gives_unknown_and_bounds_wall_time() {
+    let history = hopeless("slow");
+    let timeout = Duration::from_millis(100);
+    let (result, elapsed) = timed(|| check_operations(&slow_model(), &history, Some(timeout)));
+    assert_eq!(result, CheckResult::Unknown);
+    assert!(elapsed >= timeout, "{elapsed:?}");
+    // One slow step (1 ms) plus scheduling slack on a busy machine.
+    assert!(elapsed < Duration::from_secs(1), "{elapsed:?}");
+}
+
+#[test]
+fn timeout_verbose_gives_unknown() {
+    let timeout = Duration::from_millis(50);
+    let ((result, info), elapsed) =
+        timed(|| check_operations_verbose(&slow_model(), hopeless("slow"), Some(timeout)));
+    assert_eq!(result, CheckResult::Unknown);
+    assert!(elapsed < Duration::from_secs(1), "{elapsed:?}");
+    assert_eq!(info.partitions[0].result, CheckResult::Unknown);
+}
+
+/// An illegal partition stops a hopeless one: without cancellation this would not terminate.
+#[test]
+fn illegal_partition_cancels_the_others() {
+    let mut history = hopeless("slow");
+    history.extend(quickly_illegal("fast"));
+    let (result, elapsed) = timed(|| check_operations(&slow_model(), &history, None));
+    assert_eq!(result, CheckResult::Illegal);
+    assert!(elapsed < Duration::from_secs(2), "{elapsed:?}");
+}
+
+/// Verbose mode gives the others a grace period, then stops them too; and Illegal wins over a
+/// timeout that strikes meanwhile.
+#[test]
+fn illegal_beats_unknown() {
+    let mut history = hopeless("slow");
+    history.extend(quickly_illegal("fast"));
+    let timeout = Some(Duration::from_millis(100));
+    let ((result, info), elapsed) =
+        timed(|| check_operations_verbose(&slow_model(), history, timeout));
+    assert_eq!(result, CheckResult::Illegal);
+    assert!(elapsed < Duration::from_secs(2), "{elapsed:?}");
+    // Partitions come in key order: "fast", then "slow".
+    let results: Vec<_> = info.partitions.iter().map(|p| p.result).collect();
+    assert_eq!(results, [CheckResult::Illegal, CheckResult::Unknown]);
+}
+
+/// The verbose information: a full linearization for an Ok partition, the longest partial one
+/// for an illegal one, and `largest` pointing at sequences that contain the operation.
+#[test]
+fn verbose_partial_linearizations() {
+    let mut history = vec![
+        kv(0, KvInput::put("x", "a"), 0, "", 10),
+        kv(1, KvInput::get("x"), 5, "a", 15),
+        kv(2, KvInput::append("x", "b"), 12, "", 20),
+    ];
+    history.extend(quickly_illegal("y"));
+    let (result, info) = check_operations_verbose(&KvModel, history, None);
+    assert_eq!(result, CheckResult::Illegal);
+    let [x, y] = &info.partitions[..] else {
+        panic!("two keys, two partitions")
+    };
+    assert_eq!(x.result, CheckResult::Ok);
+    assert_eq!(x.partial_linearizations[0], vec![0, 1, 2]);
+    assert_eq!(y.result, CheckResult::Illegal);
+    assert_eq!(y.partial_linearizations[0], vec![3]);
+    for part in &info.partitions {
+        for (op, &k) in &part.largest {
+            assert!(part.partial_linearizations[k].contains(op));
+        }
+        let lengths: Vec<_> = part.partial_linearizations.iter().map(Vec::len).collect();
+        assert!(lengths.windows(2).all(|w| w[0] >= w[1]), "longest first");
+    }
+    let html = render_html(&KvModel, &info);
+    assert!(html.contains("could not be linearized next: impossible from state"));
+    assert!(html.contains("get(&quot;y&quot;) -&gt; &quot;2&quot;"));
+}
+
+#[test]
+fn html_is_written_to_a_file() {
+    let (_, info) = check_operations_verbose(&KvModel, quickly_illegal("k"), None);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("report.html");
+    linearizability::write_html(&KvModel, &info, &path).unwrap();
+    let html = std::fs::read_to_string(&path).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    // Self-contained: nothing is fetched.
+    for fetch in ["src=", "<link", "href=\"http", "url("] {
+        assert!(!html.contains(fetch), "{fetch}");
+    }
+}
