@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use linearizability::models::etcd::EtcdModel;
-use linearizability::models::kv::{KvModel, KvUnpartitionedModel};
+use linearizability::models::kv::{KvInput, KvModel, KvOutput, KvUnpartitionedModel};
 use linearizability::parse::{read_jepsen, read_kv};
 use linearizability::{CheckResult, Model, check_events, check_events_verbose, render_html};
 
@@ -55,15 +55,7 @@ fn etcd_histories_match_porcupine() {
     }
 }
 
-fn check_kv<
-    M: Model<
-            Input = linearizability::models::kv::KvInput,
-            Output = linearizability::models::kv::KvOutput,
-        >,
->(
-    model: &M,
-    name: &str,
-) {
+fn check_kv<M: Model<Input = KvInput, Output = KvOutput>>(model: &M, name: &str) {
     let Some(dir) = data_dir() else { return };
     let (file, verdict) = expected(&dir, "kv")
         .into_iter()
@@ -117,11 +109,13 @@ fn kv_no_partition_1_client_bad() {
 }
 
 #[test]
+#[ignore = "2 s of CPU each in debug builds, 5+ s on a busy machine: run with --ignored"]
 fn kv_no_partition_10_clients_ok() {
     check_kv(&KvUnpartitionedModel, "c10-ok");
 }
 
 #[test]
+#[ignore = "2 s of CPU each in debug builds, 5+ s on a busy machine: run with --ignored"]
 fn kv_no_partition_10_clients_bad() {
     check_kv(&KvUnpartitionedModel, "c10-bad");
 }
