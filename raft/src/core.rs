@@ -631,12 +631,10 @@ impl Core {
         self.accept_leader(args.leader_id, now);
 
         let last_new = args.prev_log_index + args.entries.len() as u64;
-        let Some((prev, entries)) = self.skip_compacted(&args) else {
-            return reply;
-        };
+        let (prev, prev_term, entries) = self.skip_compacted(&args);
         match self.log.term(prev) {
             None => return reply, // our log is too short: xterm None, xlen set
-            Some(term) if term != args.prev_log_term => {
+            Some(term) if term != prev_term => {
                 reply.xterm = Some(term);
                 reply.xindex = self.log.first_index_of_term_run(prev);
                 return reply;
@@ -658,22 +656,26 @@ impl Core {
 
     /// Entries at or below our snapshot are committed, hence identical to
     /// the leader's: drop them from the message and check consistency at our
-    /// base instead. Returns the new (prev index, entries).
-    fn skip_compacted<'a>(&self, args: &'a AppendEntriesArgs) -> Option<(u64, &'a [Entry])> {
+    /// base instead. Returns the (prev index, prev term, entries) to check
+    /// and append.
+    fn skip_compacted<'a>(&self, args: &'a AppendEntriesArgs) -> (u64, u64, &'a [Entry]) {
         let base = self.log.base_index();
         if args.prev_log_index >= base {
-            return Some((args.prev_log_index, &args.entries));
+            return (args.prev_log_index, args.prev_log_term, &args.entries);
         }
         let skip = (base - args.prev_log_index) as usize;
         if skip > args.entries.len() {
-            return Some((base, &[]));
+            // Everything in the message is inside our snapshot.
+            return (base, self.log.base_term(), &[]);
         }
         // Log Matching: the leader's entry at our base has our base's term.
-        debug_assert!(
-            skip == 0 || args.entries[skip - 1].term == self.log.base_term(),
+        let at_base = args.entries[skip - 1].term;
+        debug_assert_eq!(
+            at_base,
+            self.log.base_term(),
             "leader disagrees with a committed (snapshotted) entry"
         );
-        Some((base, &args.entries[skip..]))
+        (base, at_base, &args.entries[skip..])
     }
 
     /// Appends `entries` after index `prev` (already checked to match),
@@ -1033,6 +1035,43 @@ mod tests {
             .map(ApplyMsg::index)
             .collect();
         assert_eq!(rest, (16..=20).collect::<Vec<u64>>());
+    }
+
+    #[test]
+    fn entries_below_a_snapshot_are_accepted() {
+        let entries = |from: u64, to: u64| -> Vec<Entry> {
+            (from..=to)
+                .map(|i| Entry {
+                    term: 1,
+                    command: vec![i as u8],
+                })
+                .collect()
+        };
+        let saved = PersistentState {
+            term: 1,
+            voted_for: None,
+            base_index: 10,
+            base_term: 1,
+            entries: Vec::new(),
+        };
+        let mut core = Core::new(1, 3, Some(saved), b"s".to_vec(), 5, at(0));
+        let append = |prev: u64, entries: Vec<Entry>| AppendEntriesArgs {
+            term: 1,
+            leader_id: 0,
+            prev_log_index: prev,
+            prev_log_term: 1,
+            entries,
+            leader_commit: 12,
+        };
+        // A late message entirely inside the snapshot: nothing to do, success.
+        let reply = core.handle_append_entries(append(5, entries(6, 8)), at(1));
+        assert!(reply.success);
+        assert_eq!(core.last_index(), 10);
+        // One that straddles the snapshot: the tail is appended.
+        let reply = core.handle_append_entries(append(5, entries(6, 12)), at(2));
+        assert!(reply.success);
+        assert_eq!(core.last_index(), 12);
+        assert_eq!(core.commit_index(), 12);
     }
 
     #[test]
