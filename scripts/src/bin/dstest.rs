@@ -464,7 +464,9 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             failures.len(),
             output_dir.display()
         );
-        for (result, replay) in &failures {
+        failures.sort_by_key(|(r, _)| (r.job.test, r.job.iteration));
+        const SHOWN: usize = 20;
+        for (result, replay) in failures.iter().take(SHOWN) {
             let files: Vec<String> = result
                 .kept
                 .iter()
@@ -478,6 +480,12 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 files.join(", ")
             );
             println!("    replay: {replay}");
+        }
+        if failures.len() > SHOWN {
+            println!(
+                "  ... and {} more (the replay command is at the top of each log)",
+                failures.len() - SHOWN
+            );
         }
     }
     let code = if !failures.is_empty() || errors > 0 {
