@@ -11,6 +11,7 @@
 //! ```
 //! use linearizability::models::kv::{KvInput, KvModel, KvOutput};
 //! use linearizability::{CheckResult, OpLog, Operation, check_operations};
+//! use linearizability::{check_operations_verbose, write_html_temp};
 //! use std::time::Duration;
 //!
 //! let log = OpLog::new();
@@ -20,6 +21,17 @@
 //!                        output: KvOutput { value: "a".into() }, return_time: 20 });
 //! let result = check_operations(&KvModel, &log.read(), Some(Duration::from_secs(1)));
 //! assert_eq!(result, CheckResult::Ok);
+//!
+//! // What a lab test does at the end (Go's `checkPorcupine`):
+//! let (result, info) = check_operations_verbose(&KvModel, log.read(), Some(Duration::from_secs(1)));
+//! match result {
+//!     CheckResult::Ok => {}
+//!     CheckResult::Unknown => println!("info: linearizability check timed out, assuming history is ok"),
+//!     CheckResult::Illegal => {
+//!         let path = write_html_temp(&KvModel, &info).expect("write the report");
+//!         panic!("history is not linearizable; see {}", path.display());
+//!     }
+//! }
 //! ```
 //!
 //! How it works: `search` (one partition's backtracking search), `checker` (partitions in parallel,
@@ -40,4 +52,4 @@ pub use checker::{
 };
 pub use history::{HistoryError, OpLog, operations_from_events};
 pub use model::{CheckResult, Event, EventKind, Model, Operation};
-pub use visualize::{render_html, write_html};
+pub use visualize::{render_html, write_html, write_html_temp};

@@ -19,7 +19,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::checker::{LinearizationInfo, PartitionInfo};
 use crate::model::{CheckResult, Model, Operation};
@@ -39,6 +39,21 @@ pub fn write_html<M: Model>(
     path: impl AsRef<Path>,
 ) -> std::io::Result<()> {
     std::fs::write(path, render_html(model, info))
+}
+
+/// Writes the report to a new file in the system's temporary directory and returns its path: what
+/// a failing test does before printing `info: wrote history visualization to <path>`.
+pub fn write_html_temp<M: Model>(
+    model: &M,
+    info: &LinearizationInfo<M::Input, M::Output>,
+) -> std::io::Result<PathBuf> {
+    let file = tempfile::Builder::new()
+        .prefix("linearizability-")
+        .suffix(".html")
+        .tempfile()?;
+    std::fs::write(file.path(), render_html(model, info))?;
+    let (_, path) = file.keep().map_err(|e| e.error)?;
+    Ok(path)
 }
 
 /// The report of a verbose check as a self-contained HTML page.

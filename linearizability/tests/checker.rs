@@ -280,6 +280,9 @@ fn html_is_written_to_a_file() {
     linearizability::write_html(&KvModel, &info, &path).unwrap();
     let html = std::fs::read_to_string(&path).unwrap();
     assert!(html.starts_with("<!DOCTYPE html>"));
+    let temp = linearizability::write_html_temp(&KvModel, &info).unwrap();
+    assert_eq!(std::fs::read_to_string(&temp).unwrap(), html);
+    std::fs::remove_file(temp).unwrap();
     // Self-contained: nothing is fetched.
     for fetch in ["src=", "<link", "href=\"http", "url("] {
         assert!(!html.contains(fetch), "{fetch}");
