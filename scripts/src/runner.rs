@@ -2,6 +2,7 @@
 
 use std::fs::{self, File};
 use std::io::{self, Write};
+use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -9,6 +10,9 @@ use std::time::{Duration, Instant};
 
 use crate::discover::{self, TestBinary, TestCase};
 use crate::seeds::Job;
+
+/// The signal number of SIGINT (Ctrl-C) on Linux and macOS.
+const SIGINT: i32 = 2;
 
 /// What every run shares.
 #[derive(Clone, Debug)]
@@ -158,8 +162,9 @@ pub fn run_one(
         if let Some(status) = child.try_wait()? {
             break if status.success() {
                 Outcome::Passed
-            } else if stop.load(Ordering::SeqCst) {
-                // Most likely our Ctrl-C reached the test too.
+            } else if stop.load(Ordering::SeqCst) || status.signal() == Some(SIGINT) {
+                // The terminal's Ctrl-C reached the test too (maybe just
+                // before our handler set `stop`).
                 Outcome::Interrupted
             } else {
                 Outcome::Failed(status.code())
