@@ -10,6 +10,7 @@
 pub mod cli;
 pub mod client;
 mod disk;
+pub mod launch;
 mod process_env;
 pub mod server;
 pub mod wire;

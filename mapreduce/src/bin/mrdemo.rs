@@ -1,0 +1,175 @@
+//! `mrdemo [--workers N] [--top K] [FILES…]`: the "main job".
+//!
+//! Runs a word count end to end as real processes, one coordinator and N
+//! workers on a UNIX socket, over the given files or, without files, over a
+//! freshly generated corpus, then prints the most frequent words and the wall
+//! time. The processes are this executable re-run with hidden subcommands
+//! (`mrdemo coordinator …`, `mrdemo worker …`), the same code as the
+//! `mrcoordinator`/`mrworker` binaries: `cargo run --bin mrdemo` builds only
+//! this binary, so that is the one guaranteed to exist and be current.
+
+#![allow(clippy::disallowed_methods)] // allowed: real processes, not a simulation
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::{Parser, Subcommand};
+use mapreduce::apps::AppKind;
+use mapreduce::corpus::{CorpusConfig, parse_size, write_corpus};
+use mapreduce::output::{read_dir_outputs, top_words};
+use mapreduce::real::cli::{
+    CoordinatorArgs, SequentialArgs, WorkerArgs, coordinator_main, sequential_main, worker_main,
+};
+use mapreduce::real::launch::{Launcher, run_job};
+
+#[derive(Parser)]
+#[command(
+    about = "Word count with MapReduce: a coordinator and N worker processes",
+    args_conflicts_with_subcommands = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    role: Option<Role>,
+    #[command(flatten)]
+    demo: DemoArgs,
+}
+
+#[derive(clap::Args)]
+struct DemoArgs {
+    /// Worker processes.
+    #[arg(long, default_value_t = 3)]
+    workers: usize,
+    /// How many of the most frequent words to print.
+    #[arg(long, default_value_t = 10)]
+    top: usize,
+    /// Without FILES: how many files to generate.
+    #[arg(long, default_value_t = 8)]
+    files: usize,
+    /// Without FILES: approximate size of each generated file.
+    #[arg(long, default_value = "500KB", value_parser = parse_size)]
+    size: usize,
+    /// Without FILES: the corpus seed.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Keep the job's files (inputs, intermediates, mr-out-*, logs) in this
+    /// directory instead of a temporary one.
+    #[arg(long)]
+    keep: Option<PathBuf>,
+    /// Input files (default: a generated corpus).
+    inputs: Vec<PathBuf>,
+}
+
+/// The roles this executable plays for its own job.
+#[derive(Subcommand)]
+enum Role {
+    #[command(hide = true)]
+    Coordinator(CoordinatorArgs),
+    #[command(hide = true)]
+    Worker(WorkerArgs),
+    #[command(hide = true)]
+    Sequential(SequentialArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.role {
+        Some(Role::Coordinator(args)) => coordinator_main(args),
+        Some(Role::Worker(args)) => worker_main(args),
+        Some(Role::Sequential(args)) => sequential_main(args),
+        None => match demo(cli.demo) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(message) => {
+                eprintln!("mrdemo: {message}");
+                ExitCode::FAILURE
+            }
+        },
+    }
+}
+
+fn demo(args: DemoArgs) -> Result<(), String> {
+    if args.workers == 0 {
+        return Err("--workers must be at least 1".into());
+    }
+    let temp = tempfile::tempdir().map_err(|e| format!("temporary directory: {e}"))?;
+    let root = match &args.keep {
+        Some(dir) => {
+            std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+            std::path::absolute(dir).map_err(|e| e.to_string())?
+        }
+        None => temp.path().to_path_buf(),
+    };
+    let inputs = inputs(&args, &root)?;
+    let job = root.join("job");
+    std::fs::create_dir_all(&job).map_err(|e| format!("{}: {e}", job.display()))?;
+    let socket = root.join("mr.sock");
+    let bytes: u64 = inputs
+        .iter()
+        .filter_map(|p| std::fs::metadata(p).ok())
+        .map(|m| m.len())
+        .sum();
+    println!(
+        "word count over {} files ({:.1} MB) with {} workers…",
+        inputs.len(),
+        bytes as f64 / 1e6,
+        args.workers
+    );
+    let launcher = Launcher::this_executable().map_err(|e| e.to_string())?;
+    let start = Instant::now();
+    let timing = run_job(&launcher, &job, &socket, AppKind::Wc, &inputs, args.workers)
+        .map_err(|e| e.to_string())?;
+    let wall = start.elapsed();
+    report(&job, args.top, wall, &timing)?;
+    if let Some(dir) = &args.keep {
+        println!("job files kept in {}", dir.display());
+    }
+    Ok(())
+}
+
+/// The user's files (made absolute: workers run in another directory), or a
+/// generated corpus.
+fn inputs(args: &DemoArgs, root: &Path) -> Result<Vec<PathBuf>, String> {
+    if args.inputs.is_empty() {
+        let config = CorpusConfig {
+            files: args.files,
+            bytes_per_file: args.size,
+            seed: args.seed,
+        };
+        return write_corpus(&root.join("input"), &config).map_err(|e| format!("corpus: {e}"));
+    }
+    args.inputs
+        .iter()
+        .map(|p| {
+            let meta = std::fs::metadata(p).map_err(|e| format!("{}: {e}", p.display()))?;
+            if !meta.is_file() {
+                return Err(format!("{}: not a regular file", p.display()));
+            }
+            std::path::absolute(p).map_err(|e| format!("{}: {e}", p.display()))
+        })
+        .collect()
+}
+
+fn report(
+    job: &Path,
+    top: usize,
+    wall: std::time::Duration,
+    timing: &mapreduce::real::launch::JobTiming,
+) -> Result<(), String> {
+    let lines = read_dir_outputs(job).map_err(|e| format!("reading output: {e}"))?;
+    let total: u64 = top_words(&lines, usize::MAX).iter().map(|(_, n)| n).sum();
+    println!("{} distinct words, {total} in all", lines.len());
+    println!("{:>4}  {:<24} {:>10}", "rank", "word", "count");
+    for (rank, (word, count)) in top_words(&lines, top).into_iter().enumerate() {
+        println!("{:>4}  {word:<24} {count:>10}", rank + 1);
+    }
+    let failed = timing.workers.iter().filter(|s| !s.success()).count();
+    if failed > 0 {
+        println!("note: {failed} worker(s) exited with an error (see the logs with --keep)");
+    }
+    println!(
+        "wall time {:.2} s (output complete after {:.2} s; the coordinator lingers 1 s for workers)",
+        wall.as_secs_f64(),
+        timing.output_complete.as_secs_f64()
+    );
+    Ok(())
+}
