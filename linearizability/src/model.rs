@@ -34,6 +34,18 @@ pub trait Model: Sync {
         output: &Self::Output,
     ) -> Option<Self::State>;
 
+    /// True if this operation, with this output, never changes the state: `step` returns either
+    /// `None` or a state equal to its input, from any state (a read; a failed compare-and-set).
+    ///
+    /// Optional, for speed: the search then linearizes such an operation as soon as it is legal and
+    /// never tries it anywhere else. That loses nothing: in any linearization, an operation that
+    /// could already go now can be moved to the front, since it leaves the state as it found it.
+    /// Saying true for an operation that can change the state makes verdicts wrong.
+    fn is_read_only(&self, input: &Self::Input, output: &Self::Output) -> bool {
+        let _ = (input, output);
+        false
+    }
+
     /// Splits a history into independent sub-histories (P-compositionality), given as indices into
     /// `history`. The model must guarantee that the history is linearizable iff every part is; `init`
     /// and `step` then describe one part (e.g. a single key). Each index must appear in exactly one part.

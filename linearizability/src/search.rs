@@ -261,6 +261,16 @@ pub(crate) struct SearchReport {
     pub largest: Vec<Option<usize>>,
 }
 
+/// One choice of the current linearization prefix.
+struct Frame<S> {
+    /// The call node of the operation linearized.
+    node: usize,
+    /// The state before it.
+    before: S,
+    /// A read linearized as soon as it could be: undoing it leaves nothing else to try.
+    forced: bool,
+}
+
 /// The resumable search over one partition.
 pub(crate) struct Search<'a, M: Model> {
     model: &'a M,
@@ -268,8 +278,8 @@ pub(crate) struct Search<'a, M: Model> {
     list: EntryList,
     linearized: Bitset,
     cache: Cache<M::State>,
-    /// The current linearization prefix: each chosen call node with the state before it.
-    stack: Vec<(usize, M::State)>,
+    /// The current linearization prefix.
+    stack: Vec<Frame<M::State>>,
     state: M::State,
     cursor: usize,
     partial: Option<PartialTracker>,
@@ -300,9 +310,9 @@ impl<'a, M: Model> Search<'a, M> {
             if self.list.is_empty() {
                 return Progress::Linearizable;
             }
-            if self.list.is_call(self.cursor) {
-                self.try_linearize();
-            } else if !self.backtrack() {
+            // On a return entry, or after a dead end, undo the last choice.
+            let alive = self.list.is_call(self.cursor) && self.try_linearize();
+            if !alive && !self.backtrack() {
                 return Progress::Illegal;
             }
             if control.stop.load(Ordering::Relaxed) {
@@ -315,43 +325,58 @@ impl<'a, M: Model> Search<'a, M> {
         }
     }
 
-    /// Tries to linearize the operation whose call is under the cursor.
-    fn try_linearize(&mut self) {
+    /// Tries to linearize the operation whose call is under the cursor; false if that proves the
+    /// current configuration dead (the caller must backtrack).
+    fn try_linearize(&mut self) -> bool {
         let node = self.cursor;
         let op = self.list.op[node];
         let operation = self.ops[op];
-        if let Some(next) = self
+        let Some(next) = self
             .model
             .step(&self.state, &operation.input, &operation.output)
-        {
-            self.linearized.toggle(op);
-            if self.cache.insert_if_new(&self.linearized, &next) {
-                let before = std::mem::replace(&mut self.state, next);
-                self.stack.push((node, before));
-                self.list.lift(node);
-                self.cursor = self.list.first();
-                return;
-            }
-            self.linearized.toggle(op);
+        else {
+            self.cursor = self.list.next[node];
+            return true;
+        };
+        // A legal read can always go first (see `Model::is_read_only`): it is the only choice
+        // worth trying here, so if it leads nowhere, nothing does.
+        let forced = self.model.is_read_only(&operation.input, &operation.output);
+        self.linearized.toggle(op);
+        if self.cache.insert_if_new(&self.linearized, &next) {
+            let before = std::mem::replace(&mut self.state, next);
+            self.stack.push(Frame {
+                node,
+                before,
+                forced,
+            });
+            self.list.lift(node);
+            self.cursor = self.list.first();
+            return true;
         }
+        // Seen before, and not on the current path (those sets are smaller): a dead end.
+        self.linearized.toggle(op);
         self.cursor = self.list.next[node];
+        !forced
     }
 
-    /// Undoes the last choice; false if there is none (the partition is not linearizable).
+    /// Undoes the last choice that had alternatives; false if there is none (the partition is not
+    /// linearizable).
     fn backtrack(&mut self) -> bool {
         if let Some(partial) = &mut self.partial {
             let list = &self.list;
-            let prefix = self.stack.iter().map(|&(node, _)| list.op[node]);
+            let prefix = self.stack.iter().map(|frame| list.op[frame.node]);
             partial.record(prefix, self.stack.len());
         }
-        let Some((node, before)) = self.stack.pop() else {
-            return false;
-        };
-        self.state = before;
-        self.linearized.toggle(self.list.op[node]);
-        self.list.unlift(node);
-        self.cursor = self.list.next[node];
-        true
+        while let Some(frame) = self.stack.pop() {
+            self.state = frame.before;
+            self.linearized.toggle(self.list.op[frame.node]);
+            self.list.unlift(frame.node);
+            self.cursor = self.list.next[frame.node];
+            if !frame.forced {
+                return true;
+            }
+        }
+        false
     }
 
     /// Consumes the search, keeping what the verbose tracker learnt.
@@ -365,7 +390,7 @@ impl<'a, M: Model> Search<'a, M> {
         // The current prefix: the linearization if one was found, else how far a stopped search got
         // (an illegal search ends with an empty stack, which records nothing).
         let list = &self.list;
-        let prefix = self.stack.iter().map(|&(node, _)| list.op[node]);
+        let prefix = self.stack.iter().map(|frame| list.op[frame.node]);
         partial.record(prefix, self.stack.len());
         SearchReport {
             partials: partial.sequences,

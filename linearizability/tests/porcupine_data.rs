@@ -109,13 +109,11 @@ fn kv_no_partition_1_client_bad() {
 }
 
 #[test]
-#[ignore = "2 s of CPU each in debug builds, 5+ s on a busy machine: run with --ignored"]
 fn kv_no_partition_10_clients_ok() {
     check_kv(&KvUnpartitionedModel, "c10-ok");
 }
 
 #[test]
-#[ignore = "2 s of CPU each in debug builds, 5+ s on a busy machine: run with --ignored"]
 fn kv_no_partition_10_clients_bad() {
     check_kv(&KvUnpartitionedModel, "c10-bad");
 }

@@ -61,6 +61,14 @@ impl Model for EtcdModel {
         }
     }
 
+    /// Reads, and compare-and-sets known to have failed.
+    fn is_read_only(&self, input: &EtcdInput, output: &EtcdOutput) -> bool {
+        matches!(
+            (input, output),
+            (EtcdInput::Read, _) | (EtcdInput::Cas { .. }, EtcdOutput::Cas(false))
+        )
+    }
+
     fn describe_operation(&self, input: &EtcdInput, output: &EtcdOutput) -> String {
         let result = match output {
             EtcdOutput::Read(Some(v)) => v.to_string(),

@@ -84,6 +84,10 @@ impl Model for KvModel {
         step_value(state, input, output)
     }
 
+    fn is_read_only(&self, input: &KvInput, _: &KvOutput) -> bool {
+        input.op == KvOp::Get
+    }
+
     /// One partition per key, in key order; operations keep their history order.
     fn partition(&self, history: &[Operation<KvInput, KvOutput>]) -> Vec<Vec<usize>> {
         let mut by_key: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
@@ -124,6 +128,10 @@ impl Model for KvUnpartitionedModel {
         let mut next = state.clone();
         next.insert(input.key.clone(), value);
         Some(next)
+    }
+
+    fn is_read_only(&self, input: &KvInput, _: &KvOutput) -> bool {
+        input.op == KvOp::Get
     }
 
     fn describe_operation(&self, input: &KvInput, output: &KvOutput) -> String {

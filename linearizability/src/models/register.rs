@@ -51,6 +51,10 @@ where
         }
     }
 
+    fn is_read_only(&self, input: &RegisterInput<T>, _: &T) -> bool {
+        *input == RegisterInput::Get
+    }
+
     fn describe_operation(&self, input: &RegisterInput<T>, output: &T) -> String {
         match input {
             RegisterInput::Put(value) => format!("put({value:?})"),
