@@ -1,8 +1,21 @@
 //! shardctrler: Lab 4A, the shard controller.
 //!
-//! The service (a replicated state machine on Raft) is being written; this
-//! module holds the configurations and the rebalancing rule.
+//! The controller is a replicated list of numbered configurations, each of
+//! which assigns the `N_SHARDS` shards to replica groups. Administrators change
+//! it with Join, Leave and Move; replica groups and clients read it with
+//! Query.
+//!
+//! * [`config`]: configurations and the deterministic, minimal-move rebalance;
+//! * [`common`]: the RPC messages of the `ShardCtrler` service;
+//! * [`server`]: the configurations as a state machine behind kvraft's
+//!   generic [`Rsm`](kvraft::rsm::Rsm), and the RPC handlers;
+//! * [`client`]: the Clerk.
 
+pub mod client;
+pub mod common;
 pub mod config;
+pub mod server;
 
-pub use config::{Config, Gid, N_SHARDS};
+pub use client::Clerk;
+pub use config::{Config, Gid, N_SHARDS, NO_GROUP};
+pub use server::ShardCtrler;

@@ -1,0 +1,122 @@
+//! The controller's Clerk, as Go's: each request tries every server in turn
+//! until one that is the leader answers, and sleeps 100 ms after every round
+//! that failed (which, in virtual time, also keeps a round of instant "wrong
+//! leader" replies from spinning without letting time pass).
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use labrpc::{ClientEnd, sim};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::common::{JoinArgs, LeaveArgs, MoveArgs, QueryArgs, QueryReply, Reply, SERVICE};
+use crate::config::{Config, Gid};
+
+/// Pause between two rounds over every server.
+const ROUND_PAUSE: Duration = Duration::from_millis(100);
+
+/// A client of the controller. One request at a time (methods take `&mut self`).
+pub struct Clerk {
+    servers: Vec<ClientEnd>,
+    client_id: u64,
+    seq: u64,
+}
+
+/// A reply that can say "not the leader".
+trait LeaderReply {
+    fn wrong_leader(&self) -> bool;
+}
+
+impl LeaderReply for Reply {
+    fn wrong_leader(&self) -> bool {
+        self.wrong_leader
+    }
+}
+
+impl LeaderReply for QueryReply {
+    fn wrong_leader(&self) -> bool {
+        self.wrong_leader
+    }
+}
+
+impl Clerk {
+    /// Go's `MakeClerk`.
+    pub fn new(servers: Vec<ClientEnd>) -> Clerk {
+        assert!(!servers.is_empty(), "a clerk needs at least one server");
+        Clerk {
+            servers,
+            client_id: sim::random_u64() >> 2,
+            seq: 0,
+        }
+    }
+
+    /// This clerk's random id (requests carry it for duplicate detection).
+    pub fn client_id(&self) -> u64 {
+        self.client_id
+    }
+
+    /// Configuration `num`, or the latest if `num` is -1 or not reached yet.
+    pub async fn query(&mut self, num: i64) -> Config {
+        self.seq += 1;
+        let args = QueryArgs {
+            num,
+            client_id: self.client_id,
+            seq: self.seq,
+        };
+        let reply: QueryReply = self.call("Query", &args).await;
+        reply.config
+    }
+
+    /// Adds groups (gid -> server names) and rebalances.
+    pub async fn join(&mut self, servers: BTreeMap<Gid, Vec<String>>) {
+        self.seq += 1;
+        let args = JoinArgs {
+            servers,
+            client_id: self.client_id,
+            seq: self.seq,
+        };
+        let _: Reply = self.call("Join", &args).await;
+    }
+
+    /// Removes groups and rebalances.
+    pub async fn leave(&mut self, gids: Vec<Gid>) {
+        self.seq += 1;
+        let args = LeaveArgs {
+            gids,
+            client_id: self.client_id,
+            seq: self.seq,
+        };
+        let _: Reply = self.call("Leave", &args).await;
+    }
+
+    /// Assigns `shard` to `gid`.
+    pub async fn move_shard(&mut self, shard: usize, gid: Gid) {
+        self.seq += 1;
+        let args = MoveArgs {
+            shard,
+            gid,
+            client_id: self.client_id,
+            seq: self.seq,
+        };
+        let _: Reply = self.call("Move", &args).await;
+    }
+
+    async fn call<A, R>(&self, method: &str, args: &A) -> R
+    where
+        A: Serialize,
+        R: DeserializeOwned + LeaderReply + Send + 'static,
+    {
+        let method = format!("{SERVICE}.{method}");
+        loop {
+            for server in &self.servers {
+                if let Ok(reply) = server.call::<A, R>(&method, args).await
+                    && !reply.wrong_leader()
+                {
+                    return reply;
+                }
+            }
+            sim::sleep(ROUND_PAUSE).await;
+        }
+    }
+}

@@ -1,0 +1,66 @@
+//! The `ShardCtrler` service's RPC messages.
+//!
+//! As in Go, every reply says whether the server was the leader
+//! (`wrong_leader`) and carries an `err` (only `Ok` exists). Every request also
+//! carries the clerk's id and a sequence number, for duplicate detection.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::{Config, Gid};
+
+/// The labrpc service name.
+pub const SERVICE: &str = "ShardCtrler";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Err {
+    Ok,
+}
+
+/// Adds replica groups: gid -> the group's server names.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct JoinArgs {
+    pub servers: BTreeMap<Gid, Vec<String>>,
+    pub client_id: u64,
+    pub seq: u64,
+}
+
+/// Removes replica groups.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct LeaveArgs {
+    pub gids: Vec<Gid>,
+    pub client_id: u64,
+    pub seq: u64,
+}
+
+/// Assigns one shard to one group.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct MoveArgs {
+    pub shard: usize,
+    pub gid: Gid,
+    pub client_id: u64,
+    pub seq: u64,
+}
+
+/// Asks for configuration `num`; -1 (or a number not yet reached) means the latest.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct QueryArgs {
+    pub num: i64,
+    pub client_id: u64,
+    pub seq: u64,
+}
+
+/// The reply to Join, Leave and Move.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Reply {
+    pub wrong_leader: bool,
+    pub err: Err,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct QueryReply {
+    pub wrong_leader: bool,
+    pub err: Err,
+    pub config: Config,
+}

@@ -1,0 +1,214 @@
+//! The controller's server: the list of configurations as a
+//! [`StateMachine`], replicated by kvraft's generic [`Rsm`].
+//!
+//! Join, Leave and Move go through the Raft log with at-most-once semantics
+//! ([`Rsm::submit_once`]), and each appends one configuration computed by the
+//! deterministic rebalance in [`crate::config`], so every replica computes the
+//! very same configurations.
+//!
+//! Query(-1), or a number not reached yet, also goes through the log, so it
+//! reflects every Join, Leave and Move that completed before it was sent. A
+//! query for a configuration this replica already has is answered at once from
+//! its own state, by any replica, leader or not: a configuration never changes
+//! once it exists, so the answer is the same everywhere. This keeps the replica
+//! groups' polling (which mostly asks "is there a configuration after mine?")
+//! cheap.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use kvraft::rsm::{ClientTag, Rsm, StateMachine};
+use labrpc::{ClientEnd, Persister, Service};
+use serde::{Deserialize, Serialize};
+
+use crate::common::{Err, JoinArgs, LeaveArgs, MoveArgs, QueryArgs, QueryReply, Reply, SERVICE};
+use crate::config::{Config, Gid};
+
+/// One operation in the controller's log.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CtrlOp {
+    Join(BTreeMap<Gid, Vec<String>>),
+    Leave(Vec<Gid>),
+    Move { shard: usize, gid: Gid },
+    Query(i64),
+}
+
+/// What an applied operation returns.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CtrlOutput {
+    Done,
+    Config(Config),
+}
+
+/// The replicated state: every configuration so far, `configs[i].num == i`.
+pub struct Configs {
+    configs: Vec<Config>,
+}
+
+impl Default for Configs {
+    /// Configuration 0: no groups, every shard on GID 0.
+    fn default() -> Configs {
+        Configs {
+            configs: vec![Config::default()],
+        }
+    }
+}
+
+impl Configs {
+    pub fn latest(&self) -> &Config {
+        self.configs.last().expect("configuration 0 always exists")
+    }
+
+    /// Configuration `num`, or the latest if `num` is negative or not reached yet.
+    pub fn query(&self, num: i64) -> &Config {
+        usize::try_from(num)
+            .ok()
+            .and_then(|n| self.configs.get(n))
+            .unwrap_or_else(|| self.latest())
+    }
+
+    /// Configuration `num` if this replica has it.
+    pub fn get(&self, num: i64) -> Option<&Config> {
+        usize::try_from(num).ok().and_then(|n| self.configs.get(n))
+    }
+}
+
+impl StateMachine for Configs {
+    type Command = CtrlOp;
+    type Output = CtrlOutput;
+
+    fn apply(&mut self, op: CtrlOp) -> CtrlOutput {
+        let next = match op {
+            CtrlOp::Query(num) => return CtrlOutput::Config(self.query(num).clone()),
+            CtrlOp::Join(groups) => self.latest().join(&groups),
+            CtrlOp::Leave(gids) => self.latest().leave(&gids),
+            CtrlOp::Move { shard, gid } => self.latest().move_shard(shard, gid),
+        };
+        debug_assert_eq!(next.num as usize, self.configs.len());
+        tracing::debug!(topic = "ctrl", num = next.num, shards = ?next.shards, "new configuration");
+        self.configs.push(next);
+        CtrlOutput::Done
+    }
+
+    fn snapshot(&self) -> Vec<u8> {
+        labrpc::codec::encode(&self.configs)
+    }
+
+    fn restore(&mut self, snapshot: &[u8]) {
+        self.configs = labrpc::codec::decode(snapshot).expect("a controller snapshot");
+    }
+}
+
+/// One controller replica.
+pub struct ShardCtrler {
+    rsm: Arc<Rsm<Configs>>,
+}
+
+impl ShardCtrler {
+    /// Starts a replica on the current node (Go's `StartServer`). The
+    /// controller never snapshots (Go passes no `maxraftstate`).
+    pub fn start(servers: Vec<ClientEnd>, me: usize, persister: Persister) -> Arc<ShardCtrler> {
+        let rsm = Rsm::start(servers, me, persister, None, Configs::default());
+        Arc::new(ShardCtrler { rsm })
+    }
+
+    /// The `ShardCtrler` service and the Raft service this replica answers.
+    pub fn services(self: &Arc<Self>) -> Vec<Service> {
+        let (join, leave, mv, query) = (self.clone(), self.clone(), self.clone(), self.clone());
+        let ctrler = Service::new(SERVICE)
+            .method("Join", move |args: JoinArgs| {
+                let server = join.clone();
+                async move { server.join(args).await }
+            })
+            .method("Leave", move |args: LeaveArgs| {
+                let server = leave.clone();
+                async move { server.leave(args).await }
+            })
+            .method("Move", move |args: MoveArgs| {
+                let server = mv.clone();
+                async move { server.move_shard(args).await }
+            })
+            .method("Query", move |args: QueryArgs| {
+                let server = query.clone();
+                async move { server.query(args).await }
+            });
+        vec![ctrler, self.rsm.raft_service()]
+    }
+
+    pub async fn join(&self, args: JoinArgs) -> Reply {
+        let tag = ClientTag {
+            client_id: args.client_id,
+            seq: args.seq,
+        };
+        self.change(tag, CtrlOp::Join(args.servers)).await
+    }
+
+    pub async fn leave(&self, args: LeaveArgs) -> Reply {
+        let tag = ClientTag {
+            client_id: args.client_id,
+            seq: args.seq,
+        };
+        self.change(tag, CtrlOp::Leave(args.gids)).await
+    }
+
+    pub async fn move_shard(&self, args: MoveArgs) -> Reply {
+        let tag = ClientTag {
+            client_id: args.client_id,
+            seq: args.seq,
+        };
+        let op = CtrlOp::Move {
+            shard: args.shard,
+            gid: args.gid,
+        };
+        self.change(tag, op).await
+    }
+
+    async fn change(&self, tag: ClientTag, op: CtrlOp) -> Reply {
+        let wrong_leader = self.rsm.submit_once(tag, op).await.is_err();
+        Reply {
+            wrong_leader,
+            err: Err::Ok,
+        }
+    }
+
+    pub async fn query(&self, args: QueryArgs) -> QueryReply {
+        if let Some(config) = self.rsm.with_state(|s| s.get(args.num).cloned()) {
+            return QueryReply {
+                wrong_leader: false,
+                err: Err::Ok,
+                config,
+            };
+        }
+        let tag = ClientTag {
+            client_id: args.client_id,
+            seq: args.seq,
+        };
+        match self.rsm.submit_once(tag, CtrlOp::Query(args.num)).await {
+            Ok(CtrlOutput::Config(config)) => QueryReply {
+                wrong_leader: false,
+                err: Err::Ok,
+                config,
+            },
+            Ok(CtrlOutput::Done) | Err(_) => QueryReply {
+                wrong_leader: true,
+                err: Err::Ok,
+                config: Config::default(),
+            },
+        }
+    }
+
+    /// The replica's Raft peer (the tests ask it who leads).
+    pub fn raft(&self) -> &raft::Raft {
+        self.rsm.raft()
+    }
+
+    /// The replica's newest configuration (for tests and debugging).
+    pub fn latest(&self) -> Config {
+        self.rsm.with_state(|s| s.latest().clone())
+    }
+
+    /// Stops the replica (Go's `Kill`); the harness also kills its node.
+    pub fn kill(&self) {
+        self.rsm.kill();
+    }
+}
