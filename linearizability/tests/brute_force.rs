@@ -9,7 +9,9 @@
 use std::collections::BTreeMap;
 
 use linearizability::models::kv::{KvInput, KvModel, KvOp, KvOutput, KvUnpartitionedModel};
-use linearizability::{CheckResult, Event, EventKind, Operation, check_events, check_operations};
+use linearizability::{
+    CheckResult, Event, EventKind, Model, Operation, check_events, check_operations,
+};
 use proptest::prelude::*;
 
 type KvOperation = Operation<KvInput, KvOutput>;
@@ -133,6 +135,27 @@ fn brute_force(history: &[KvOperation]) -> CheckResult {
     CheckResult::Illegal
 }
 
+/// A model without the read shortcut, to check the plain search too.
+struct NoShortcut<M>(M);
+
+impl<M: Model> Model for NoShortcut<M> {
+    type Input = M::Input;
+    type Output = M::Output;
+    type State = M::State;
+
+    fn init(&self) -> M::State {
+        self.0.init()
+    }
+
+    fn step(&self, state: &M::State, input: &M::Input, output: &M::Output) -> Option<M::State> {
+        self.0.step(state, input, output)
+    }
+
+    fn partition(&self, history: &[Operation<M::Input, M::Output>]) -> Vec<Vec<usize>> {
+        self.0.partition(history)
+    }
+}
+
 fn events_of(history: &[KvOperation]) -> Vec<Event<KvInput, KvOutput>> {
     let mut timed: Vec<(i64, bool, usize)> = Vec::new();
     for (i, o) in history.iter().enumerate() {
@@ -171,6 +194,8 @@ proptest! {
         let expected = brute_force(&history);
         prop_assert_eq!(check_operations(&KvModel, &history, None), expected);
         prop_assert_eq!(check_operations(&KvUnpartitionedModel, &history, None), expected);
+        prop_assert_eq!(check_operations(&NoShortcut(KvModel), &history, None), expected);
+        prop_assert_eq!(check_operations(&NoShortcut(KvUnpartitionedModel), &history, None), expected);
         prop_assert_eq!(check_events(&KvModel, &events_of(&history), None).unwrap(), expected);
     }
 }
