@@ -140,7 +140,6 @@ fn check<M: Model>(
     let deadline = timeout.map(|t| wall_clock() + t);
     let control = Control {
         stop: AtomicBool::new(false),
-        timed_out: AtomicBool::new(false),
         slice: SLICE,
     };
     let searches = partitions.iter().map(|part| {
@@ -157,6 +156,7 @@ fn check<M: Model>(
     };
     pool.run_all(partitions.len(), deadline);
     let (finished, unfinished) = pool.into_outcomes();
+    // Searches stop unfinished only at the deadline or after an illegal partition.
     let any_illegal = finished.values().any(|(p, _)| *p == Progress::Illegal);
     let result = if any_illegal {
         CheckResult::Illegal
@@ -245,7 +245,6 @@ impl<'a, M: Model> Pool<'a, M> {
         while !self.all_done.load(Ordering::Acquire) {
             let now = wall_clock();
             if deadline.is_some_and(|d| now >= d) {
-                self.control.timed_out.store(true, Ordering::Relaxed);
                 self.control.stop.store(true, Ordering::Relaxed);
                 return;
             }

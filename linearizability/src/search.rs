@@ -13,9 +13,14 @@
 //! 2017). The linearized set's hash is kept incrementally (XOR of a fixed random word per operation,
 //! i.e. Zobrist hashing), so a step costs O(1) plus the model's own hashing.
 //!
+//! Reads get a shortcut when the model declares them (`Model::is_read_only`): a read that is legal
+//! now is linearized at once and, if that leads nowhere, the search backtracks past it instead of
+//! trying other operations first, because any linearization could have taken the read first.
+//!
 //! The search is resumable: [`Search::run`] works until it is done or its time slice is used up,
-//! which lets the driver in `checker.rs` time-share many partitions over a few threads, stop them
-//! all when one is illegal, and honour a wall-clock deadline without trusting the model to cooperate.
+//! which lets the driver in `checker.rs` time-share many partitions over a few threads. It reads a
+//! shared stop flag after every step, so an illegal partition elsewhere or the deadline stops it
+//! within one model step.
 
 use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -42,7 +47,6 @@ pub(crate) struct Control {
     /// Set when the check's outcome is known (an illegal partition) or its deadline passed; read
     /// after every search step, so a stop takes effect within one model step.
     pub stop: AtomicBool,
-    pub timed_out: AtomicBool,
     /// How long a search runs before yielding its thread to the next partition.
     pub slice: Duration,
 }
