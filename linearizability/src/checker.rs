@@ -156,17 +156,21 @@ fn check<M: Model>(
     };
     pool.run_all(partitions.len(), deadline);
     let (finished, unfinished) = pool.into_outcomes();
-    // Searches stop unfinished only at the deadline or after an illegal partition.
-    let any_illegal = finished.values().any(|(p, _)| *p == Progress::Illegal);
-    let result = if any_illegal {
+    let result = verdict(&finished, unfinished.len());
+    let infos = partition_infos(&partitions, finished, unfinished);
+    (result, infos)
+}
+
+/// Illegal if any partition is; else Unknown if some search was stopped (which, without an illegal
+/// partition, only the deadline does); else Ok.
+fn verdict<M: Model>(finished: &Finished<'_, M>, unfinished: usize) -> CheckResult {
+    if finished.values().any(|(p, _)| *p == Progress::Illegal) {
         CheckResult::Illegal
-    } else if !unfinished.is_empty() {
+    } else if unfinished > 0 {
         CheckResult::Unknown
     } else {
         CheckResult::Ok
-    };
-    let infos = partition_infos(&partitions, finished, unfinished);
-    (result, infos)
+    }
 }
 
 fn validate_intervals<I, O>(history: &[Operation<I, O>]) {

@@ -244,35 +244,44 @@ fn kv_fields(map: &BTreeMap<String, Edn>) -> Result<KvLine, String> {
     let Edn::Str(key) = field("key")? else {
         return Err(":key is not a string".into());
     };
+    // A get's invocation has `:value nil`; otherwise the value is a string.
     let value = match (field("value")?, op) {
         (Edn::Str(value), _) => value.clone(),
         (Edn::Nil, KvOp::Get) => String::new(),
         (other, _) => return Err(format!("unexpected :value {other:?}")),
     };
-    match field("type")? {
-        Edn::Keyword(t) if t == "invoke" => {
-            let value = if op == KvOp::Get {
-                String::new()
-            } else {
-                value
-            };
+    kv_line(field("type")?, process, op, key, value)
+}
+
+/// The line's meaning by its `:type`: the input travels with the invocation, the value read with
+/// a get's completion.
+fn kv_line(
+    kind: &Edn,
+    process: usize,
+    op: KvOp,
+    key: &str,
+    value: String,
+) -> Result<KvLine, String> {
+    let Edn::Keyword(kind) = kind else {
+        return Err(format!("unsupported :type {kind:?}"));
+    };
+    let is_get = op == KvOp::Get;
+    match kind.as_str() {
+        "invoke" => {
+            let value = if is_get { String::new() } else { value };
             let input = KvInput {
                 op,
-                key: key.clone(),
+                key: key.to_string(),
                 value,
             };
             Ok(KvLine::Invoke(process, input))
         }
-        Edn::Keyword(t) if t == "ok" => {
-            let value = if op == KvOp::Get {
-                value
-            } else {
-                String::new()
-            };
+        "ok" => {
+            let value = if is_get { value } else { String::new() };
             Ok(KvLine::Complete(process, KvOutput { value }))
         }
-        Edn::Keyword(t) if t == "info" => Ok(KvLine::Info),
-        other => Err(format!("unsupported :type {other:?}")),
+        "info" => Ok(KvLine::Info),
+        other => Err(format!("unsupported :type :{other}")),
     }
 }
 

@@ -292,8 +292,7 @@ fn render_summary<I, O>(
     let _ = write!(
         page,
         "<header><h1>Linearizability: <span class=\"verdict {v}\">{verdict}</span></h1>\
-         <p>{ops} operations in {parts} partitions: {ok} Ok, {bad} Illegal, {unknown} Unknown \
-         (search stopped by the timeout or by another partition's failure).",
+         <p>{ops} operations in {parts} partitions: {ok} Ok, {bad} Illegal, {unknown} Unknown.",
         v = verdict.to_string().to_lowercase(),
         ops = info.history.len(),
         parts = info.partitions.len(),
@@ -301,6 +300,11 @@ fn render_summary<I, O>(
         bad = count(CheckResult::Illegal),
         unknown = count(CheckResult::Unknown),
     );
+    if count(CheckResult::Unknown) > 0 {
+        page.push_str(
+            " (Unknown: search stopped by the timeout, or after another partition failed.)",
+        );
+    }
     let first_failure = views.iter().flat_map(|v| v.failures.first()).next();
     if let Some((op, _)) = first_failure {
         let _ = write!(
@@ -395,39 +399,10 @@ fn render_boxes<M: Model>(
     views: &[PartitionView],
 ) {
     for (p, part) in info.partitions.iter().enumerate() {
-        let view = &views[p];
-        let position: BTreeMap<usize, usize> = view
-            .seq
-            .iter()
-            .enumerate()
-            .map(|(k, &op)| (op, k))
-            .collect();
-        let failed: BTreeMap<usize, &str> = view
-            .failures
-            .iter()
-            .map(|(op, why)| (*op, why.as_str()))
-            .collect();
         for &i in &part.ops {
             let op = &info.history[i];
             let (left, right) = layout.span(op);
-            let (class, status) = match (position.get(&i), failed.get(&i)) {
-                (Some(&k), _) => (
-                    if part.result == CheckResult::Ok {
-                        "ok"
-                    } else {
-                        "partial"
-                    },
-                    format!(
-                        "step {} of {}: state {} → {}",
-                        k + 1,
-                        view.seq.len(),
-                        view.states[k],
-                        view.states.get(k + 1).map_or("?", String::as_str)
-                    ),
-                ),
-                (None, Some(why)) => ("fail", format!("could not be linearized next: {why}")),
-                (None, None) => ("rest", not_reached(part.result).to_string()),
-            };
+            let (class, status) = op_status(part, &views[p], i);
             let description = model.describe_operation(&op.input, &op.output);
             let tip = format!(
                 "{description}\nclient {}, called {}, returned {}\npartition {p} ({})\n{status}",
@@ -443,6 +418,29 @@ fn render_boxes<M: Model>(
                 label = escape(&description)
             );
         }
+    }
+}
+
+/// An operation's CSS class and the line of its tooltip that says what the search made of it.
+fn op_status(part: &PartitionInfo, view: &PartitionView, op: usize) -> (&'static str, String) {
+    if let Some(k) = view.seq.iter().position(|&o| o == op) {
+        let class = if part.result == CheckResult::Ok {
+            "ok"
+        } else {
+            "partial"
+        };
+        let after = view.states.get(k + 1).map_or("?", String::as_str);
+        let status = format!(
+            "step {} of {}: state {} → {after}",
+            k + 1,
+            view.seq.len(),
+            view.states[k]
+        );
+        return (class, status);
+    }
+    match view.failures.iter().find(|(o, _)| *o == op) {
+        Some((_, why)) => ("fail", format!("could not be linearized next: {why}")),
+        None => ("rest", not_reached(part.result).to_string()),
     }
 }
 
@@ -462,52 +460,64 @@ fn render_details<M: Model>(
 ) {
     page.push_str("<section class=\"details\"><h2>Partitions</h2>\n");
     for (p, (part, view)) in info.partitions.iter().zip(views).enumerate() {
+        let open = if part.result == CheckResult::Illegal {
+            " open"
+        } else {
+            ""
+        };
+        let what = match part.result {
+            CheckResult::Ok => "linearization",
+            _ => "longest partial linearization",
+        };
         let _ = write!(
             page,
             "<details{open}><summary style=\"--h:{h}\">partition {p}: <b>{r}</b>, {n} operations, \
-             {what} of {len}</summary>",
-            open = if part.result == CheckResult::Illegal {
-                " open"
-            } else {
-                ""
-            },
+             {what} of {len}</summary><table><tr><th>#</th><th>operation</th><th>client</th>\
+             <th>state after</th></tr>",
             h = hue(p),
             r = part.result,
             n = part.ops.len(),
-            what = if part.result == CheckResult::Ok {
-                "linearization"
-            } else {
-                "longest partial linearization"
-            },
             len = view.seq.len(),
         );
-        page.push_str(
-            "<table><tr><th>#</th><th>operation</th><th>client</th><th>state after</th></tr>",
-        );
-        for (k, &i) in view.seq.iter().enumerate() {
+        let describe = |i: usize| {
             let op = &info.history[i];
-            let _ = write!(
-                page,
-                "<tr><td>{}</td><td><a href=\"#op{i}\">{}</a></td><td>{}</td><td>{}</td></tr>",
-                k + 1,
+            (
                 escape(&model.describe_operation(&op.input, &op.output)),
                 op.client_id,
-                escape(view.states.get(k + 1).map_or("?", String::as_str))
-            );
+            )
+        };
+        for (k, &i) in view.seq.iter().enumerate() {
+            let after = escape(view.states.get(k + 1).map_or("?", String::as_str));
+            detail_row(page, "", &(k + 1).to_string(), i, describe(i), &after);
         }
         for (i, why) in &view.failures {
-            let op = &info.history[*i];
-            let _ = write!(
+            detail_row(
                 page,
-                "<tr class=\"failrow\"><td>✗</td><td><a href=\"#op{i}\">{}</a></td><td>{}</td><td>{}</td></tr>",
-                escape(&model.describe_operation(&op.input, &op.output)),
-                op.client_id,
-                escape(why)
+                " class=\"failrow\"",
+                "✗",
+                *i,
+                describe(*i),
+                &escape(why),
             );
         }
         page.push_str("</table></details>\n");
     }
     page.push_str("</section>\n");
+}
+
+/// One table row: number, operation (linking to its box), client, and the last column.
+fn detail_row(
+    page: &mut String,
+    class: &str,
+    number: &str,
+    op: usize,
+    (label, client): (String, usize),
+    last: &str,
+) {
+    let _ = write!(
+        page,
+        "<tr{class}><td>{number}</td><td><a href=\"#op{op}\">{label}</a></td><td>{client}</td><td>{last}</td></tr>"
+    );
 }
 
 /// For the hover script: per partition, some partial linearizations as (op, x) pairs, and per
