@@ -1,0 +1,216 @@
+//! Shared harness of the real-process tests: a sandbox per test (its own
+//! temp directory, inputs and socket, so tests run in parallel), processes
+//! with deadlines that are killed when a test ends or fails, and the
+//! `sort mr-out* | grep .` comparison.
+
+#![allow(clippy::disallowed_methods)] // allowed: real processes, not a simulation
+#![allow(dead_code)] // each test binary uses a different part of the harness
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use mapreduce::corpus::{CorpusConfig, write_corpus};
+use mapreduce::output::read_dir_outputs;
+
+pub const MRCOORDINATOR: &str = env!("CARGO_BIN_EXE_mrcoordinator");
+pub const MRWORKER: &str = env!("CARGO_BIN_EXE_mrworker");
+pub const MRSEQUENTIAL: &str = env!("CARGO_BIN_EXE_mrsequential");
+pub const MRDEMO: &str = env!("CARGO_BIN_EXE_mrdemo");
+pub const MRGEN: &str = env!("CARGO_BIN_EXE_mrgen");
+
+/// test-mr.sh's `timeout 45s` for every process…
+pub const PROCESS_LIMIT: Duration = Duration::from_secs(45);
+/// …and `timeout 120s` in the crash test.
+pub const CRASH_LIMIT: Duration = Duration::from_secs(120);
+
+/// Size of each of the 8 generated input files.
+const INPUT_BYTES: usize = 150_000;
+
+/// One test's world: `<tmp>/input` (the corpus), `<tmp>/work` (the job's
+/// current directory), `<tmp>/seq` (mrsequential's), `<tmp>/mr.sock`.
+pub struct Sandbox {
+    temp: tempfile::TempDir,
+    pub work: PathBuf,
+    pub socket: PathBuf,
+    pub inputs: Vec<PathBuf>,
+    started: Instant,
+    name: String,
+}
+
+impl Sandbox {
+    pub fn new(name: &str) -> Sandbox {
+        Sandbox::with_inputs(name, 8, INPUT_BYTES)
+    }
+
+    pub fn with_inputs(name: &str, files: usize, bytes: usize) -> Sandbox {
+        let temp = tempfile::Builder::new()
+            .prefix(&format!("mr-{name}-"))
+            .tempdir()
+            .expect("temp dir");
+        let config = CorpusConfig {
+            files,
+            bytes_per_file: bytes,
+            seed: 1,
+        };
+        let inputs = write_corpus(&temp.path().join("input"), &config).expect("corpus");
+        let work = temp.path().join("work");
+        std::fs::create_dir(&work).expect("work dir");
+        Sandbox {
+            socket: temp.path().join("mr.sock"),
+            work,
+            inputs,
+            temp,
+            started: Instant::now(),
+            name: name.to_string(),
+        }
+    }
+
+    pub fn root(&self) -> &Path {
+        self.temp.path()
+    }
+
+    /// `mrsequential APP inputs` in its own directory: the expected lines.
+    pub fn sequential(&self, app: &str) -> Vec<String> {
+        let dir = self.root().join(format!("seq-{app}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut p = Proc::spawn(
+            "mrsequential",
+            Command::new(MRSEQUENTIAL).arg(app).args(&self.inputs),
+            &dir,
+            PROCESS_LIMIT,
+        );
+        let status = p.wait();
+        assert!(status.success(), "mrsequential {app} failed: {}", p.log());
+        read_dir_outputs(&dir).unwrap()
+    }
+
+    pub fn coordinator(&self, limit: Duration) -> Proc {
+        let mut command = Command::new(MRCOORDINATOR);
+        command.arg("--socket").arg(&self.socket).args(&self.inputs);
+        let mut p = Proc::spawn("mrcoordinator", &mut command, &self.work, limit);
+        p.wait_listening(&self.socket);
+        p
+    }
+
+    pub fn worker(&self, app: &str, limit: Duration) -> Proc {
+        let mut command = Command::new(MRWORKER);
+        command.arg("--socket").arg(&self.socket).arg(app);
+        Proc::spawn("mrworker", &mut command, &self.work, limit)
+    }
+
+    /// `sort mr-out* | grep .` of the job's directory.
+    pub fn output(&self) -> Vec<String> {
+        read_dir_outputs(&self.work).unwrap()
+    }
+
+    /// Prints the wall time of the test (shown with --nocapture; the
+    /// measure script collects these lines).
+    pub fn report(&self) {
+        eprintln!(
+            "TIMING {} {:.2} s",
+            self.name,
+            self.started.elapsed().as_secs_f64()
+        );
+    }
+}
+
+/// A child process with a deadline (`timeout -k 2s LIMIT`); killed on drop,
+/// so a failing test leaves nothing running.
+pub struct Proc {
+    name: String,
+    child: Child,
+    deadline: Instant,
+    log: PathBuf,
+    status: Option<ExitStatus>,
+}
+
+impl Proc {
+    pub fn spawn(name: &str, command: &mut Command, dir: &Path, limit: Duration) -> Proc {
+        let log = tempfile::Builder::new()
+            .prefix(&format!("{name}-"))
+            .suffix(".log")
+            .tempfile_in(dir.parent().unwrap_or(dir))
+            .expect("log file")
+            .into_temp_path()
+            .keep()
+            .expect("keep log");
+        let child = command
+            .current_dir(dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).expect("log"))
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
+        Proc {
+            name: name.to_string(),
+            child,
+            deadline: Instant::now() + limit,
+            log,
+            status: None,
+        }
+    }
+
+    /// What the process wrote to stderr.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// The exit status if the process has exited; kills it and panics when
+    /// it outlives its deadline.
+    pub fn try_wait(&mut self) -> Option<ExitStatus> {
+        if self.status.is_none() {
+            self.status = self.child.try_wait().expect("try_wait");
+        }
+        if self.status.is_none() && Instant::now() > self.deadline {
+            let _ = self.child.kill();
+            panic!("{} timed out; log:\n{}", self.name, self.log());
+        }
+        self.status
+    }
+
+    pub fn wait(&mut self) -> ExitStatus {
+        loop {
+            if let Some(status) = self.try_wait() {
+                return status;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Waits until a coordinator accepts connections on `socket`.
+    pub fn wait_listening(&mut self, socket: &Path) {
+        while std::os::unix::net::UnixStream::connect(socket).is_err() {
+            if let Some(status) = self.try_wait() {
+                panic!(
+                    "{} exited ({status}) before listening:\n{}",
+                    self.name,
+                    self.log()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        self.status = self.child.wait().ok();
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        if self.status.is_none() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// Runs a command to completion (with the usual limit) in `dir`; returns the
+/// status and stderr.
+pub fn run(command: &mut Command, dir: &Path) -> (ExitStatus, String) {
+    let mut p = Proc::spawn("command", command, dir, PROCESS_LIMIT);
+    let status = p.wait();
+    (status, p.log())
+}
