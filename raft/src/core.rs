@@ -273,8 +273,8 @@ impl Core {
         };
         self.reset_election_timer(now);
         tracing::debug!(
-            topic = "vote",
-            "S{} starts an election in T{}",
+            topic = "timer",
+            "S{} timed out: election for T{}",
             self.me,
             self.term
         );

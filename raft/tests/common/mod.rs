@@ -180,6 +180,7 @@ impl Config {
     /// Its Persister is replaced by a copy first, so anything the dying
     /// instance still writes is lost, as on a real crash.
     pub fn crash1(&self, i: usize) {
+        tracing::info!(topic = "test", "crash S{i}");
         self.disconnect(i);
         self.net().delete_server(&server_name(i));
         let node = {
@@ -209,6 +210,7 @@ impl Config {
     /// one. Does not connect it: tests call `connect`.
     pub fn start1(&self, i: usize) {
         self.crash1(i);
+        tracing::info!(topic = "test", "start S{i}");
         let n = self.n();
         let names: Vec<String> = (0..n).map(|_| sim::random_string(20)).collect();
         let ends: Vec<_> = names
@@ -260,6 +262,7 @@ impl Config {
     /// Attaches peer `i` to the network: enables its ends to and from every
     /// connected peer.
     pub fn connect(&self, i: usize) {
+        tracing::info!(topic = "test", "connect S{i}");
         let mut st = self.state();
         st.connected[i] = true;
         for j in 0..self.n() {
@@ -272,6 +275,7 @@ impl Config {
 
     /// Detaches peer `i`: disables all its ends, outgoing and incoming.
     pub fn disconnect(&self, i: usize) {
+        tracing::info!(topic = "test", "disconnect S{i}");
         let mut st = self.state();
         st.connected[i] = false;
         for j in 0..self.n() {
@@ -645,6 +649,7 @@ impl Config {
     /// Go's `begin`: prints the test's title and starts its counters.
     pub fn begin(&self, description: &str) {
         println!("{description} ...");
+        tracing::info!(topic = "test", "begin {description}");
         let mut st = self.state();
         st.t0 = sim::now();
         st.rpcs0 = self.rpc_total();
