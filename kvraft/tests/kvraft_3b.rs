@@ -1,0 +1,147 @@
+//! Part 3B: snapshots. Ports of Go's kvraft tests TestSnapshotRPC3B ...
+//! TestSnapshotUnreliableRecoverConcurrentPartitionLinearizable3B, with Go's
+//! parameters and checks (see `common::generic_test`).
+
+mod common;
+
+use common::*;
+use labrpc::sim;
+
+#[test]
+fn snapshot_rpc_3b() {
+    sim::run(async {
+        let nservers = 3;
+        let maxraftstate = 1000;
+        let cfg = make_config(nservers, false, maxraftstate as i64);
+        let mut ck = cfg.make_client(&cfg.all());
+
+        cfg.begin("Test: InstallSnapshot RPC (3B)");
+
+        cfg.put(&mut ck, "a", "A", None, 0).await;
+        cfg.check(&mut ck, "a", "A").await;
+
+        // a bunch of puts into the majority partition.
+        cfg.partition(&[0, 1], &[2]);
+        {
+            let mut ck1 = cfg.make_client(&[0, 1]);
+            for i in 0..50 {
+                cfg.put(&mut ck1, &i.to_string(), &i.to_string(), None, 0)
+                    .await;
+            }
+            sim::sleep(ELECTION_TIMEOUT).await;
+            cfg.put(&mut ck1, "b", "B", None, 0).await;
+        }
+
+        // check that the majority partition has thrown away
+        // most of its log entries.
+        let sz = cfg.log_size();
+        assert!(
+            sz <= 8 * maxraftstate,
+            "logs were not trimmed ({sz} > 8*{maxraftstate})"
+        );
+
+        // now make group that requires participation of
+        // lagging server, so that it has to catch up.
+        cfg.partition(&[0, 2], &[1]);
+        {
+            let mut ck1 = cfg.make_client(&[0, 2]);
+            cfg.put(&mut ck1, "c", "C", None, 0).await;
+            cfg.put(&mut ck1, "d", "D", None, 0).await;
+            cfg.check(&mut ck1, "a", "A").await;
+            cfg.check(&mut ck1, "b", "B").await;
+            cfg.check(&mut ck1, "1", "1").await;
+            cfg.check(&mut ck1, "49", "49").await;
+        }
+
+        // now everybody
+        cfg.partition(&[0, 1, 2], &[]);
+
+        cfg.put(&mut ck, "e", "E", None, 0).await;
+        cfg.check(&mut ck, "c", "C").await;
+        cfg.check(&mut ck, "e", "E").await;
+        cfg.check(&mut ck, "1", "1").await;
+
+        cfg.end();
+    });
+}
+
+/// Are the snapshots not too huge? 500 bytes is a generous bound for the
+/// operations we're doing here.
+#[test]
+fn snapshot_size_3b() {
+    sim::run(async {
+        let nservers = 3;
+        let maxraftstate = 1000;
+        let maxsnapshotstate = 500;
+        let cfg = make_config(nservers, false, maxraftstate as i64);
+        let mut ck = cfg.make_client(&cfg.all());
+
+        cfg.begin("Test: snapshot size is reasonable (3B)");
+
+        for _ in 0..200 {
+            cfg.put(&mut ck, "x", "0", None, 0).await;
+            cfg.check(&mut ck, "x", "0").await;
+            cfg.put(&mut ck, "x", "1", None, 0).await;
+            cfg.check(&mut ck, "x", "1").await;
+        }
+
+        // check that servers have thrown away most of their log entries
+        let sz = cfg.log_size();
+        assert!(
+            sz <= 8 * maxraftstate,
+            "logs were not trimmed ({sz} > 8*{maxraftstate})"
+        );
+
+        // check that the snapshots are not unreasonably large
+        let ssz = cfg.snapshot_size();
+        assert!(
+            ssz <= maxsnapshotstate,
+            "snapshot too large ({ssz} > {maxsnapshotstate})"
+        );
+
+        cfg.end();
+    });
+}
+
+#[test]
+fn speed_3b() {
+    sim::run(async {
+        generic_test_speed("3B", 1000).await;
+    });
+}
+
+#[test]
+fn snapshot_recover_3b() {
+    // Test: restarts, snapshots, one client (3B) ...
+    sim::run(generic_test("3B", 1, 5, false, true, false, 1000, false));
+}
+
+#[test]
+fn snapshot_recover_many_clients_3b() {
+    // Test: restarts, snapshots, many clients (3B) ...
+    sim::run(generic_test("3B", 20, 5, false, true, false, 1000, false));
+}
+
+#[test]
+fn snapshot_unreliable_3b() {
+    // Test: unreliable net, snapshots, many clients (3B) ...
+    sim::run(generic_test("3B", 5, 5, true, false, false, 1000, false));
+}
+
+#[test]
+fn snapshot_unreliable_recover_3b() {
+    // Test: unreliable net, restarts, snapshots, many clients (3B) ...
+    sim::run(generic_test("3B", 5, 5, true, true, false, 1000, false));
+}
+
+#[test]
+fn snapshot_unreliable_recover_concurrent_partition_3b() {
+    // Test: unreliable net, restarts, partitions, snapshots, many clients (3B) ...
+    sim::run(generic_test("3B", 5, 5, true, true, true, 1000, false));
+}
+
+#[test]
+fn snapshot_unreliable_recover_concurrent_partition_linearizable_3b() {
+    // Test: unreliable net, restarts, partitions, snapshots, random keys, many clients (3B) ...
+    sim::run(generic_test("3B", 15, 7, true, true, true, 1000, true));
+}
