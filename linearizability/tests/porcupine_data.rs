@@ -114,6 +114,7 @@ fn kv_no_partition_10_clients_ok() {
 }
 
 #[test]
+#[ignore = "the slowest case: 2 s of CPU in a debug build (7 s wall on a busy 2-core box); run with --ignored"]
 fn kv_no_partition_10_clients_bad() {
     check_kv(&KvUnpartitionedModel, "c10-bad");
 }
