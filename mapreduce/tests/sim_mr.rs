@@ -7,6 +7,7 @@
 //! The single tests draw a fresh seed each run (or `LAB_SEED`); the sweeps run
 //! many fixed seeds (`MR_SIM_SEEDS=<n>` changes how many).
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use labrpc::sim;
@@ -52,7 +53,10 @@ async fn matches_sequential(spec: JobSpec, reference: AppKind) -> JobOutcome {
 async fn wc_property() {
     let outcome = matches_sequential(JobSpec::new(AppKind::Wc, inputs(), 3), AppKind::Wc).await;
     assert!(outcome.coordinator_exit_at < PROCESS_LIMIT);
-    assert_eq!(outcome.tasks_reissued, 0, "no task times out without crashes");
+    assert_eq!(
+        outcome.tasks_reissued, 0,
+        "no task times out without crashes"
+    );
 }
 
 async fn job_count_property() {
@@ -152,17 +156,35 @@ fn crash_sim() {
 /// Workers killed at random moments (mid-read, between a temporary write and
 /// its rename, mid-RPC) while restart loops replace them: the output must
 /// still be exactly the sequential one.
+async fn random_kills_property() {
+    let spec = JobSpec {
+        restart_loops: 3,
+        chaos_kills: 4,
+        // A slow disk: a map takes ~2 s, so kills land mid-task.
+        io_latency: Duration::from_millis(200),
+        ..JobSpec::new(AppKind::Wc, inputs(), 2)
+    };
+    let outcome = matches_sequential(spec, AppKind::Wc).await;
+    KILLS.fetch_add(outcome.workers_crashed as u64, Ordering::SeqCst);
+    REISSUED.fetch_add(outcome.tasks_reissued, Ordering::SeqCst);
+}
+
+static KILLS: AtomicU64 = AtomicU64::new(0);
+static REISSUED: AtomicU64 = AtomicU64::new(0);
+
 #[test]
 fn random_kills_sim() {
-    sim::run(async {
-        let spec = JobSpec {
-            restart_loops: 3,
-            chaos: true,
-            ..JobSpec::new(AppKind::Wc, inputs(), 2)
-        };
-        let outcome = matches_sequential(spec, AppKind::Wc).await;
-        assert!(outcome.workers_crashed > 0, "chaos killed someone");
+    sim::run(random_kills_property());
+}
+
+#[test]
+fn random_kills_sim_seed_sweep() {
+    sweep("random_kills_sim_seed_sweep", || {
+        Box::pin(random_kills_property())
     });
+    // Over many seeds, workers were killed, some of them mid-task.
+    assert!(KILLS.load(Ordering::SeqCst) > 0);
+    assert!(REISSUED.load(Ordering::SeqCst) > 0);
 }
 
 fn sweep(name: &str, property: fn() -> std::pin::Pin<Box<dyn Future<Output = ()> + Send>>) {
@@ -181,7 +203,10 @@ fn crash_sim_seed_sweep() {
 
 #[test]
 fn job_count_sim_seed_sweep() {
-    sweep("job_count_sim_seed_sweep", || Box::pin(job_count_property()));
+    sweep(
+        "job_count_sim_seed_sweep",
+        || Box::pin(job_count_property()),
+    );
 }
 
 #[test]

@@ -4,7 +4,7 @@
 //! killed and its server removed, so late calls fail like a vanished socket);
 //! some workers started at once; optionally `test-mr.sh`'s crash-test restart
 //! loops ("while the coordinator is up, start a worker, wait for it, sleep
-//! 1 s"); optionally a chaos task that kills random workers. [`JobOutcome`]
+//! 1 s"); optionally a chaos task that kills a few random workers. [`JobOutcome`]
 //! carries what the tests check: the final output, the output as it was when
 //! the first process exited (the early-exit test), and when things happened.
 
@@ -33,8 +33,12 @@ pub struct JobSpec {
     pub workers: usize,
     /// Loops that keep restarting a worker while the coordinator is up.
     pub restart_loops: usize,
-    /// Kill a random live worker every 1–6 virtual seconds.
-    pub chaos: bool,
+    /// Kill this many workers, one every 0.1–1.5 virtual seconds, each picked
+    /// at random among the live ones (a budget keeps the job's length bounded:
+    /// each kill mid-task costs at most one 10 s reissue).
+    pub chaos_kills: usize,
+    /// Virtual time each file read or write takes (see [`MemStore`]).
+    pub io_latency: Duration,
 }
 
 impl JobSpec {
@@ -44,7 +48,8 @@ impl JobSpec {
             inputs,
             workers,
             restart_loops: 0,
-            chaos: false,
+            chaos_kills: 0,
+            io_latency: super::store::DEFAULT_LATENCY,
         }
     }
 }
@@ -93,7 +98,7 @@ struct World {
 
 /// Runs `spec` to completion inside the current simulation.
 pub async fn run_job(spec: JobSpec) -> JobOutcome {
-    let store = MemStore::new();
+    let store = MemStore::with_latency(spec.io_latency);
     for (name, data) in &spec.inputs {
         store.insert(name, data.clone());
     }
@@ -129,16 +134,14 @@ pub async fn run_job(spec: JobSpec) -> JobOutcome {
     for _ in 0..spec.restart_loops {
         tasks.push(sim::spawn(world.clone().restart_loop()));
     }
-    let chaos = spec.chaos.then(|| sim::spawn(world.clone().chaos()));
+    let chaos = sim::spawn(world.clone().chaos(spec.chaos_kills));
 
     let first_exit = exit_events.next().await.expect("a process exits");
     let first_exit_at = sim::now().since_start();
     let output_at_first_exit = world.store.output_lines();
     let coordinator_exit_at = coordinator.await.expect("the test node is never killed");
     futures::future::join_all(tasks).await;
-    if let Some(chaos) = chaos {
-        chaos.abort();
-    }
+    chaos.abort();
     let tasks_reissued = lock(&state).reissued();
     JobOutcome {
         output: world.store.output_lines(),
@@ -207,10 +210,10 @@ impl World {
         }
     }
 
-    /// Kills a random live worker every 1–6 s.
-    async fn chaos(self) {
-        loop {
-            sim::sleep(Duration::from_millis(sim::gen_range(1000..6000))).await;
+    /// Kills `kills` random live workers, one every 0.1–1.5 s.
+    async fn chaos(self, mut kills: usize) {
+        while kills > 0 {
+            sim::sleep(Duration::from_millis(sim::gen_range(100..1500))).await;
             let mut live = lock(&self.live);
             live.retain(Node::is_alive);
             if !live.is_empty() {
@@ -218,6 +221,7 @@ impl World {
                 let victim = live.swap_remove(index);
                 tracing::debug!(topic = "chaos", "killing a worker");
                 victim.kill();
+                kills -= 1;
             }
         }
     }

@@ -15,7 +15,7 @@
 pub mod job;
 mod store;
 
-pub use store::MemStore;
+pub use store::{DEFAULT_LATENCY, MemStore};
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};

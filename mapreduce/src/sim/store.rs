@@ -4,8 +4,8 @@
 //! sweep slow and would put wall-clock-dependent state (leftovers, inode
 //! reuse) into a run that must replay exactly. An in-memory map is fast and
 //! deterministic; what matters is that it *fails* like a disk: a write first
-//! creates a visible temporary file, then takes some virtual time (1 ms plus
-//! 1 ms per 64 KiB), then renames. A worker killed during that window leaves
+//! creates a visible temporary file, then takes some virtual time (by default
+//! 1 ms plus 1 ms per 64 KiB), then renames. A worker killed during that window leaves
 //! the temporary file behind and the target untouched, exactly what a real
 //! crash between `write` and `rename` does. Reads take virtual time too, so
 //! kills can land mid-task. Only usable inside a `labrpc::sim` run.
@@ -26,19 +26,38 @@ struct Files {
 }
 
 /// A shared in-memory directory. Clones share the same files.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct MemStore {
     inner: Arc<Mutex<Files>>,
+    latency: Duration,
 }
 
-/// Virtual time one read or write of `len` bytes takes.
-fn io_time(len: usize) -> Duration {
-    Duration::from_millis(1 + (len / (64 * 1024)) as u64)
+impl Default for MemStore {
+    fn default() -> Self {
+        MemStore::with_latency(DEFAULT_LATENCY)
+    }
 }
+
+/// Fixed cost of one read or write: a fast local disk.
+pub const DEFAULT_LATENCY: Duration = Duration::from_millis(1);
 
 impl MemStore {
     pub fn new() -> MemStore {
         MemStore::default()
+    }
+
+    /// A store whose every read or write takes `latency` (plus 1 ms per
+    /// 64 KiB): a slow disk makes tasks long enough for kills to land inside.
+    pub fn with_latency(latency: Duration) -> MemStore {
+        MemStore {
+            inner: Arc::default(),
+            latency,
+        }
+    }
+
+    /// Virtual time one read or write of `len` bytes takes.
+    fn io_time(&self, len: usize) -> Duration {
+        self.latency + Duration::from_millis((len / (64 * 1024)) as u64)
     }
 
     fn files(&self) -> MutexGuard<'_, Files> {
@@ -78,7 +97,7 @@ impl FileStore for MemStore {
         let store = self.clone();
         async move {
             let data = store.get(&name).ok_or(StoreError::NotFound { name })?;
-            sim::sleep(io_time(data.len())).await;
+            sim::sleep(store.io_time(data.len())).await;
             Ok(data)
         }
     }
@@ -99,7 +118,7 @@ impl FileStore for MemStore {
                 temp
             };
             let len = store.files().files.get(&temp).map_or(0, Vec::len);
-            sim::sleep(io_time(len)).await; // a crash here leaves only the temp file
+            sim::sleep(store.io_time(len)).await; // a crash here leaves only the temp file
             let mut files = store.files();
             if let Some(data) = files.files.remove(&temp) {
                 files.files.insert(name, data);

@@ -1,0 +1,193 @@
+//! Bad input: every failure is one clear line on stderr, a non-zero exit,
+//! and nothing half-written.
+
+#![allow(clippy::disallowed_methods)] // allowed: real processes, not a simulation
+
+mod common;
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use common::{MRCOORDINATOR, MRDEMO, MRSEQUENTIAL, MRWORKER, PROCESS_LIMIT, Proc, Sandbox, run};
+
+fn tiny(name: &str) -> Sandbox {
+    Sandbox::with_inputs(name, 2, 2_000)
+}
+
+fn assert_fails(status: std::process::ExitStatus, log: &str, expect: &str) {
+    assert!(!status.success(), "should fail; stderr: {log}");
+    assert!(
+        log.contains(expect),
+        "stderr should mention {expect:?}: {log}"
+    );
+}
+
+#[test]
+fn coordinator_rejects_a_missing_input() {
+    let sandbox = tiny("missing-input");
+    let missing = sandbox.root().join("no-such-book.txt");
+    let (status, log) = run(
+        Command::new(MRCOORDINATOR)
+            .arg("--socket")
+            .arg(&sandbox.socket)
+            .arg(&sandbox.inputs[0])
+            .arg(&missing),
+        &sandbox.work,
+    );
+    assert_fails(status, &log, "no-such-book.txt");
+    assert!(!sandbox.socket.exists(), "never started listening");
+}
+
+#[test]
+fn coordinator_rejects_a_directory_as_input() {
+    let sandbox = tiny("dir-input");
+    let (status, log) = run(
+        Command::new(MRCOORDINATOR)
+            .arg("--socket")
+            .arg(&sandbox.socket)
+            .arg(sandbox.root()),
+        &sandbox.work,
+    );
+    assert_fails(status, &log, "not a regular file");
+}
+
+#[test]
+fn sequential_rejects_a_missing_input_and_writes_nothing() {
+    let sandbox = tiny("seq-missing");
+    let (status, log) = run(
+        Command::new(MRSEQUENTIAL)
+            .arg("wc")
+            .arg(&sandbox.inputs[0])
+            .arg("no-such-book.txt"),
+        &sandbox.work,
+    );
+    assert_fails(status, &log, "no-such-book.txt");
+    assert!(!sandbox.work.join("mr-out-0").exists());
+}
+
+#[test]
+fn unknown_app_is_a_usage_error() {
+    let sandbox = tiny("unknown-app");
+    for command in [
+        Command::new(MRWORKER).arg("wordcount"),
+        Command::new(MRSEQUENTIAL)
+            .arg("wordcount")
+            .arg(&sandbox.inputs[0]),
+    ] {
+        let (status, log) = run(command, &sandbox.work);
+        assert_eq!(status.code(), Some(2), "clap's usage-error status: {log}");
+        assert!(log.contains("unknown app \"wordcount\""), "{log}");
+        assert!(
+            log.contains("wc, indexer, mtiming"),
+            "lists the apps: {log}"
+        );
+    }
+    assert!(!sandbox.work.join("mr-out-0").exists());
+}
+
+#[test]
+fn a_live_coordinators_socket_is_not_taken_over() {
+    let sandbox = tiny("socket-in-use");
+    let mut first = sandbox.coordinator(PROCESS_LIMIT);
+    let (status, log) = run(
+        Command::new(MRCOORDINATOR)
+            .arg("--socket")
+            .arg(&sandbox.socket)
+            .args(&sandbox.inputs),
+        &sandbox.work,
+    );
+    assert_fails(status, &log, "in use by another running coordinator");
+    // The first coordinator is undisturbed: its job still completes.
+    let expected = sandbox.sequential("wc");
+    let mut worker = sandbox.worker("wc", PROCESS_LIMIT);
+    assert!(first.wait().success(), "{}", first.log());
+    assert!(worker.wait().success(), "{}", worker.log());
+    assert_eq!(sandbox.output(), expected);
+    assert!(!sandbox.socket.exists(), "removed on exit");
+}
+
+#[test]
+fn a_stale_socket_is_replaced() {
+    let sandbox = tiny("stale-socket");
+    // A socket file nobody listens on, as a crashed coordinator leaves.
+    drop(std::os::unix::net::UnixListener::bind(&sandbox.socket).unwrap());
+    assert!(sandbox.socket.exists());
+    let mut coordinator = sandbox.coordinator(PROCESS_LIMIT);
+    let mut worker = sandbox.worker("wc", PROCESS_LIMIT);
+    assert!(coordinator.wait().success(), "{}", coordinator.log());
+    assert!(worker.wait().success(), "{}", worker.log());
+    assert_eq!(sandbox.output(), sandbox.sequential("wc"));
+}
+
+#[test]
+fn a_regular_file_at_the_socket_path_is_left_alone() {
+    let sandbox = tiny("not-a-socket");
+    std::fs::write(&sandbox.socket, "precious").unwrap();
+    let (status, log) = run(
+        Command::new(MRCOORDINATOR)
+            .arg("--socket")
+            .arg(&sandbox.socket)
+            .args(&sandbox.inputs),
+        &sandbox.work,
+    );
+    assert_fails(status, &log, "not a socket");
+    assert_eq!(
+        std::fs::read_to_string(&sandbox.socket).unwrap(),
+        "precious"
+    );
+}
+
+#[test]
+fn a_worker_without_a_coordinator_exits_with_an_error() {
+    let sandbox = tiny("no-coordinator");
+    let (status, log) = run(
+        Command::new(MRWORKER)
+            .arg("--socket")
+            .arg(&sandbox.socket)
+            .arg("wc"),
+        &sandbox.work,
+    );
+    assert_fails(status, &log, "coordinator gone");
+}
+
+#[test]
+fn workers_exit_when_the_coordinator_dies_mid_job() {
+    let sandbox = tiny("coordinator-dies");
+    let mut coordinator = sandbox.coordinator(PROCESS_LIMIT);
+    // jobcount maps take 2–5 s: the worker is mid-task when the coordinator dies.
+    let mut worker = sandbox.worker("jobcount", PROCESS_LIMIT);
+    std::thread::sleep(Duration::from_millis(500));
+    coordinator.kill();
+    let start = Instant::now();
+    let status = worker.wait();
+    assert_fails(status, &worker.log(), "coordinator gone");
+    assert!(start.elapsed() < Duration::from_secs(10), "exits promptly");
+    let outputs: Vec<_> = std::fs::read_dir(&sandbox.work)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with("mr-out"))
+        .collect();
+    assert!(outputs.is_empty(), "no partial output");
+}
+
+#[test]
+fn demo_rejects_a_missing_file() {
+    let sandbox = tiny("demo-missing");
+    let (status, log) = run(Command::new(MRDEMO).arg("no-such-book.txt"), &sandbox.work);
+    assert_fails(status, &log, "no-such-book.txt");
+}
+
+#[test]
+fn a_worker_started_by_hand_can_be_killed_without_partial_output() {
+    // A worker killed at any moment leaves only temporary files behind, and
+    // the job still finishes with another worker.
+    let sandbox = Sandbox::with_inputs("kill-worker", 4, 200_000);
+    let mut coordinator = sandbox.coordinator(PROCESS_LIMIT);
+    let mut victim: Proc = sandbox.worker("wc", PROCESS_LIMIT);
+    std::thread::sleep(Duration::from_millis(150));
+    victim.kill();
+    let mut survivor = sandbox.worker("wc", PROCESS_LIMIT);
+    assert!(coordinator.wait().success(), "{}", coordinator.log());
+    survivor.wait();
+    assert_eq!(sandbox.output(), sandbox.sequential("wc"));
+}
