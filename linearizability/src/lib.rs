@@ -42,6 +42,7 @@ mod checker;
 mod history;
 mod model;
 pub mod models;
+mod nondeterministic;
 pub mod parse;
 mod search;
 mod visualize;
@@ -52,4 +53,5 @@ pub use checker::{
 };
 pub use history::{HistoryError, OpLog, operations_from_events};
 pub use model::{CheckResult, Event, EventKind, Model, Operation};
+pub use nondeterministic::{NondeterministicModel, PowerSet};
 pub use visualize::{render_html, write_html, write_html_temp};
