@@ -6,10 +6,11 @@
 //! Raft-backed service needs and that is easy to get subtly wrong:
 //!
 //! * **submit and wait**: [`Rsm::submit`] hands a command to Raft and waits
-//!   until that very command is applied at the index Raft gave it. Each
-//!   submission carries a fresh id, so if another command shows up at that
-//!   index (a new leader overwrote ours), or Raft's term moves on, or this peer
-//!   stops being leader, the caller learns at once and the client retries
+//!   until that very command is applied at the index Raft gave it. The
+//!   entry applied there is ours if it carries the term `start` returned
+//!   (an index and a term identify one entry), so if another leader's entry
+//!   shows up at that index, or Raft's term moves on, or this peer stops
+//!   being leader, the caller learns at once and the client retries
 //!   elsewhere. Nothing is answered before it is applied, so reads are never
 //!   stale.
 //! * **at most once**: commands submitted with a [`ClientTag`] (client id and
@@ -93,13 +94,12 @@ pub enum SubmitError {
     Shutdown,
 }
 
-/// What Raft's log carries: the command, the submission that proposed it,
-/// and the client tag for duplicate detection.
+/// What Raft's log carries: the command and the client tag for duplicate
+/// detection. (A waiter recognises its own command by the term Raft applies
+/// it with: an index and a term identify one entry, Raft's Log Matching
+/// property, so nothing else needs to travel through the log.)
 #[derive(Clone, Debug, Serialize, Deserialize)]
 struct Envelope<C> {
-    /// Unique per submission (proposer id and counter), so a waiter can tell
-    /// its own command from another at the same index.
-    proposal: (u64, u64),
     tag: Option<ClientTag>,
     command: C,
 }
@@ -114,7 +114,9 @@ struct SnapshotData<O> {
 }
 
 struct Waiter<O> {
-    proposal: (u64, u64),
+    /// The term Raft gave the waiting command; another term at its index
+    /// means another leader's entry replaced it.
+    term: u64,
     reply: oneshot::Sender<Result<O, SubmitError>>,
 }
 
@@ -125,14 +127,11 @@ struct Core<S: StateMachine> {
     last_outputs: BTreeMap<u64, (u64, S::Output)>,
     /// log index -> the submission waiting for it
     waiters: BTreeMap<u64, Waiter<S::Output>>,
-    next_proposal: u64,
 }
 
 /// A replicated state machine: a Raft peer plus the service's state.
 pub struct Rsm<S: StateMachine> {
     me: usize,
-    /// Distinguishes this instance's proposals from a previous incarnation's.
-    incarnation: u64,
     raft: Raft,
     core: Arc<Mutex<Core<S>>>,
 }
@@ -172,14 +171,8 @@ impl<S: StateMachine> Rsm<S> {
             last_applied,
             last_outputs,
             waiters: BTreeMap::new(),
-            next_proposal: 0,
         }));
-        let rsm = Arc::new(Rsm {
-            me,
-            incarnation: sim::random_u64(),
-            raft,
-            core,
-        });
+        let rsm = Arc::new(Rsm { me, raft, core });
         let apply_loop = ApplyLoop {
             core: rsm.core.clone(),
             raft: rsm.raft.clone(),
@@ -251,35 +244,35 @@ impl<S: StateMachine> Rsm<S> {
         tag: Option<ClientTag>,
         command: S::Command,
     ) -> Result<S::Output, SubmitError> {
-        let proposal = {
-            let mut core = lock(&self.core);
-            core.next_proposal += 1;
-            (self.incarnation, core.next_proposal)
-        };
-        let envelope = Envelope {
-            proposal,
-            tag,
-            command,
-        };
+        let envelope = Envelope { tag, command };
         let Some((index, term)) = self.raft.start(&envelope) else {
             return Err(SubmitError::WrongLeader);
         };
+        tracing::debug!(
+            topic = "rsm",
+            "S{} proposed {:?} at {index} in T{term}",
+            self.me,
+            envelope.tag
+        );
         let (reply, mut outcome) = oneshot::channel();
         {
             let mut core = lock(&self.core);
             if core.last_applied >= index {
-                // Applied (by someone's command) before we could register.
+                // Applied before we could register (only possible with real
+                // threads): we cannot tell whose entry it was, so the client
+                // retries, and duplicate detection makes the retry safe.
                 drop(core);
                 return Err(SubmitError::LostLeadership);
             }
-            if let Some(previous) = core.waiters.insert(index, Waiter { proposal, reply }) {
+            if let Some(previous) = core.waiters.insert(index, Waiter { term, reply }) {
                 let _ = previous.reply.send(Err(SubmitError::LostLeadership));
             }
         }
         let deadline = sim::now() + SUBMIT_TIMEOUT;
         loop {
             if sim::now() >= deadline {
-                self.abandon(index, proposal);
+                self.abandon(index, term);
+                tracing::debug!(topic = "rsm", "S{} gave up on {index}: timeout", self.me);
                 return Err(SubmitError::Timeout);
             }
             match sim::timeout(LEADERSHIP_CHECK, &mut outcome).await {
@@ -288,7 +281,12 @@ impl<S: StateMachine> Rsm<S> {
                 Err(sim::Elapsed) => {
                     let (current_term, is_leader) = self.raft.get_state();
                     if current_term != term || !is_leader {
-                        self.abandon(index, proposal);
+                        self.abandon(index, term);
+                        tracing::debug!(
+                            topic = "rsm",
+                            "S{} gave up on {index}: now T{current_term}, leader {is_leader}",
+                            self.me
+                        );
                         return Err(SubmitError::LostLeadership);
                     }
                 }
@@ -296,13 +294,9 @@ impl<S: StateMachine> Rsm<S> {
         }
     }
 
-    fn abandon(&self, index: u64, proposal: (u64, u64)) {
+    fn abandon(&self, index: u64, term: u64) {
         let mut core = lock(&self.core);
-        if core
-            .waiters
-            .get(&index)
-            .is_some_and(|w| w.proposal == proposal)
-        {
+        if core.waiters.get(&index).is_some_and(|w| w.term == term) {
             core.waiters.remove(&index);
         }
     }
@@ -321,8 +315,12 @@ impl<S: StateMachine> ApplyLoop<S> {
     async fn run(self, mut apply_rx: mpsc::Receiver<ApplyMsg>) {
         while let Some(message) = apply_rx.recv().await {
             match message {
-                ApplyMsg::Command { index, command, .. } => {
-                    self.apply_command(index, &command);
+                ApplyMsg::Command {
+                    index,
+                    term,
+                    command,
+                } => {
+                    self.apply_command(index, term, &command);
                     self.maybe_snapshot(index);
                 }
                 ApplyMsg::Snapshot { index, data, .. } => self.install_snapshot(index, &data),
@@ -330,7 +328,7 @@ impl<S: StateMachine> ApplyLoop<S> {
         }
     }
 
-    fn apply_command(&self, index: u64, bytes: &[u8]) {
+    fn apply_command(&self, index: u64, term: u64, bytes: &[u8]) {
         let mut core = lock(&self.core);
         if index <= core.last_applied {
             return; // already covered by a snapshot
@@ -355,7 +353,7 @@ impl<S: StateMachine> ApplyLoop<S> {
             None => core.machine.apply(envelope.command),
         };
         if let Some(waiter) = core.waiters.remove(&index) {
-            let result = if waiter.proposal == envelope.proposal {
+            let result = if waiter.term == term {
                 Ok(output)
             } else {
                 Err(SubmitError::LostLeadership)
@@ -409,6 +407,12 @@ impl<S: StateMachine> ApplyLoop<S> {
                 last_outputs: core.last_outputs.clone(),
             })
         };
+        tracing::debug!(
+            topic = "snap",
+            "S{} snapshots at {index}: {} bytes",
+            self.me,
+            data.len()
+        );
         self.raft.snapshot(index, data);
     }
 }
