@@ -27,6 +27,8 @@ use crate::model::{CheckResult, Model, Operation};
 /// Pixels per timestamp column (shrunk for very long histories) and per lane.
 const UNIT: f64 = 28.0;
 const MAX_WIDTH: f64 = 150_000.0;
+/// The widest a box grows to fit its label.
+const MAX_LABEL: f64 = 220.0;
 const LANE: f64 = 26.0;
 const ROW_GAP: f64 = 8.0;
 /// At most this many alternative partial linearizations per partition are embedded for hover.
@@ -58,7 +60,12 @@ pub fn write_html_temp<M: Model>(
 
 /// The report of a verbose check as a self-contained HTML page.
 pub fn render_html<M: Model>(model: &M, info: &LinearizationInfo<M::Input, M::Output>) -> String {
-    let layout = Layout::new(&info.history);
+    let wants: Vec<f64> = info
+        .history
+        .iter()
+        .map(|op| label_width(&model.describe_operation(&op.input, &op.output)))
+        .collect();
+    let layout = Layout::new(&info.history, &wants);
     let views: Vec<PartitionView> = (0..info.partitions.len())
         .map(|p| PartitionView::new(model, info, p, &layout))
         .collect();
@@ -81,6 +88,8 @@ pub fn render_html<M: Model>(model: &M, info: &LinearizationInfo<M::Input, M::Ou
 struct Layout {
     /// Timestamp → column.
     column: BTreeMap<i64, usize>,
+    /// The x of the middle of each column.
+    x: Vec<f64>,
     unit: f64,
     /// Client rows, in client order: (client id, top y, lanes).
     rows: Vec<(usize, f64, usize)>,
@@ -90,8 +99,14 @@ struct Layout {
     height: f64,
 }
 
+/// Roughly how wide a box must be to show its whole label (11 px monospace), within limits.
+fn label_width(label: &str) -> f64 {
+    (label.chars().count() as f64 * 6.7 + 10.0).min(MAX_LABEL)
+}
+
 impl Layout {
-    fn new<I, O>(history: &[Operation<I, O>]) -> Layout {
+    /// `wants[i]`: the width operation `i`'s box would like, for its label.
+    fn new<I, O>(history: &[Operation<I, O>], wants: &[f64]) -> Layout {
         let times: BTreeSet<i64> = history
             .iter()
             .flat_map(|o| [o.call, o.return_time])
@@ -99,9 +114,15 @@ impl Layout {
         let column: BTreeMap<i64, usize> =
             times.into_iter().enumerate().map(|(i, t)| (t, i)).collect();
         let unit = UNIT.min(MAX_WIDTH / column.len().max(1) as f64).max(3.0);
+        let mut x = column_positions(history, &column, wants, unit);
+        if x.last().is_some_and(|&last| last > MAX_WIDTH) {
+            // Too long to give every label room: fall back to evenly spaced columns.
+            x = (0..column.len()).map(|c| (c as f64 + 0.5) * unit).collect();
+        }
         let mut layout = Layout {
-            width: (column.len() as f64 + 1.0) * unit,
+            width: x.last().map_or(0.0, |&last| last + unit),
             column,
+            x,
             unit,
             rows: Vec::new(),
             top: vec![0.0; history.len()],
@@ -142,7 +163,12 @@ impl Layout {
 
     /// The x of the middle of a timestamp's column.
     fn x(&self, time: i64) -> f64 {
-        (self.column[&time] as f64 + 0.5) * self.unit
+        self.x[self.column[&time]]
+    }
+
+    /// The y of the middle of an operation's lane.
+    fn mid(&self, op: usize) -> f64 {
+        self.top[op] + LANE / 2.0
     }
 
     /// Left and right edges of an operation's box (zero-length ones get a minimum width).
@@ -168,6 +194,32 @@ impl Layout {
             })
             .collect()
     }
+}
+
+/// Places the columns left to right, each at least `unit` after the previous one and far enough
+/// from the call column of every operation returning there for that operation's label.
+fn column_positions<I, O>(
+    history: &[Operation<I, O>],
+    column: &BTreeMap<i64, usize>,
+    wants: &[f64],
+    unit: f64,
+) -> Vec<f64> {
+    let mut ending: Vec<Vec<(usize, f64)>> = vec![Vec::new(); column.len()];
+    for (op, &want) in history.iter().zip(wants) {
+        let (call, ret) = (column[&op.call], column[&op.return_time]);
+        if ret > call {
+            ending[ret].push((call, want));
+        }
+    }
+    let mut x: Vec<f64> = Vec::with_capacity(column.len());
+    for ops in &ending {
+        let mut at = x.last().map_or(unit / 2.0, |&prev| prev + unit);
+        for &(call, want) in ops {
+            at = at.max(x[call] + want);
+        }
+        x.push(at);
+    }
+    x
 }
 
 /// What the page shows for one partition.
@@ -338,8 +390,9 @@ fn render_timeline<M: Model>(
         "</div><div class=\"timeline\" style=\"width:{w:.0}px;height:{height}px\">",
         w = layout.width
     );
-    render_paths(page, layout, views, height);
+    render_lines(page, layout, views, height);
     render_boxes(page, model, info, layout, views);
+    render_marks(page, layout, views, height);
     page.push_str("</div></div>\n");
 }
 
@@ -348,35 +401,43 @@ fn hue(partition: usize) -> usize {
     (partition * 137 + 200) % 360
 }
 
-/// Each partition's (partial) linearization as a line through its points, plus red crosses where
-/// the failed operations were tried. The `hl` group is filled in by the script on hover.
-fn render_paths(page: &mut String, layout: &Layout, views: &[PartitionView], height: f64) {
-    let _ = write!(
-        page,
-        "<svg class=\"paths\" width=\"{w:.0}\" height=\"{height}\">",
-        w = layout.width
-    );
+/// Each partition's (partial) linearization as a line through its points. Drawn under the boxes,
+/// so it shows between them without crossing out labels.
+fn render_lines(page: &mut String, layout: &Layout, views: &[PartitionView], height: f64) {
+    svg_open(page, "lines", layout, height);
     for (p, view) in views.iter().enumerate() {
-        let mid = |k: usize| layout.top[view.seq[k]] + LANE / 2.0;
         let points: Vec<String> = (0..view.seq.len())
-            .map(|k| format!("{:.1},{:.1}", view.points[k], mid(k)))
+            .map(|k| format!("{:.1},{:.1}", view.points[k], layout.mid(view.seq[k])))
             .collect();
         let _ = write!(
             page,
-            "<g class=\"part\" data-p=\"{p}\" style=\"--h:{h}\"><polyline points=\"{pts}\"/>",
+            "<g class=\"part\" data-p=\"{p}\" style=\"--h:{h}\"><polyline points=\"{pts}\"/></g>",
             h = hue(p),
             pts = points.join(" ")
         );
-        for k in 0..view.seq.len() {
+    }
+    page.push_str("</svg>");
+}
+
+/// Over the boxes: the linearization points, red crosses where the failed operations were tried,
+/// and the `hl` group the script fills on hover.
+fn render_marks(page: &mut String, layout: &Layout, views: &[PartitionView], height: f64) {
+    svg_open(page, "marks", layout, height);
+    for (p, view) in views.iter().enumerate() {
+        let _ = write!(
+            page,
+            "<g class=\"part\" data-p=\"{p}\" style=\"--h:{h}\">",
+            h = hue(p)
+        );
+        for (&op, &x) in view.seq.iter().zip(&view.points) {
             let _ = write!(
                 page,
-                "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"3.5\"/>",
-                view.points[k],
-                mid(k)
+                "<circle cx=\"{x:.1}\" cy=\"{:.1}\" r=\"3.5\"/>",
+                layout.mid(op)
             );
         }
         for (&(op, _), &x) in view.failures.iter().zip(&view.fail_at) {
-            let y = layout.top[op] + LANE / 2.0;
+            let y = layout.mid(op);
             let _ = write!(
                 page,
                 "<path class=\"cross\" d=\"M{a:.1},{b:.1}L{c:.1},{d:.1}M{a:.1},{d:.1}L{c:.1},{b:.1}\"/>",
@@ -389,6 +450,14 @@ fn render_paths(page: &mut String, layout: &Layout, views: &[PartitionView], hei
         page.push_str("</g>");
     }
     page.push_str("<g id=\"hl\"></g></svg>");
+}
+
+fn svg_open(page: &mut String, class: &str, layout: &Layout, height: f64) {
+    let _ = write!(
+        page,
+        "<svg class=\"{class}\" width=\"{w:.0}\" height=\"{height}\">",
+        w = layout.width
+    );
 }
 
 fn render_boxes<M: Model>(
@@ -529,7 +598,7 @@ fn render_script_data<I, O>(page: &mut String, info: &LinearizationInfo<I, O>, l
         for seq in part.partial_linearizations.iter().take(MAX_PARTIALS) {
             page.push('[');
             for (&op, x) in seq.iter().zip(layout.points(&info.history, seq)) {
-                let _ = write!(page, "[{op},{x:.1},{:.1}],", layout.top[op] + LANE / 2.0);
+                let _ = write!(page, "[{op},{x:.1},{:.1}],", layout.mid(op));
             }
             page.push_str("],");
         }
@@ -586,8 +655,9 @@ h1 { font-size: 20px; margin: 0 0 4px; } h2 { font-size: 16px; }
 .op.fail { background: #ffd9d6; border: 2px solid #c62828; }
 .op.rest { background: #f2f2f2; border-style: dashed; color: #777; }
 .op.dim { opacity: .25; } .op.hot { outline: 2px solid #000; z-index: 2; }
-svg.paths { position: absolute; left: 0; top: 0; z-index: 2; pointer-events: none; overflow: visible; }
-.part polyline { fill: none; stroke: hsl(var(--h) 60% 45%); stroke-width: 1.5; opacity: .7; }
+svg.lines, svg.marks { position: absolute; left: 0; top: 0; pointer-events: none; overflow: visible; }
+svg.lines { z-index: 0; } svg.marks { z-index: 2; }
+.part polyline { fill: none; stroke: hsl(var(--h) 60% 45%); stroke-width: 1.5; }
 .part circle { fill: hsl(var(--h) 60% 40%); }
 .part.dim { opacity: .12; }
 .cross { stroke: #c62828; stroke-width: 2.5; }
@@ -617,7 +687,7 @@ const JS: &str = r#"
   function show(op) {
     clear();
     const p = op.dataset.p, i = op.dataset.i;
-    document.querySelectorAll('.op').forEach(e => { if (e.dataset.p !== p) e.classList.add('dim'); });
+    document.querySelectorAll('.timeline .op').forEach(e => { if (e.dataset.p !== p) e.classList.add('dim'); });
     document.querySelectorAll('g.part').forEach(e => { if (e.dataset.p !== p) e.classList.add('dim'); });
     op.classList.add('hot');
     const k = LARGEST[p][i];
