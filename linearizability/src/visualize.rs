@@ -717,3 +717,57 @@ const JS: &str = r#"
   document.addEventListener('click', () => { pinned = null; clear(); });
 })();
 "#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn op(client_id: usize, call: i64, return_time: i64) -> Operation<(), ()> {
+        Operation {
+            client_id,
+            input: (),
+            call,
+            output: (),
+            return_time,
+        }
+    }
+
+    #[test]
+    fn boxes_get_room_for_labels_and_back_to_back_ops_touch() {
+        // Client 0: [0, 10] then [10, 20]; client 1 overlaps both, with a short label.
+        let history = [op(0, 0, 10), op(0, 10, 20), op(1, 5, 15)];
+        let layout = Layout::new(&history, &[100.0, 50.0, 10.0]);
+        let (a, b, c) = (
+            layout.span(&history[0]),
+            layout.span(&history[1]),
+            layout.span(&history[2]),
+        );
+        assert!(a.1 - a.0 >= 100.0 && b.1 - b.0 >= 50.0, "{a:?} {b:?}");
+        assert_eq!(a.1, b.0, "touching, not overlapping");
+        assert!(
+            a.0 < c.0 && c.0 < a.1 && c.1 < b.1,
+            "time order kept: {c:?}"
+        );
+        assert_eq!(layout.top[0], layout.top[1], "one lane for client 0");
+        assert!(layout.top[2] > layout.top[0]);
+    }
+
+    #[test]
+    fn concurrent_ops_of_one_client_get_lanes() {
+        let history = [op(0, 0, 10), op(0, 5, 15), op(0, 20, 30)];
+        let layout = Layout::new(&history, &[0.0; 3]);
+        assert_eq!(layout.rows, vec![(0, 0.0, 2)]);
+        assert_eq!(
+            (layout.top[0], layout.top[1], layout.top[2]),
+            (0.0, LANE, 0.0)
+        );
+    }
+
+    #[test]
+    fn escape_covers_html_and_attributes() {
+        assert_eq!(
+            escape("<a href=\"x\">&\n"),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&#10;"
+        );
+    }
+}
