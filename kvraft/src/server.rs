@@ -35,6 +35,21 @@ pub struct KvStore {
     data: BTreeMap<String, String>,
 }
 
+impl KvStore {
+    /// The value of `key`, if it has one (for tests that inspect a replica).
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.data.get(key).map(String::as_str)
+    }
+
+    pub fn len(&self) -> usize {
+        self.data.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.data.is_empty()
+    }
+}
+
 impl StateMachine for KvStore {
     type Command = KvOp;
     type Output = KvOutput;
@@ -149,5 +164,56 @@ impl KvServer {
     /// Stops the replica (Go's `Kill`); the test harness also kills its node.
     pub fn kill(&self) {
         self.rsm.kill();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn put(key: &str, value: &str) -> KvOp {
+        KvOp::Put {
+            key: key.into(),
+            value: value.into(),
+        }
+    }
+
+    fn append(key: &str, value: &str) -> KvOp {
+        KvOp::Append {
+            key: key.into(),
+            value: value.into(),
+        }
+    }
+
+    fn get(key: &str) -> KvOp {
+        KvOp::Get { key: key.into() }
+    }
+
+    #[test]
+    fn store_applies_put_append_get() {
+        let mut store = KvStore::default();
+        assert_eq!(store.apply(get("k")), KvOutput::Value(None));
+        assert_eq!(store.apply(append("k", "a")), KvOutput::Done);
+        assert_eq!(store.apply(append("k", "b")), KvOutput::Done);
+        assert_eq!(
+            store.apply(get("k")),
+            KvOutput::Value(Some("ab".to_string()))
+        );
+        assert_eq!(store.apply(put("k", "c")), KvOutput::Done);
+        assert_eq!(store.get("k"), Some("c"));
+        assert_eq!(store.len(), 1);
+    }
+
+    #[test]
+    fn store_snapshot_round_trip() {
+        let mut store = KvStore::default();
+        store.apply(put("x", "1"));
+        store.apply(append("y", "2"));
+        let mut restored = KvStore::default();
+        restored.apply(put("stale", "gone"));
+        restored.restore(&store.snapshot());
+        assert_eq!(restored.get("x"), Some("1"));
+        assert_eq!(restored.get("y"), Some("2"));
+        assert_eq!(restored.get("stale"), None);
     }
 }

@@ -22,6 +22,7 @@
 
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -783,7 +784,12 @@ pub fn check_linearizable(oplog: &KvLog) {
     match result {
         CheckResult::Ok => {}
         CheckResult::Illegal => {
-            match linearizability::write_html_temp(&KvModel, &info) {
+            let path = history_path();
+            let written = std::fs::create_dir_all(path.parent().unwrap_or(Path::new(".")))
+                .and_then(|()| linearizability::write_html(&KvModel, &info, &path))
+                .map(|()| path)
+                .or_else(|_| linearizability::write_html_temp(&KvModel, &info));
+            match written {
                 Ok(path) => println!("info: wrote history visualization to {}", path.display()),
                 Err(error) => println!("info: failed to write history visualization: {error}"),
             }
@@ -793,6 +799,21 @@ pub fn check_linearizable(oplog: &KvLog) {
             println!("info: linearizability check timed out, assuming history is ok");
         }
     }
+}
+
+/// Where a failing test's history goes: next to its log and timeline,
+/// `<LAB_LOG_DIR or target/lab-logs>/<test>-<seed>.history.html`.
+fn history_path() -> PathBuf {
+    let dir = std::env::var_os("LAB_LOG_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/lab-logs"));
+    let thread = std::thread::current();
+    let test = thread
+        .name()
+        .filter(|n| *n != "main")
+        .unwrap_or("test")
+        .replace("::", "-");
+    dir.join(format!("{test}-{}.history.html", sim::seed()))
 }
 
 /// Go's `GenericTestSpeed`: 1000 sequential Appends on a reliable 3-server
