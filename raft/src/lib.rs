@@ -8,13 +8,13 @@
 //! channel. kvraft (Lab 3) is such a service.
 //!
 //! The crate is split the way production Raft libraries are:
-//! * [`core`](crate::core) (private): the protocol as a pure state machine:
+//! * `core` (private): the protocol as a pure state machine:
 //!   inputs in, replies and effects out, no I/O and no clock;
-//! * [`driver`](crate::driver) (private): the async shell, with its ticker,
+//! * `driver` (private): the async shell, with its ticker,
 //!   RPC tasks, persistence and applier, built on `labrpc`'s simulation;
-//! * [`log`](crate::log) (private): the log with its snapshotted prefix cut off;
+//! * `log` (private): the log with its snapshotted prefix cut off;
 //! * [`messages`]: RPC arguments and replies, log entries, apply messages;
-//! * [`persist`](crate::persist) (private): the encoding of the persistent state.
+//! * `persist` (private): the encoding of the persistent state.
 //!
 //! ```ignore
 //! let (tx, mut rx) = tokio::sync::mpsc::channel(1);
