@@ -58,3 +58,29 @@ fn mrdemo_prints_the_top_words() {
     assert!(stdout.contains("   1  the "), "{stdout}");
     assert!(stdout.contains("wall time"), "{stdout}");
 }
+
+#[test]
+fn mrdemo_can_run_the_sibling_binaries() {
+    // Cargo puts mrcoordinator and mrworker next to mrdemo for the tests.
+    let output = Command::new(MRDEMO)
+        .args([
+            "--siblings",
+            "--workers",
+            "1",
+            "--top",
+            "3",
+            "--files",
+            "2",
+            "--size",
+            "10KB",
+        ])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("   1  the "), "{stdout}");
+}

@@ -7,6 +7,7 @@
 //! (`mrdemo coordinator …`, `mrdemo worker …`), the same code as the
 //! `mrcoordinator`/`mrworker` binaries: `cargo run --bin mrdemo` builds only
 //! this binary, so that is the one guaranteed to exist and be current.
+//! `--siblings` runs the `mrcoordinator`/`mrworker` binaries next to it instead.
 
 #![allow(clippy::disallowed_methods)] // allowed: real processes, not a simulation
 
@@ -56,6 +57,11 @@ struct DemoArgs {
     /// directory instead of a temporary one.
     #[arg(long)]
     keep: Option<PathBuf>,
+    /// Run the mrcoordinator and mrworker binaries found next to this
+    /// executable (after `cargo build -p mapreduce --bins`) instead of this
+    /// executable's own coordinator and worker subcommands.
+    #[arg(long)]
+    siblings: bool,
     /// Input files (default: a generated corpus).
     inputs: Vec<PathBuf>,
 }
@@ -114,7 +120,12 @@ fn demo(args: DemoArgs) -> Result<(), String> {
         bytes as f64 / 1e6,
         args.workers
     );
-    let launcher = Launcher::this_executable().map_err(|e| e.to_string())?;
+    let launcher = if args.siblings {
+        Launcher::siblings()
+    } else {
+        Launcher::this_executable()
+    }
+    .map_err(|e| e.to_string())?;
     let start = Instant::now();
     let timing = run_job(&launcher, &job, &socket, AppKind::Wc, &inputs, args.workers)
         .map_err(|e| e.to_string())?;
