@@ -1,0 +1,120 @@
+//! The shardkv Clerk, as Go's: look up the key's group in the cached
+//! configuration, try each of its servers; on `ErrWrongGroup` (or after
+//! trying them all) sleep 100 ms and fetch the latest configuration.
+//!
+//! One difference from Go: Go calls `make_end` for every attempt, creating a
+//! new end each time; this Clerk makes one end per server name and reuses it,
+//! which behaves the same (ends made by `make_end` are never disabled) without
+//! growing the network's table of ends on every retry.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use labrpc::{ClientEnd, sim};
+use shardctrler::Config;
+
+use crate::common::{
+    Err, GetArgs, GetReply, PutAppendArgs, PutAppendOp, PutAppendReply, SERVICE, key2shard,
+};
+use crate::server::MakeEnd;
+
+/// Pause before asking the controller again.
+const RETRY_PAUSE: Duration = Duration::from_millis(100);
+
+/// A client of the sharded service. One request at a time.
+pub struct Clerk {
+    sm: shardctrler::Clerk,
+    config: Config,
+    make_end: MakeEnd,
+    ends: BTreeMap<String, ClientEnd>,
+    client_id: u64,
+    seq: u64,
+}
+
+impl Clerk {
+    /// Go's `MakeClerk(ctrlers, make_end)`.
+    pub fn new(ctrlers: Vec<ClientEnd>, make_end: MakeEnd) -> Clerk {
+        Clerk {
+            sm: shardctrler::Clerk::new(ctrlers),
+            config: Config::default(),
+            make_end,
+            ends: BTreeMap::new(),
+            client_id: sim::random_u64() >> 2,
+            seq: 0,
+        }
+    }
+
+    fn end(&mut self, name: &str) -> ClientEnd {
+        let make_end = &self.make_end;
+        self.ends
+            .entry(name.to_string())
+            .or_insert_with(|| make_end(name))
+            .clone()
+    }
+
+    /// The servers of the group that owns `key`'s shard in the cached configuration.
+    fn servers_for(&self, key: &str) -> Vec<String> {
+        let gid = self.config.shards[key2shard(key)];
+        self.config.groups.get(&gid).cloned().unwrap_or_default()
+    }
+
+    /// The current value of `key`, or "" if it has none. Keeps trying forever.
+    pub async fn get(&mut self, key: &str) -> String {
+        self.seq += 1;
+        let args = GetArgs {
+            key: key.to_string(),
+            client_id: self.client_id,
+            seq: self.seq,
+        };
+        let method = format!("{SERVICE}.Get");
+        loop {
+            for name in self.servers_for(key) {
+                let reply = self.end(&name).call::<_, GetReply>(&method, &args).await;
+                match reply {
+                    Ok(reply) if matches!(reply.err, Err::Ok | Err::ErrNoKey) => {
+                        return reply.value;
+                    }
+                    Ok(reply) if reply.err == Err::ErrWrongGroup => break,
+                    _ => {} // not ok, or not the leader: try the next server
+                }
+            }
+            sim::sleep(RETRY_PAUSE).await;
+            self.config = self.sm.query(-1).await;
+        }
+    }
+
+    pub async fn put(&mut self, key: &str, value: &str) {
+        self.put_append(key, value, PutAppendOp::Put).await;
+    }
+
+    pub async fn append(&mut self, key: &str, value: &str) {
+        self.put_append(key, value, PutAppendOp::Append).await;
+    }
+
+    async fn put_append(&mut self, key: &str, value: &str, op: PutAppendOp) {
+        self.seq += 1;
+        let args = PutAppendArgs {
+            key: key.to_string(),
+            value: value.to_string(),
+            op,
+            client_id: self.client_id,
+            seq: self.seq,
+        };
+        let method = format!("{SERVICE}.PutAppend");
+        loop {
+            for name in self.servers_for(key) {
+                let reply = self
+                    .end(&name)
+                    .call::<_, PutAppendReply>(&method, &args)
+                    .await;
+                match reply {
+                    Ok(reply) if reply.err == Err::Ok => return,
+                    Ok(reply) if reply.err == Err::ErrWrongGroup => break,
+                    _ => {}
+                }
+            }
+            sim::sleep(RETRY_PAUSE).await;
+            self.config = self.sm.query(-1).await;
+        }
+    }
+}

@@ -1,0 +1,96 @@
+//! The `ShardKV` service's RPC messages.
+//!
+//! Clients call `Get` and `PutAppend` (as in Go, with an `op` of Put or
+//! Append). Groups call each other's `PullShards` (hand me these shards as of
+//! configuration n) and `DeleteShards` (I have them, you may forget them).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use shardctrler::N_SHARDS;
+
+/// The labrpc service name.
+pub const SERVICE: &str = "ShardKV";
+
+/// Which shard a key belongs to: its first byte modulo `N_SHARDS`, 0 for "".
+pub fn key2shard(key: &str) -> usize {
+    key.as_bytes().first().map_or(0, |&b| usize::from(b)) % N_SHARDS
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Err {
+    Ok,
+    ErrNoKey,
+    /// This group does not serve the key's shard (now, or not yet).
+    ErrWrongGroup,
+    ErrWrongLeader,
+    /// A migration request this group cannot answer yet (it has not reached
+    /// the requested configuration).
+    ErrNotReady,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PutAppendOp {
+    Put,
+    Append,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct PutAppendArgs {
+    pub key: String,
+    pub value: String,
+    pub op: PutAppendOp,
+    pub client_id: u64,
+    pub seq: u64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct PutAppendReply {
+    pub err: Err,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct GetArgs {
+    pub key: String,
+    pub client_id: u64,
+    pub seq: u64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct GetReply {
+    pub err: Err,
+    pub value: String,
+}
+
+/// What moves with a shard: its data and its duplicate-detection table.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShardData {
+    pub kv: BTreeMap<String, String>,
+    /// client id -> the highest sequence number of a Put/Append applied to this shard
+    pub dedup: BTreeMap<u64, u64>,
+}
+
+/// "Give me `shards` as they were when you left configuration `config_num`."
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct PullShardsArgs {
+    pub config_num: u64,
+    pub shards: Vec<usize>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct PullShardsReply {
+    pub err: Err,
+    pub shards: BTreeMap<usize, ShardData>,
+}
+
+/// "I installed `shards` for configuration `config_num`; delete your copies."
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct DeleteShardsArgs {
+    pub config_num: u64,
+    pub shards: Vec<usize>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct DeleteShardsReply {
+    pub err: Err,
+}
