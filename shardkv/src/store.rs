@@ -353,3 +353,146 @@ impl StateMachine for ShardStore {
         self.shards = saved.shards;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(num: u64, shards: [Gid; N_SHARDS], gids: &[Gid]) -> Config {
+        Config {
+            num,
+            shards,
+            groups: gids
+                .iter()
+                .map(|&g| (g, vec![format!("server-{g}-0")]))
+                .collect(),
+        }
+    }
+
+    fn put(key: &str, value: &str, client_id: u64, seq: u64) -> Command {
+        Command::Put {
+            key: key.into(),
+            value: value.into(),
+            client_id,
+            seq,
+        }
+    }
+
+    fn append(key: &str, value: &str, client_id: u64, seq: u64) -> Command {
+        Command::Append {
+            key: key.into(),
+            value: value.into(),
+            client_id,
+            seq,
+        }
+    }
+
+    fn get(store: &mut ShardStore, key: &str) -> Output {
+        store.apply(Command::Get { key: key.into() })
+    }
+
+    #[test]
+    fn key2shard_is_first_byte_mod_nshards() {
+        assert_eq!(key2shard(""), 0);
+        assert_eq!(key2shard("0"), 8);
+        assert_eq!(key2shard("9"), 7);
+        assert_eq!(key2shard("1x"), key2shard("1"));
+        let shards: std::collections::BTreeSet<usize> =
+            (0..10).map(|i| key2shard(&i.to_string())).collect();
+        assert_eq!(shards.len(), N_SHARDS);
+    }
+
+    #[test]
+    fn first_configuration_serves_empty_shards() {
+        let mut a = ShardStore::new(100);
+        assert_eq!(get(&mut a, "k"), Output::WrongGroup);
+        a.apply(Command::Reconfigure(config(1, [100; N_SHARDS], &[100])));
+        assert!(a.settled());
+        assert_eq!(a.apply(put("k", "v", 1, 1)), Output::Done);
+        assert_eq!(get(&mut a, "k"), Output::Value(Some("v".into())));
+    }
+
+    #[test]
+    fn duplicates_are_applied_once() {
+        let mut a = ShardStore::new(100);
+        a.apply(Command::Reconfigure(config(1, [100; N_SHARDS], &[100])));
+        a.apply(append("k", "x", 7, 1));
+        a.apply(append("k", "x", 7, 1));
+        a.apply(append("k", "y", 7, 2));
+        a.apply(append("k", "x", 7, 1)); // a late duplicate of an old request
+        assert_eq!(get(&mut a, "k"), Output::Value(Some("xy".into())));
+    }
+
+    #[test]
+    fn a_shard_moves_with_its_dedup_table_and_is_collected() {
+        let c1 = config(1, [100; N_SHARDS], &[100]);
+        let mut moved = [100; N_SHARDS];
+        let s = key2shard("k");
+        moved[s] = 101;
+        let c2 = config(2, moved, &[100, 101]);
+
+        let mut a = ShardStore::new(100);
+        let mut b = ShardStore::new(101);
+        a.apply(Command::Reconfigure(c1.clone()));
+        b.apply(Command::Reconfigure(c1));
+        a.apply(append("k", "x", 7, 1));
+
+        a.apply(Command::Reconfigure(c2.clone()));
+        b.apply(Command::Reconfigure(c2));
+        // The old owner rejects at once; the new one until the data arrives.
+        assert_eq!(a.apply(append("k", "y", 7, 2)), Output::WrongGroup);
+        assert_eq!(get(&mut b, "k"), Output::WrongGroup);
+        assert!(!a.settled() && !b.settled());
+        // Unaffected shards stay served on the old owner (challenge 2).
+        assert!(a.serves((s + 1) % N_SHARDS));
+
+        let pulled = a.frozen_shards(2, &[s]).expect("frozen at config 2");
+        assert_eq!(a.frozen_shards(1, &[s]), None);
+        b.apply(Command::InsertShards {
+            config_num: 2,
+            shards: pulled,
+        });
+        assert!(b.serves(s), "served as soon as it arrives");
+        // The retry of seq 1 at the new owner is a duplicate.
+        b.apply(append("k", "x", 7, 1));
+        assert_eq!(get(&mut b, "k"), Output::Value(Some("x".into())));
+
+        a.apply(Command::DeleteShards {
+            config_num: 2,
+            shards: vec![s],
+        });
+        assert!(!a.shards().contains_key(&s), "old owner deleted it");
+        assert!(a.settled());
+        b.apply(Command::GcDone {
+            config_num: 2,
+            shards: vec![s],
+        });
+        assert!(b.settled());
+    }
+
+    #[test]
+    fn stale_and_out_of_order_entries_are_ignored() {
+        let mut a = ShardStore::new(100);
+        a.apply(Command::Reconfigure(config(2, [100; N_SHARDS], &[100])));
+        assert_eq!(a.config().num, 0, "skipping a configuration is refused");
+        a.apply(Command::Reconfigure(config(1, [100; N_SHARDS], &[100])));
+        a.apply(Command::Reconfigure(config(1, [100; N_SHARDS], &[100])));
+        assert_eq!(a.config().num, 1);
+        let before = a.clone();
+        a.apply(Command::InsertShards {
+            config_num: 0,
+            shards: BTreeMap::from([(0, ShardData::default())]),
+        });
+        assert_eq!(a, before);
+    }
+
+    #[test]
+    fn snapshot_round_trip() {
+        let mut a = ShardStore::new(100);
+        a.apply(Command::Reconfigure(config(1, [100; N_SHARDS], &[100])));
+        a.apply(put("k", "v", 1, 1));
+        let mut b = ShardStore::new(100);
+        b.restore(&a.snapshot());
+        assert_eq!(a, b);
+    }
+}

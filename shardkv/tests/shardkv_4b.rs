@@ -29,6 +29,23 @@ const LINEARIZABILITY_CHECK_TIMEOUT: Duration = Duration::from_secs(1);
 /// appenders run unpaced, as in Go.
 const UNPACED_PAUSE_MS: u64 = 20;
 
+/// Where a non-linearizable history goes: next to the run's log and timeline,
+/// `<LAB_LOG_DIR or target/lab-logs>/<test>-<seed>.history.html`.
+fn history_path() -> std::path::PathBuf {
+    let dir = std::env::var_os("LAB_LOG_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/lab-logs")
+        });
+    let thread = std::thread::current();
+    let test = thread.name().filter(|n| *n != "main").unwrap_or("test");
+    dir.join(format!(
+        "{}-{}.history.html",
+        test.replace("::", "-"),
+        sim::seed()
+    ))
+}
+
 fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
 }
@@ -636,8 +653,10 @@ fn unreliable3_4b() {
         );
         match result {
             CheckResult::Illegal => {
-                let path =
-                    std::env::temp_dir().join(format!("shardkv-unreliable3-{}.html", sim::seed()));
+                let path = history_path();
+                if let Some(dir) = path.parent() {
+                    let _ = std::fs::create_dir_all(dir);
+                }
                 match linearizability::write_html(&KvModel, &info, &path) {
                     Ok(()) => println!("info: wrote history visualization to {}", path.display()),
                     Err(_) => println!(
@@ -696,6 +715,7 @@ fn challenge1_delete_4b() {
         // 27 keys should be stored once. 3 keys should also be stored in
         // client dup tables. everything on 3 replicas. plus slop.
         let expected = 3 * (((n - 3) * 1000) + 2 * 3 * 1000 + 6000);
+        println!("info: {total} bytes of Raft state and snapshots (limit {expected})");
         assert!(
             total <= expected,
             "snapshot + persisted Raft state are too big: {total} > {expected}"
