@@ -340,7 +340,7 @@ pub fn replay_command(seed: u64, test_name: Option<&str>) -> String {
     let test = test_name
         .map(str::to_string)
         .or_else(|| thread.name().filter(|n| *n != "main").map(str::to_string));
-    let package = std::env::var("CARGO_PKG_NAME").ok();
+    let package = std::env::var("CARGO_PKG_NAME").ok().or_else(package_from_workspace);
     let target = test_target(package.as_deref());
     let mut command = format!("LAB_SEED={seed} cargo test");
     if let Some(package) = &package {
@@ -355,6 +355,45 @@ pub fn replay_command(seed: u64, test_name: Option<&str>) -> String {
         command.push_str(&format!(" -- --exact {test} --include-ignored"));
     }
     command
+}
+
+/// The package of the running test binary when cargo did not say (the binary
+/// was run directly, as scripts do): the workspace member with a
+/// `tests/<target>.rs`, found from the current directory upwards.
+fn package_from_workspace() -> Option<String> {
+    let exe = std::env::current_exe().ok()?;
+    let stem = exe.file_stem()?.to_str()?;
+    let target = stem.rsplit_once('-').map_or(stem, |(name, _hash)| name);
+    let cwd = std::env::current_dir().ok()?;
+    for dir in cwd.ancestors() {
+        let Ok(entries) = std::fs::read_dir(dir) else { continue };
+        let mut members: Vec<std::path::PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        members.sort();
+        members.push(dir.to_path_buf());
+        for member in members {
+            if member.join("tests").join(format!("{target}.rs")).exists()
+                && let Some(name) = manifest_package_name(&member.join("Cargo.toml"))
+            {
+                return Some(name);
+            }
+        }
+    }
+    None
+}
+
+/// The `name` of the `[package]` in a Cargo.toml, read without a TOML parser.
+fn manifest_package_name(path: &std::path::Path) -> Option<String> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let mut in_package = false;
+    for line in text.lines().map(str::trim) {
+        if line.starts_with('[') {
+            in_package = line == "[package]";
+        } else if in_package && let Some(value) = line.strip_prefix("name") {
+            let value = value.trim_start().strip_prefix('=')?.trim();
+            return Some(value.trim_matches('"').to_string());
+        }
+    }
+    None
 }
 
 /// `--test <name>` for an integration-test binary, `--lib` for unit tests,
@@ -427,9 +466,15 @@ fn watch(stop: &AtomicBool, heartbeat: &AtomicU64, limit: Duration, seed: u64, r
             last = now;
             quiet_since = std::time::Instant::now();
         } else if quiet_since.elapsed() >= limit && !stop.load(Ordering::SeqCst) {
-            eprintln!(
+            // Written to the real stderr, not with eprintln!: libtest captures
+            // the macros' output (also from threads the test spawned), and the
+            // process ends before it could print what it captured.
+            use std::io::Write as _;
+            let _ = writeln!(
+                std::io::stderr(),
                 "\nsimulation failed: a task has been running for {} s of wall time without returning \
-                 to the executor (an endless loop with no .await?)\n  seed:   {seed}\n  replay: {replay}\n",
+                 to the executor (an endless loop with no .await, or a blocking call such as \
+                 Mutex::blocking_lock)\n  seed:   {seed}\n  replay: {replay}\n",
                 limit.as_secs()
             );
             std::process::exit(101);

@@ -28,6 +28,7 @@ use std::time::Duration;
 
 use labrpc::codec;
 use labrpc::sim::{self, Instant, Node};
+use labrpc::timeline::{self, Band};
 use labrpc::{Network, Persister, Server};
 use raft::{ApplyMsg, Raft};
 use serde::Serialize;
@@ -264,6 +265,9 @@ impl Config {
     pub fn connect(&self, i: usize) {
         tracing::info!(topic = "test", "connect S{i}");
         let mut st = self.state();
+        if !st.connected[i] {
+            timeline::band_end(&server_name(i), Band::Disconnected);
+        }
         st.connected[i] = true;
         for j in 0..self.n() {
             if st.connected[j] {
@@ -277,6 +281,9 @@ impl Config {
     pub fn disconnect(&self, i: usize) {
         tracing::info!(topic = "test", "disconnect S{i}");
         let mut st = self.state();
+        if st.connected[i] {
+            timeline::band_start(&server_name(i), Band::Disconnected);
+        }
         st.connected[i] = false;
         for j in 0..self.n() {
             if let Some(name) = st.end_names[i].get(j) {
@@ -469,6 +476,9 @@ impl Config {
         };
         for (i, raft) in rafts {
             let (term, is_leader) = raft.get_state();
+            // For the HTML timeline drawn if the test fails.
+            let role = if is_leader { "leader" } else { "follower" };
+            timeline::state(&server_name(i), role, Some(term));
             let mut st = self.state();
             // In real-time mode a dying instance may still raise its term after
             // its Persister was copied, so only the simulation checks this.
