@@ -301,11 +301,8 @@ fn the_watchdog_ends_a_task_that_never_yields() {
         return;
     }
     let output = std::process::Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "the_watchdog_ends_a_task_that_never_yields",
-            "--nocapture",
-        ])
+        // Without --nocapture: the message must get past libtest's capture.
+        .args(["--exact", "the_watchdog_ends_a_task_that_never_yields"])
         .env("LAB_WATCHDOG_CHILD", "1")
         .env("LAB_WATCHDOG_SECS", "1")
         .env("LAB_SEED", "31337")

@@ -340,7 +340,9 @@ pub fn replay_command(seed: u64, test_name: Option<&str>) -> String {
     let test = test_name
         .map(str::to_string)
         .or_else(|| thread.name().filter(|n| *n != "main").map(str::to_string));
-    let package = std::env::var("CARGO_PKG_NAME").ok().or_else(package_from_workspace);
+    let package = std::env::var("CARGO_PKG_NAME")
+        .ok()
+        .or_else(package_from_workspace);
     let target = test_target(package.as_deref());
     let mut command = format!("LAB_SEED={seed} cargo test");
     if let Some(package) = &package {
@@ -366,8 +368,11 @@ fn package_from_workspace() -> Option<String> {
     let target = stem.rsplit_once('-').map_or(stem, |(name, _hash)| name);
     let cwd = std::env::current_dir().ok()?;
     for dir in cwd.ancestors() {
-        let Ok(entries) = std::fs::read_dir(dir) else { continue };
-        let mut members: Vec<std::path::PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            continue;
+        };
+        let mut members: Vec<std::path::PathBuf> =
+            entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
         members.sort();
         members.push(dir.to_path_buf());
         for member in members {
