@@ -6,13 +6,19 @@
 //! cut off and deleted, its Persister replaced by a copy (so a late write by
 //! the dying instance is lost), and its node killed; a restart gets a copy of
 //! the saved state and fresh end names.
+//!
+//! Beyond Go, the harness records each replica's role and term on the
+//! timeline that the runner draws as HTML when a test fails.
 
 #![allow(dead_code)] // not every test uses every part of the harness
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use std::time::Duration;
+
 use labrpc::sim::{self, Node};
+use labrpc::timeline;
 use labrpc::{ClientEnd, Network, Persister, Server};
 use shardctrler::{Clerk, Config, Gid, N_SHARDS, ShardCtrler};
 
@@ -62,10 +68,30 @@ pub fn make_config(n: usize, unreliable: bool) -> Cluster {
     }
     cfg.connect_all();
     cfg.inner.net.set_reliable(!unreliable);
+    sim::spawn(cfg.clone().record_timeline());
     cfg
 }
 
 impl Cluster {
+    /// Records every live replica's role and term every 10 ms.
+    async fn record_timeline(self) {
+        loop {
+            sim::sleep(Duration::from_millis(10)).await;
+            let servers: Vec<(usize, Arc<ShardCtrler>)> = self
+                .state()
+                .servers
+                .iter()
+                .enumerate()
+                .filter_map(|(i, s)| s.clone().map(|s| (i, s)))
+                .collect();
+            for (i, server) in servers {
+                let (term, is_leader) = server.raft().get_state();
+                let role = if is_leader { "leader" } else { "follower" };
+                timeline::state(&server_name(i), role, Some(term));
+            }
+        }
+    }
+
     fn state(&self) -> MutexGuard<'_, State> {
         self.inner.state.lock().unwrap_or_else(|e| e.into_inner())
     }

@@ -11,12 +11,19 @@
 //!   Persister replaced by a copy, and it is killed (its node too, so none of
 //!   its tasks survive); a restart gets a copy of the saved state and fresh
 //!   end names.
+//!
+//! Beyond Go, the harness records a timeline (each server's role, term and
+//! configuration number; crashes; joins and leaves on a `controller` lane)
+//! that the runner draws as HTML next to the log when a test fails.
 
 #![allow(dead_code)] // not every test uses every part of the harness
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use std::time::Duration;
+
 use labrpc::sim::{self, Node};
+use labrpc::timeline;
 use labrpc::{ClientEnd, Network, Persister, Server};
 use shardctrler::{Gid, ShardCtrler};
 use shardkv::{Clerk, MakeEnd, ShardKv};
@@ -107,8 +114,12 @@ pub fn make_config(n: usize, unreliable: bool, maxraftstate: i64) -> Cluster {
         }
     }
     cfg.net().set_reliable(!unreliable);
+    sim::spawn(cfg.clone().record_timeline());
     cfg
 }
+
+/// How often the timeline records each server's state.
+const TIMELINE_POLL: Duration = Duration::from_millis(10);
 
 /// Go's `StartCtrlerService`: three fresh controller replicas and a clerk.
 fn start_ctrler_service(net: &Network) -> Arc<Ctrler> {
@@ -146,6 +157,44 @@ fn enabled_end(net: &Network, server: &str) -> ClientEnd {
 }
 
 impl Cluster {
+    /// Records every live group server's role, term and configuration, and
+    /// the main controller's replicas' roles, for the failure timeline.
+    async fn record_timeline(self) {
+        loop {
+            sim::sleep(TIMELINE_POLL).await;
+            let servers: Vec<(String, Arc<ShardKv>)> = {
+                let groups = self.groups();
+                groups
+                    .iter()
+                    .flat_map(|g| {
+                        g.servers.iter().enumerate().filter_map(move |(i, s)| {
+                            s.as_ref().map(|(kv, _)| (servername(g.gid, i), kv.clone()))
+                        })
+                    })
+                    .collect()
+            };
+            for (name, kv) in servers {
+                let (term, is_leader) = kv.raft().get_state();
+                let num = kv.with_state(|s| s.config().num);
+                let role = if is_leader { "leader" } else { "follower" };
+                timeline::state(&name, &format!("{role} c{num}"), Some(term));
+            }
+            let ctl = self.ctl();
+            let ctrlers: Vec<Arc<ShardCtrler>> = ctl
+                .servers
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .iter()
+                .map(|(c, _)| c.clone())
+                .collect();
+            for (i, ctrler) in ctrlers.iter().enumerate() {
+                let (term, is_leader) = ctrler.raft().get_state();
+                let role = if is_leader { "leader" } else { "follower" };
+                timeline::state(&format!("ctlr-{i}"), role, Some(term));
+            }
+        }
+    }
+
     fn groups(&self) -> MutexGuard<'_, Vec<Group>> {
         self.inner.groups.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -315,8 +364,10 @@ impl Cluster {
                     let gid = groups[g].gid;
                     (gid, (0..self.n()).map(|i| servername(gid, i)).collect())
                 })
-                .collect()
+                .collect::<std::collections::BTreeMap<Gid, Vec<String>>>()
         };
+        let gids: Vec<Gid> = m.keys().copied().collect();
+        timeline::mark("controller", &format!("join {gids:?}"));
         ctl.ck.lock().await.join(m).await;
     }
 
@@ -330,6 +381,7 @@ impl Cluster {
             let groups = self.groups();
             gis.iter().map(|&g| groups[g].gid).collect()
         };
+        timeline::mark("controller", &format!("leave {gids:?}"));
         self.ctl().ck.lock().await.leave(gids).await;
     }
 }
