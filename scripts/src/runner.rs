@@ -243,28 +243,39 @@ pub fn run_one(
     })
 }
 
-/// Copies the structured logs a run wrote (normally one) next to its output
-/// as `<stem>.trace.log`, `<stem>.trace-2.log`, ...
+/// Copies what a run wrote to its log directory next to its output: the
+/// structured log(s) as `<stem>.trace.log`, `<stem>.trace-2.log`, ..., and
+/// any HTML page (the failure timeline, a history picture) as
+/// `<stem>.<its own suffix>`, e.g. `<stem>.timeline.html`.
 fn keep_structured_logs(
     log_dir: &Path,
     output_dir: &Path,
     stem: &str,
 ) -> io::Result<Vec<(PathBuf, PathBuf)>> {
-    let mut logs: Vec<PathBuf> = fs::read_dir(log_dir)?
+    let mut files: Vec<PathBuf> = fs::read_dir(log_dir)?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.is_file())
         .collect();
-    logs.sort();
+    files.sort();
     let mut kept = Vec::new();
-    for (i, log) in logs.iter().enumerate() {
-        let name = if i == 0 {
-            format!("{stem}.trace.log")
+    let mut logs = 0;
+    for file in &files {
+        let name = file.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        let dest_name = if name.ends_with(".html") {
+            // `<test>-<seed>.timeline.html` keeps its `.timeline.html`.
+            let suffix = name.split_once('.').map_or("html", |(_, rest)| rest);
+            format!("{stem}.{suffix}")
         } else {
-            format!("{stem}.trace-{}.log", i + 1)
+            logs += 1;
+            if logs == 1 {
+                format!("{stem}.trace.log")
+            } else {
+                format!("{stem}.trace-{logs}.log")
+            }
         };
-        let dest = output_dir.join(name);
-        fs::copy(log, &dest)?;
-        kept.push((log.clone(), dest));
+        let dest = output_dir.join(dest_name);
+        fs::copy(file, &dest)?;
+        kept.push((file.clone(), dest));
     }
     Ok(kept)
 }
@@ -290,6 +301,21 @@ mod tests {
             ignored: false,
             label: name.into(),
         }
+    }
+
+    #[test]
+    fn kept_files_keep_their_kind() {
+        let from = tempfile::tempdir().unwrap();
+        let to = tempfile::tempdir().unwrap();
+        fs::write(from.path().join("t-7.log"), "log").unwrap();
+        fs::write(from.path().join("t-7.timeline.html"), "<html>").unwrap();
+        let kept = keep_structured_logs(from.path(), to.path(), "t-seed7").unwrap();
+        let mut names: Vec<String> = kept
+            .iter()
+            .map(|(_, dest)| dest.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["t-seed7.timeline.html", "t-seed7.trace.log"]);
     }
 
     #[test]
