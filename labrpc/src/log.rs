@@ -187,16 +187,22 @@ impl Drop for LogGuard {
     }
 }
 
-/// Where logs and timelines go: `$LAB_LOG_DIR`, else the workspace's `target/lab-logs`.
+/// Where logs and timelines go: `$LAB_LOG_DIR`, else `$CARGO_TARGET_DIR/lab-logs`,
+/// else the workspace's `target/lab-logs`.
 pub(crate) fn log_dir() -> PathBuf {
     if let Ok(dir) = std::env::var("LAB_LOG_DIR") {
         return PathBuf::from(dir);
     }
+    if let Ok(dir) = std::env::var("CARGO_TARGET_DIR") {
+        return PathBuf::from(dir).join("lab-logs");
+    }
+    // Tests run with the package root as CARGO_MANIFEST_DIR; its parent is
+    // the workspace root.
     match std::env::var("CARGO_MANIFEST_DIR") {
-        Ok(dir) => PathBuf::from(dir)
-            .join("..")
-            .join("target")
-            .join("lab-logs"),
+        Ok(dir) => {
+            let dir = PathBuf::from(dir);
+            dir.parent().unwrap_or(&dir).join("target").join("lab-logs")
+        }
         Err(_) => std::env::temp_dir().join("lab-logs"),
     }
 }
