@@ -806,12 +806,22 @@ pub fn check_linearizable(oplog: &KvLog) {
     }
 }
 
-/// Where a failing test's history goes: next to its log and timeline,
-/// `<LAB_LOG_DIR or target/lab-logs>/<test>-<seed>.history.html`.
+/// Where a failing test's history goes: next to its log and timeline (the
+/// directory labrpc uses: `$LAB_LOG_DIR`, else `$CARGO_TARGET_DIR/lab-logs`,
+/// else the workspace's `target/lab-logs`), as `<test>-<seed>.history.html`.
 fn history_path() -> PathBuf {
-    let dir = std::env::var_os("LAB_LOG_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/lab-logs"));
+    let dir = if let Some(dir) = std::env::var_os("LAB_LOG_DIR") {
+        PathBuf::from(dir)
+    } else if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR") {
+        PathBuf::from(dir).join("lab-logs")
+    } else {
+        let package = Path::new(env!("CARGO_MANIFEST_DIR"));
+        package
+            .parent()
+            .unwrap_or(package)
+            .join("target")
+            .join("lab-logs")
+    };
     let thread = std::thread::current();
     let test = thread
         .name()
