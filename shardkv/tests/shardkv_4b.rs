@@ -30,13 +30,21 @@ const LINEARIZABILITY_CHECK_TIMEOUT: Duration = Duration::from_secs(1);
 const UNPACED_PAUSE_MS: u64 = 20;
 
 /// Where a non-linearizable history goes: next to the run's log and timeline,
-/// `<LAB_LOG_DIR or target/lab-logs>/<test>-<seed>.history.html`.
+/// `<LAB_LOG_DIR, or the target directory's lab-logs>/<test>-<seed>.history.html`.
 fn history_path() -> std::path::PathBuf {
-    let dir = std::env::var_os("LAB_LOG_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| {
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/lab-logs")
-        });
+    use std::path::{Path, PathBuf};
+    let dir = if let Some(dir) = std::env::var_os("LAB_LOG_DIR") {
+        PathBuf::from(dir)
+    } else if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR") {
+        PathBuf::from(dir).join("lab-logs")
+    } else {
+        let package = Path::new(env!("CARGO_MANIFEST_DIR"));
+        package
+            .parent()
+            .unwrap_or(package)
+            .join("target")
+            .join("lab-logs")
+    };
     let thread = std::thread::current();
     let test = thread.name().filter(|n| *n != "main").unwrap_or("test");
     dir.join(format!(
