@@ -4,10 +4,12 @@
 //!   index, at-most-once, snapshots), reused by shardctrler and shardkv;
 //! * [`server`]: the key/value map as a state machine and its RPC handlers;
 //! * [`client`]: the Clerk;
-//! * [`common`]: the RPC messages.
+//! * [`common`]: the RPC messages;
+//! * [`history`]: the tests' end-of-run linearizability check (kvraft and shardkv).
 
 pub mod client;
 pub mod common;
+pub mod history;
 pub mod rsm;
 pub mod server;
 

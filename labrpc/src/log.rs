@@ -207,16 +207,24 @@ pub(crate) fn log_dir() -> PathBuf {
     }
 }
 
-/// Writes `<log dir>/<test>-<seed><suffix>` and returns its path.
-pub(crate) fn write_run_file(seed: u64, suffix: &str, text: &str) -> std::io::Result<PathBuf> {
-    let dir = log_dir();
-    std::fs::create_dir_all(&dir)?;
+/// `<log dir>/<test>-<seed><suffix>`: where a run's files go (its log,
+/// `.timeline.html`, a kv test's `.history.html`), named by the libtest
+/// thread's test name.
+pub fn run_file_path(seed: u64, suffix: &str) -> PathBuf {
     let test = std::thread::current()
         .name()
         .filter(|n| *n != "main")
         .unwrap_or("test")
         .replace("::", "-");
-    let path = dir.join(format!("{test}-{seed}{suffix}"));
+    log_dir().join(format!("{test}-{seed}{suffix}"))
+}
+
+/// Writes the run file `suffix` (see [`run_file_path`]) and returns its path.
+pub(crate) fn write_run_file(seed: u64, suffix: &str, text: &str) -> std::io::Result<PathBuf> {
+    let path = run_file_path(seed, suffix);
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
     std::fs::write(&path, text)?;
     Ok(path)
 }

@@ -12,6 +12,10 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Entry {
     pub term: u64,
+    /// Encoded as one length-prefixed block of bytes rather than a sequence
+    /// of integers: Raft persists its log on every change, and byte-by-byte
+    /// encoding of commands dominated the cost.
+    #[serde(with = "serde_bytes")]
     pub command: Vec<u8>,
 }
 
@@ -68,6 +72,7 @@ pub struct InstallSnapshotArgs {
     pub leader_id: usize,
     pub last_included_index: u64,
     pub last_included_term: u64,
+    #[serde(with = "serde_bytes")]
     pub data: Vec<u8>,
 }
 

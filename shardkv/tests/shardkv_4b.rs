@@ -12,13 +12,10 @@ use std::time::Duration;
 
 use common::*;
 use labrpc::sim;
-use linearizability::models::kv::{KvInput, KvModel, KvOutput};
-use linearizability::{CheckResult, Operation};
+use linearizability::Operation;
+use linearizability::models::kv::{KvInput, KvOutput};
 use shardkv::{Clerk, key2shard};
 use tokio::sync::mpsc;
-
-/// Go's `linearizabilityCheckTimeout`.
-const LINEARIZABILITY_CHECK_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// On a reliable network the simulated network delivers at once, so a client
 /// operation can take no virtual time at all, and an appender that never
@@ -28,31 +25,6 @@ const LINEARIZABILITY_CHECK_TIMEOUT: Duration = Duration::from_secs(1);
 /// unreliable network every message takes 0-26 ms, so TestUnreliable2/3's
 /// appenders run unpaced, as in Go.
 const UNPACED_PAUSE_MS: u64 = 20;
-
-/// Where a non-linearizable history goes: next to the run's log and timeline,
-/// `<LAB_LOG_DIR, or the target directory's lab-logs>/<test>-<seed>.history.html`.
-fn history_path() -> std::path::PathBuf {
-    use std::path::{Path, PathBuf};
-    let dir = if let Some(dir) = std::env::var_os("LAB_LOG_DIR") {
-        PathBuf::from(dir)
-    } else if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR") {
-        PathBuf::from(dir).join("lab-logs")
-    } else {
-        let package = Path::new(env!("CARGO_MANIFEST_DIR"));
-        package
-            .parent()
-            .unwrap_or(package)
-            .join("target")
-            .join("lab-logs")
-    };
-    let thread = std::thread::current();
-    let test = thread.name().filter(|n| *n != "main").unwrap_or("test");
-    dir.join(format!(
-        "{}-{}.history.html",
-        test.replace("::", "-"),
-        sim::seed()
-    ))
-}
 
 fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
@@ -649,36 +621,8 @@ fn unreliable3_4b() {
             handle.await.expect("a client was cancelled");
         }
 
-        // The checker's 1 s budget is wall-clock time, as in Go (porcupine
-        // stops its search after 1 s of real time); the crate keeps that
-        // clock, so the simulation's determinism is untouched except for
-        // whether a slow check times out (Unknown passes either way).
         let history = std::mem::take(&mut *operations.lock().unwrap());
-        let (result, info) = linearizability::check_operations_verbose(
-            &KvModel,
-            history,
-            Some(LINEARIZABILITY_CHECK_TIMEOUT),
-        );
-        match result {
-            CheckResult::Illegal => {
-                let path = history_path();
-                if let Some(dir) = path.parent() {
-                    let _ = std::fs::create_dir_all(dir);
-                }
-                match linearizability::write_html(&KvModel, &info, &path) {
-                    Ok(()) => println!("info: wrote history visualization to {}", path.display()),
-                    Err(_) => println!(
-                        "info: failed to write history visualization to {}",
-                        path.display()
-                    ),
-                }
-                panic!("history is not linearizable");
-            }
-            CheckResult::Unknown => {
-                println!("info: linearizability check timed out, assuming history is ok");
-            }
-            CheckResult::Ok => {}
-        }
+        kvraft::history::check_linearizable(history);
         println!("  ... Passed");
     });
 }

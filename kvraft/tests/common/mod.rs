@@ -26,7 +26,6 @@
 
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
-use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -36,13 +35,11 @@ use labrpc::rand::seq::SliceRandom;
 use labrpc::sim::{self, Instant, JoinHandle, Node};
 use labrpc::timeline::{self, Band};
 use labrpc::{Network, Persister, Server};
-use linearizability::models::kv::{KvInput, KvModel, KvOutput};
-use linearizability::{CheckResult, OpLog, Operation};
+use linearizability::models::kv::{KvInput, KvOutput};
+use linearizability::{OpLog, Operation};
 
 /// Go's `electionTimeout` in kvraft's test_test.go.
 pub const ELECTION_TIMEOUT: Duration = Duration::from_secs(1);
-/// Go's `linearizabilityCheckTimeout`: the checker's budget, in wall time.
-pub const LINEARIZABILITY_CHECK_TIMEOUT: Duration = Duration::from_secs(1);
 /// The generic test's clients pause a random 0..=this·nclients virtual
 /// milliseconds between operations (see the module documentation).
 pub const CLIENT_PAUSE_MS_PER_CLIENT: u64 = 30;
@@ -776,59 +773,9 @@ pub async fn generic_test(
     cfg.end();
 }
 
-/// Go's porcupine check at the end of `GenericTest`: `Illegal` writes the
-/// HTML history and fails; `Unknown` (the checker ran out of time) passes.
+/// Go's porcupine check at the end of `GenericTest` (see `kvraft::history`).
 pub fn check_linearizable(oplog: &KvLog) {
-    // The checker's 1-second budget is wall time, as in Go: it runs after
-    // the simulated part of the test and does not use the virtual clock.
-    let (result, info) = linearizability::check_operations_verbose(
-        &KvModel,
-        oplog.read(),
-        Some(LINEARIZABILITY_CHECK_TIMEOUT),
-    );
-    match result {
-        CheckResult::Ok => {}
-        CheckResult::Illegal => {
-            let path = history_path();
-            let written = std::fs::create_dir_all(path.parent().unwrap_or(Path::new(".")))
-                .and_then(|()| linearizability::write_html(&KvModel, &info, &path))
-                .map(|()| path)
-                .or_else(|_| linearizability::write_html_temp(&KvModel, &info));
-            match written {
-                Ok(path) => println!("info: wrote history visualization to {}", path.display()),
-                Err(error) => println!("info: failed to write history visualization: {error}"),
-            }
-            panic!("history is not linearizable");
-        }
-        CheckResult::Unknown => {
-            println!("info: linearizability check timed out, assuming history is ok");
-        }
-    }
-}
-
-/// Where a failing test's history goes: next to its log and timeline (the
-/// directory labrpc uses: `$LAB_LOG_DIR`, else `$CARGO_TARGET_DIR/lab-logs`,
-/// else the workspace's `target/lab-logs`), as `<test>-<seed>.history.html`.
-fn history_path() -> PathBuf {
-    let dir = if let Some(dir) = std::env::var_os("LAB_LOG_DIR") {
-        PathBuf::from(dir)
-    } else if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR") {
-        PathBuf::from(dir).join("lab-logs")
-    } else {
-        let package = Path::new(env!("CARGO_MANIFEST_DIR"));
-        package
-            .parent()
-            .unwrap_or(package)
-            .join("target")
-            .join("lab-logs")
-    };
-    let thread = std::thread::current();
-    let test = thread
-        .name()
-        .filter(|n| *n != "main")
-        .unwrap_or("test")
-        .replace("::", "-");
-    dir.join(format!("{test}-{}.history.html", sim::seed()))
+    kvraft::history::check_linearizable(oplog.read());
 }
 
 /// Go's `GenericTestSpeed`: 1000 sequential Appends on a reliable 3-server
