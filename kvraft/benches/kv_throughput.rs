@@ -22,28 +22,12 @@ use std::time::Duration;
 
 use labrpc::sim::{self, Builder};
 
-fn cpu_time() -> Duration {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    // Fields after the ")" that closes the command name; utime and stime are
-    // fields 14 and 15 of the whole line, in clock ticks (100 per second).
-    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    let field = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|f| f.parse::<u64>().ok())
-            .unwrap_or(0)
-    };
-    // `after` starts at field 3 (state), so utime (14) is at index 11.
-    Duration::from_millis((field(11) + field(12)) * 10)
-}
-
 /// Runs `clients` clerks doing `ops_each` operations (alternating Put and Get
 /// on their own key) against 5 servers; prints operations per CPU-second.
 fn measure(label: &str, clients: usize, ops_each: usize, maxraftstate: i64) {
     let done = Arc::new(AtomicU64::new(0));
     let virtual_time = Arc::new(AtomicU64::new(0));
-    let cpu_before = cpu_time();
+    let cpu_before = labrpc::measure::process_cpu_time();
     let wall = std::time::Instant::now();
     let (counted, elapsed) = (done.clone(), virtual_time.clone());
     let report = Builder::new().seed(1).run(async move {
@@ -73,7 +57,7 @@ fn measure(label: &str, clients: usize, ops_each: usize, maxraftstate: i64) {
         elapsed.store((sim::now() - start).as_nanos() as u64, Ordering::Relaxed);
     });
     let wall = wall.elapsed();
-    let cpu = cpu_time()
+    let cpu = labrpc::measure::process_cpu_time()
         .saturating_sub(cpu_before)
         .max(Duration::from_millis(10));
     let ops = done.load(Ordering::Relaxed);

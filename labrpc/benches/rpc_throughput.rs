@@ -15,23 +15,6 @@ use labrpc::{Network, Server, Service};
 
 const CALLS: u64 = 100_000;
 
-fn cpu_time() -> Duration {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    // Fields after the ")" that closes the command name; utime and stime are
-    // fields 14 and 15 of the whole line, in clock ticks (100 per second).
-    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    let field = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|f| f.parse::<u64>().ok())
-            .unwrap_or(0)
-    };
-    // `after` starts at field 3 (state), so utime (14) is at index 11.
-    let ticks = field(11) + field(12);
-    Duration::from_millis(ticks * 10)
-}
-
 async fn setup() -> (Network, Vec<labrpc::ClientEnd>) {
     let net = Network::new();
     let node = Node::new("server");
@@ -51,11 +34,11 @@ async fn setup() -> (Network, Vec<labrpc::ClientEnd>) {
 }
 
 fn measure(label: &str, body: impl std::future::Future<Output = ()> + Send + 'static) {
-    let cpu_before = cpu_time();
+    let cpu_before = labrpc::measure::process_cpu_time();
     let wall = std::time::Instant::now();
     let report = Builder::new().seed(1).run(body);
     let wall = wall.elapsed();
-    let cpu = cpu_time()
+    let cpu = labrpc::measure::process_cpu_time()
         .saturating_sub(cpu_before)
         .max(Duration::from_millis(10));
     println!(

@@ -16,6 +16,7 @@
 pub mod codec;
 mod error;
 pub mod log;
+pub mod measure;
 mod network;
 mod persister;
 pub mod sim;
