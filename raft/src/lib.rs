@@ -16,11 +16,27 @@
 //! * [`messages`]: RPC arguments and replies, log entries, apply messages;
 //! * `persist` (private): the encoding of the persistent state.
 //!
-//! ```ignore
-//! let (tx, mut rx) = tokio::sync::mpsc::channel(1);
-//! let raft = node.enter(|| Raft::make(ends, me, persister, tx));
-//! server.add_service(raft.service());
-//! if let Some((index, term)) = raft.start(&command) { /* wait for index on rx */ }
+//! ```
+//! use std::time::Duration;
+//! use labrpc::{Network, Persister, Server, sim};
+//! use raft::{ApplyMsg, Raft};
+//!
+//! sim::Builder::new().seed(1).run(async {
+//!     let net = Network::new();
+//!     let node = sim::Node::new("S0");
+//!     let (tx, mut rx) = tokio::sync::mpsc::channel(1);
+//!     let peers = vec![net.make_end("S0-to-S0")];
+//!     let raft = node.enter(|| Raft::make(peers, 0, Persister::new(), tx));
+//!     let server = Server::new(&node);
+//!     server.add_service(raft.service());
+//!     net.add_server("S0", server);
+//!     sim::sleep(Duration::from_secs(2)).await; // a lone peer elects itself
+//!     let (index, _term) = raft.start(&42u64).expect("the only peer leads");
+//!     match rx.recv().await {
+//!         Some(ApplyMsg::Command { index: applied, .. }) => assert_eq!(applied, index),
+//!         other => panic!("expected a command, got {other:?}"),
+//!     }
+//! });
 //! ```
 //!
 //! The apply channel is a `tokio::sync::mpsc` channel that the caller creates;

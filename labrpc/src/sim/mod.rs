@@ -8,15 +8,23 @@
 //! generator seeded by that seed. The same seed therefore replays the same run,
 //! bit for bit, and a failure prints the command that replays it.
 //!
-//! ```ignore
-//! #[test]
-//! fn initial_election_2a() {
-//!     labrpc::sim::run(async {
-//!         let node = labrpc::sim::Node::new("S0");
-//!         node.spawn(async { /* a server's background loop */ });
-//!         labrpc::sim::sleep(std::time::Duration::from_secs(2)).await;
+//! ```
+//! use std::time::Duration;
+//! use labrpc::sim;
+//!
+//! // In a test: `#[test] fn initial_election_2a() { sim::run(async { .. }); }`
+//! let report = sim::Builder::new().seed(7).run(async {
+//!     let node = sim::Node::new("S0");
+//!     let ticks = node.spawn(async {
+//!         for _ in 0..10 {
+//!             sim::sleep(Duration::from_millis(100)).await; // a server's background loop
+//!         }
+//!         sim::now()
 //!     });
-//! }
+//!     sim::sleep(Duration::from_secs(120 - 1)).await; // costs no wall time
+//!     assert_eq!(ticks.await.unwrap().since_start(), Duration::from_secs(1));
+//! });
+//! assert_eq!(report.seed, 7);
 //! ```
 //!
 //! Lab code uses these functions instead of the wall clock, OS threads and OS
