@@ -43,6 +43,8 @@ const SHORT_DELAY_MS: u64 = 27;
 const UNREACHABLE_DELAY_MS: u64 = 100;
 /// ...or, with long delays, up to this long.
 const LONG_DELAY_MS: u64 = 7000;
+/// Length of the random end names `make_ends_to` draws (Go's `randstring(20)`).
+const FRESH_END_NAME_LEN: usize = 20;
 /// Per-mille chance that the unreliable network loses a request, or a reply.
 const LOSS_PER_MILLE: u64 = 100;
 
@@ -223,6 +225,23 @@ impl Network {
             name: Arc::from(name),
             inner: self.inner.clone(),
         }
+    }
+
+    /// The Go configs' idiom for (re)starting a server or making a client:
+    /// one new end per server in `servers`, each with a fresh random
+    /// 20-character name (so nothing addressed to an older instance can reach
+    /// a new one), connected to that server and still disabled. The ends come
+    /// back in the order of `servers`; `end.name()` gives their names.
+    pub fn make_ends_to<S: AsRef<str>>(&self, servers: &[S]) -> Vec<ClientEnd> {
+        servers
+            .iter()
+            .map(|server| {
+                let name = sim::random_string(FRESH_END_NAME_LEN);
+                let end = self.make_end(&name);
+                self.connect(&name, server.as_ref());
+                end
+            })
+            .collect()
     }
 
     pub fn delete_end(&self, name: &str) {

@@ -252,16 +252,9 @@ impl Config {
     /// random order (Go's `random_handles`), of which only those to `to` are
     /// enabled. Its tasks should run on its node, `C<k>`.
     pub fn make_client(&self, to: &[usize]) -> Client {
-        let names: Vec<String> = (0..self.n()).map(|_| sim::random_string(20)).collect();
-        let mut ends: Vec<_> = names
-            .iter()
-            .enumerate()
-            .map(|(j, name)| {
-                let end = self.net().make_end(name);
-                self.net().connect(name, &server_name(j));
-                end
-            })
-            .collect();
+        let servers: Vec<String> = (0..self.n()).map(server_name).collect();
+        let mut ends = self.net().make_ends_to(&servers);
+        let names: Vec<String> = ends.iter().map(|e| e.name().to_string()).collect();
         sim::with_rng(|rng| ends.shuffle(rng));
         let k = {
             let mut st = self.state();
@@ -325,16 +318,9 @@ impl Config {
     /// `connect_all`), except that clients' ends reach it at once, as in Go.
     pub fn start_server(&self, i: usize) {
         let n = self.n();
-        let names: Vec<String> = (0..n).map(|_| sim::random_string(20)).collect();
-        let ends: Vec<_> = names
-            .iter()
-            .enumerate()
-            .map(|(j, name)| {
-                let end = self.net().make_end(name);
-                self.net().connect(name, &server_name(j));
-                end
-            })
-            .collect();
+        let servers: Vec<String> = (0..n).map(server_name).collect();
+        let ends = self.net().make_ends_to(&servers);
+        let names: Vec<String> = ends.iter().map(|e| e.name().to_string()).collect();
         let persister = {
             let mut st = self.state();
             st.end_names[i] = names;

@@ -213,16 +213,9 @@ impl Config {
         self.crash1(i);
         tracing::info!(topic = "test", "start S{i}");
         let n = self.n();
-        let names: Vec<String> = (0..n).map(|_| sim::random_string(20)).collect();
-        let ends: Vec<_> = names
-            .iter()
-            .enumerate()
-            .map(|(j, name)| {
-                let end = self.net().make_end(name);
-                self.net().connect(name, &server_name(j));
-                end
-            })
-            .collect();
+        let servers: Vec<String> = (0..n).map(server_name).collect();
+        let ends = self.net().make_ends_to(&servers);
+        let names: Vec<String> = ends.iter().map(|e| e.name().to_string()).collect();
         let persister = {
             let mut st = self.state();
             st.end_names[i] = names;

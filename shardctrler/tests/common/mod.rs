@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use labrpc::sim::{self, Node};
 use labrpc::timeline;
-use labrpc::{ClientEnd, Network, Persister, Server};
+use labrpc::{Network, Persister, Server};
 use shardctrler::{Clerk, Config, Gid, N_SHARDS, ShardCtrler};
 
 fn server_name(i: usize) -> String {
@@ -168,16 +168,9 @@ impl Cluster {
     /// Go's `makeClient(to)`: a clerk with fresh ends to every server, only
     /// those to the servers in `to` enabled.
     pub fn make_client(&self, to: &[usize]) -> Clerk {
-        let names: Vec<String> = (0..self.n()).map(|_| sim::random_string(20)).collect();
-        let ends: Vec<ClientEnd> = names
-            .iter()
-            .enumerate()
-            .map(|(j, name)| {
-                let end = self.net().make_end(name);
-                self.net().connect(name, &server_name(j));
-                end
-            })
-            .collect();
+        let servers: Vec<String> = (0..self.n()).map(server_name).collect();
+        let ends = self.net().make_ends_to(&servers);
+        let names: Vec<String> = ends.iter().map(|e| e.name().to_string()).collect();
         let clerk = Clerk::new(ends);
         self.state().clerks.insert(clerk.client_id(), names);
         self.connect_client(&clerk, to);
@@ -226,16 +219,9 @@ impl Cluster {
     /// fresh end names. Call `shutdown_server` first when restarting.
     pub fn start_server(&self, i: usize) {
         let n = self.n();
-        let names: Vec<String> = (0..n).map(|_| sim::random_string(20)).collect();
-        let ends: Vec<ClientEnd> = names
-            .iter()
-            .enumerate()
-            .map(|(j, name)| {
-                let end = self.net().make_end(name);
-                self.net().connect(name, &server_name(j));
-                end
-            })
-            .collect();
+        let servers: Vec<String> = (0..n).map(server_name).collect();
+        let ends = self.net().make_ends_to(&servers);
+        let names: Vec<String> = ends.iter().map(|e| e.name().to_string()).collect();
         let persister = {
             let mut st = self.state();
             st.end_names[i] = names;
