@@ -25,6 +25,6 @@ mod trace;
 
 pub use error::Error;
 pub use network::{ClientEnd, Network, Server, Service};
-pub use persister::Persister;
+pub use persister::{Persister, SavedState};
 /// The `rand` version labrpc's generator implements, for `sim::with_rng`.
 pub use rand;

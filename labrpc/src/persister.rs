@@ -76,3 +76,49 @@ impl Persister {
         lock(&self.stored).snapshot.len()
     }
 }
+
+/// One server's stable storage as a test harness keeps it across crashes and
+/// restarts (Go configs' `saved[i]`), with their crash model written once.
+///
+/// [`crash`](SavedState::crash) swaps in an independent copy: the dying
+/// instance keeps the old `Persister`, so whatever it still writes after the
+/// crash is lost. [`restart`](SavedState::restart) hands the next instance a
+/// copy of what was saved (or an empty Persister the first time). Iterating
+/// over `&SavedState` yields its Persister, if any, so
+/// `saved.iter().flatten()` walks every server's storage.
+#[derive(Clone, Debug, Default)]
+pub struct SavedState {
+    current: Option<Persister>,
+}
+
+impl SavedState {
+    /// The server crashed: later writes by the dying instance are lost.
+    pub fn crash(&mut self) {
+        if let Some(persister) = &self.current {
+            self.current = Some(persister.copy());
+        }
+    }
+
+    /// Storage for the next instance: a copy of what was saved, kept here too.
+    pub fn restart(&mut self) -> Persister {
+        let persister = self
+            .current
+            .as_ref()
+            .map_or_else(Persister::new, Persister::copy);
+        self.current = Some(persister.clone());
+        persister
+    }
+
+    /// The storage of the current (or last) instance, if it ever started.
+    pub fn persister(&self) -> Option<&Persister> {
+        self.current.as_ref()
+    }
+}
+
+impl<'a> IntoIterator for &'a SavedState {
+    type Item = &'a Persister;
+    type IntoIter = std::option::Iter<'a, Persister>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.current.iter()
+    }
+}

@@ -60,3 +60,22 @@ fn reads_return_independent_buffers() {
     read[0] = b'!';
     assert_eq!(p.read_raft_state(), b"xyz");
 }
+
+/// `SavedState` is the same crash model, written once for every harness.
+#[test]
+fn saved_state_keeps_zombie_writes_out() {
+    use labrpc::SavedState;
+    let mut saved = SavedState::default();
+    assert!(saved.persister().is_none());
+    let first = saved.restart();
+    assert!(first.read_raft_state().is_empty());
+    first.save(b"term 3", b"snap");
+    saved.crash();
+    first.save(b"zombie", b"zombie");
+    let second = saved.restart();
+    assert_eq!(second.read_raft_state(), b"term 3");
+    assert_eq!(second.read_snapshot(), b"snap");
+    second.save(b"term 4", b"");
+    assert_eq!(saved.persister().unwrap().read_raft_state(), b"term 4");
+    assert_eq!((&saved).into_iter().count(), 1);
+}

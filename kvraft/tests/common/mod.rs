@@ -34,7 +34,7 @@ use kvraft::{Clerk, KvServer};
 use labrpc::rand::seq::SliceRandom;
 use labrpc::sim::{self, Instant, JoinHandle, Node};
 use labrpc::timeline::{self, Band};
-use labrpc::{Network, Persister, Server};
+use labrpc::{Network, Persister, SavedState, Server};
 use linearizability::models::kv::{KvInput, KvOutput};
 use linearizability::{OpLog, Operation};
 
@@ -94,7 +94,7 @@ struct Shared {
 struct State {
     servers: Vec<Option<Arc<KvServer>>>,
     nodes: Vec<Option<Node>>,
-    saved: Vec<Option<Persister>>,
+    saved: Vec<SavedState>,
     end_names: Vec<Vec<String>>,
     /// Servers currently cut off from any majority (drawn on the timeline).
     cut_off: Vec<bool>,
@@ -112,7 +112,7 @@ pub fn make_config(n: usize, unreliable: bool, maxraftstate: i64) -> Config {
     let state = State {
         servers: vec![None; n],
         nodes: vec![None; n],
-        saved: vec![None; n],
+        saved: vec![SavedState::default(); n],
         end_names: vec![Vec::new(); n],
         cut_off: vec![false; n],
         next_client: 0,
@@ -298,9 +298,7 @@ impl Config {
             let all = self.all();
             self.disconnect_from(&st, i, &all);
             self.net().delete_server(&server_name(i));
-            if let Some(saved) = &st.saved[i] {
-                st.saved[i] = Some(saved.copy());
-            }
+            st.saved[i].crash();
             (st.servers[i].take(), st.nodes[i].take())
         };
         if let Some(server) = server {
@@ -324,12 +322,7 @@ impl Config {
         let persister = {
             let mut st = self.state();
             st.end_names[i] = names;
-            let persister = match &st.saved[i] {
-                Some(saved) => saved.copy(),
-                None => Persister::new(),
-            };
-            st.saved[i] = Some(persister.clone());
-            persister
+            st.saved[i].restart()
         };
         let node = Node::new(&server_name(i));
         let max_raft_state = self.inner.max_raft_state;

@@ -29,7 +29,7 @@ use std::time::Duration;
 use labrpc::codec;
 use labrpc::sim::{self, Instant, Node};
 use labrpc::timeline::{self, Band};
-use labrpc::{Network, Persister, Server};
+use labrpc::{Network, Persister, SavedState, Server};
 use raft::{ApplyMsg, Raft};
 use serde::Serialize;
 use tokio::sync::mpsc;
@@ -87,7 +87,7 @@ struct Shared {
 struct State {
     rafts: Vec<Option<Raft>>,
     nodes: Vec<Option<Node>>,
-    saved: Vec<Option<Persister>>,
+    saved: Vec<SavedState>,
     connected: Vec<bool>,
     end_names: Vec<Vec<String>>,
     /// Commands each peer has applied, by index.
@@ -116,7 +116,7 @@ pub fn make_config(n: usize, unreliable: bool, snapshot: bool) -> Config {
     let state = State {
         rafts: vec![None; n],
         nodes: vec![None; n],
-        saved: vec![None; n],
+        saved: vec![SavedState::default(); n],
         connected: vec![false; n],
         end_names: vec![Vec::new(); n],
         logs: vec![BTreeMap::new(); n],
@@ -186,9 +186,7 @@ impl Config {
         self.net().delete_server(&server_name(i));
         let node = {
             let mut st = self.state();
-            if let Some(saved) = &st.saved[i] {
-                st.saved[i] = Some(saved.copy());
-            }
+            st.saved[i].crash();
             if let Some(raft) = st.rafts[i].take() {
                 raft.kill();
             }
@@ -197,12 +195,6 @@ impl Config {
         // Every task of the old instance (Raft's and its applier) stops here.
         if let Some(node) = node {
             node.kill();
-        }
-        let mut st = self.state();
-        if let Some(saved) = &st.saved[i] {
-            let fresh = Persister::new();
-            fresh.save(&saved.read_raft_state(), &saved.read_snapshot());
-            st.saved[i] = Some(fresh);
         }
     }
 
@@ -220,12 +212,7 @@ impl Config {
             let mut st = self.state();
             st.end_names[i] = names;
             st.last_applied[i] = 0;
-            let persister = match &st.saved[i] {
-                Some(saved) => saved.copy(),
-                None => Persister::new(),
-            };
-            st.saved[i] = Some(persister.clone());
-            persister
+            st.saved[i].restart()
         };
         let snapshot = persister.read_snapshot();
         if !snapshot.is_empty()

@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use labrpc::sim::{self, Node};
 use labrpc::timeline;
-use labrpc::{Network, Persister, Server};
+use labrpc::{Network, Persister, SavedState, Server};
 use shardctrler::{Clerk, Config, Gid, N_SHARDS, ShardCtrler};
 
 fn server_name(i: usize) -> String {
@@ -41,7 +41,7 @@ struct Shared {
 struct State {
     servers: Vec<Option<Arc<ShardCtrler>>>,
     nodes: Vec<Option<Node>>,
-    saved: Vec<Option<Persister>>,
+    saved: Vec<SavedState>,
     /// Names of each server's outgoing ends, to every server.
     end_names: Vec<Vec<String>>,
     /// Each clerk's end names, by clerk id.
@@ -57,7 +57,7 @@ pub fn make_config(n: usize, unreliable: bool) -> Cluster {
             state: Mutex::new(State {
                 servers: vec![None; n],
                 nodes: vec![None; n],
-                saved: vec![None; n],
+                saved: vec![SavedState::default(); n],
                 end_names: vec![Vec::new(); n],
                 clerks: BTreeMap::new(),
             }),
@@ -202,9 +202,7 @@ impl Cluster {
         self.net().delete_server(&server_name(i));
         let (server, node) = {
             let mut st = self.state();
-            if let Some(saved) = &st.saved[i] {
-                st.saved[i] = Some(saved.copy());
-            }
+            st.saved[i].crash();
             (st.servers[i].take(), st.nodes[i].take())
         };
         if let Some(server) = server {
@@ -225,12 +223,7 @@ impl Cluster {
         let persister = {
             let mut st = self.state();
             st.end_names[i] = names;
-            let persister = match &st.saved[i] {
-                Some(saved) => saved.copy(),
-                None => Persister::new(),
-            };
-            st.saved[i] = Some(persister.clone());
-            persister
+            st.saved[i].restart()
         };
         let node = Node::new(&server_name(i));
         let ctrler = node.enter(|| ShardCtrler::start(ends, i, persister));

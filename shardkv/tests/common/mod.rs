@@ -24,7 +24,7 @@ use std::time::Duration;
 
 use labrpc::sim::{self, Node};
 use labrpc::timeline;
-use labrpc::{ClientEnd, Network, Persister, Server};
+use labrpc::{ClientEnd, Network, Persister, SavedState, Server};
 use shardctrler::{Gid, ShardCtrler};
 use shardkv::{Clerk, MakeEnd, ShardKv};
 
@@ -45,7 +45,7 @@ pub struct Ctrler {
 struct Group {
     gid: Gid,
     servers: Vec<Option<(Arc<ShardKv>, Node)>>,
-    saved: Vec<Option<Persister>>,
+    saved: Vec<SavedState>,
     /// Each server's ends to the servers of its group.
     end_names: Vec<Vec<String>>,
     /// Each server's ends to the controller.
@@ -93,7 +93,7 @@ pub fn make_config(n: usize, unreliable: bool, maxraftstate: i64) -> Cluster {
         .map(|gi| Group {
             gid: 100 + gi as Gid,
             servers: vec![None; n],
-            saved: vec![None; n],
+            saved: vec![SavedState::default(); n],
             end_names: vec![Vec::new(); n],
             mend_names: vec![Vec::new(); n],
         })
@@ -275,9 +275,7 @@ impl Cluster {
             // Before the Persister is replaced, so the dying server cannot
             // reply positively to something it persisted in the old one.
             self.net().delete_server(&servername(gg.gid, i));
-            if let Some(saved) = &gg.saved[i] {
-                gg.saved[i] = Some(saved.copy());
-            }
+            gg.saved[i].crash();
             gg.servers[i].take()
         };
         if let Some((kv, node)) = victim {
@@ -320,11 +318,7 @@ impl Cluster {
                     end
                 })
                 .collect();
-            let persister = match &gg.saved[i] {
-                Some(saved) => saved.copy(),
-                None => Persister::new(),
-            };
-            gg.saved[i] = Some(persister.clone());
+            let persister = gg.saved[i].restart();
             (gid, ends, mends, persister)
         };
         let maxraftstate = usize::try_from(self.inner.maxraftstate).ok();
