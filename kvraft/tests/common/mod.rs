@@ -392,18 +392,10 @@ impl Config {
         let start = now_nanos();
         let value = ck.clerk.get(key).await;
         let end = now_nanos();
-        self.op();
-        if let Some(log) = log {
-            log.append(Operation {
-                client_id: cli,
-                input: KvInput::get(key),
-                call: start,
-                output: KvOutput {
-                    value: value.clone(),
-                },
-                return_time: end,
-            });
-        }
+        let output = KvOutput {
+            value: value.clone(),
+        };
+        self.record(log, cli, KvInput::get(key), output, start, end);
         value
     }
 
@@ -419,16 +411,14 @@ impl Config {
         let start = now_nanos();
         ck.clerk.put(key, value).await;
         let end = now_nanos();
-        self.op();
-        if let Some(log) = log {
-            log.append(Operation {
-                client_id: cli,
-                input: KvInput::put(key, value),
-                call: start,
-                output: KvOutput::default(),
-                return_time: end,
-            });
-        }
+        self.record(
+            log,
+            cli,
+            KvInput::put(key, value),
+            KvOutput::default(),
+            start,
+            end,
+        );
     }
 
     /// Go's `Append(cfg, ck, key, value, log, cli)`.
@@ -443,14 +433,35 @@ impl Config {
         let start = now_nanos();
         ck.clerk.append(key, value).await;
         let end = now_nanos();
+        self.record(
+            log,
+            cli,
+            KvInput::append(key, value),
+            KvOutput::default(),
+            start,
+            end,
+        );
+    }
+
+    /// Counts a completed operation and, when a history is kept, records it
+    /// with its virtual call and return times.
+    fn record(
+        &self,
+        log: Option<&KvLog>,
+        cli: usize,
+        input: KvInput,
+        output: KvOutput,
+        call: i64,
+        return_time: i64,
+    ) {
         self.op();
         if let Some(log) = log {
             log.append(Operation {
                 client_id: cli,
-                input: KvInput::append(key, value),
-                call: start,
-                output: KvOutput::default(),
-                return_time: end,
+                input,
+                call,
+                output,
+                return_time,
             });
         }
     }
