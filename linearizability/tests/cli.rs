@@ -74,6 +74,25 @@ fn malformed_input_names_file_and_line() {
 }
 
 #[test]
+fn empty_history_is_an_error_not_ok() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = write(dir.path(), "empty.txt", "");
+    let ok = write(dir.path(), "ok.txt", KV_OK);
+    let out = lincheck(&["--model", "kv", &empty, &ok]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains(&format!("{empty}: the history has no operations")),
+        "{stderr}"
+    );
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        format!("{ok}: Ok\n"),
+        "only the non-empty file gets a verdict"
+    );
+}
+
+#[test]
 fn writes_html_reports() {
     let dir = tempfile::tempdir().unwrap();
     let bad = write(dir.path(), "bad.log", ETCD_BAD);

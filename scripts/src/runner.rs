@@ -91,28 +91,72 @@ pub fn replay_command(binary: &TestBinary, test: &TestCase, seed: u64, release: 
     )
 }
 
-/// A one-line reason for a failure: the simulation's message, else the
-/// panic message, else nothing.
+/// Failure messages longer than this many lines are cut, with a note (the
+/// whole message is in the kept log).
+const MAX_REASON_LINES: usize = 60;
+
+/// The reason for a failure, every line of it: the simulation's message
+/// (`simulation failed: ...` up to the `  seed:` line of its block), else the
+/// panic message (the lines after `panicked at <place>:` up to the backtrace
+/// note or a blank line), else nothing. Multi-line messages (an `assert_eq!`'s
+/// left and right, a harness's explanation) are kept whole.
 pub fn failure_reason(output: &str) -> Option<String> {
     let lines: Vec<&str> = output.lines().collect();
-    if let Some(line) = lines.iter().find_map(|l| {
-        l.trim_start()
-            .strip_prefix("simulation failed: ")
-            .map(str::to_string)
-    }) {
-        return Some(line);
+    if let Some(at) = lines
+        .iter()
+        .position(|l| l.trim_start().starts_with("simulation failed: "))
+    {
+        let first = lines[at]
+            .trim_start()
+            .trim_start_matches("simulation failed: ");
+        let mut message = vec![first];
+        message.extend(
+            lines[at + 1..]
+                .iter()
+                .take_while(|l| !l.starts_with("  seed:") && !l.is_empty()),
+        );
+        return Some(join_reason(&message));
     }
     let at = lines.iter().position(|l| l.contains("panicked at"))?;
-    // Since Rust 1.73 the message is on the line after `panicked at <place>:`.
     let line = lines[at];
     match line.split_once("panicked at ").map(|(_, rest)| rest) {
-        Some(rest) if rest.trim_end().ends_with(':') => lines
-            .get(at + 1)
-            .map(|l| l.trim().to_string())
-            .filter(|l| !l.is_empty()),
+        // Since Rust 1.73 the message is on the lines after `panicked at <place>:`.
+        Some(rest) if rest.trim_end().ends_with(':') => {
+            let message: Vec<&str> = lines[at + 1..]
+                .iter()
+                .copied()
+                .take_while(|l| {
+                    !l.is_empty() && !l.starts_with("note: ") && !l.starts_with("stack backtrace:")
+                })
+                .collect();
+            (!message.is_empty()).then(|| join_reason(&message))
+        }
         Some(rest) => Some(rest.trim().to_string()),
         None => None,
     }
+}
+
+/// The message's lines joined by newlines, trailing blanks trimmed, cut at
+/// [`MAX_REASON_LINES`].
+fn join_reason(lines: &[&str]) -> String {
+    let lines: Vec<&str> = lines.iter().map(|l| l.trim_end()).collect();
+    let mut text = lines[..lines.len().min(MAX_REASON_LINES)].join("\n");
+    if lines.len() > MAX_REASON_LINES {
+        text.push_str(&format!(
+            "\n... ({} more lines in the log)",
+            lines.len() - MAX_REASON_LINES
+        ));
+    }
+    text
+}
+
+/// A multi-line reason laid out under a line that starts it: the first line as
+/// is, the others indented by `indent`.
+pub fn indent_reason(reason: &str, indent: &str) -> String {
+    reason
+        .lines()
+        .collect::<Vec<_>>()
+        .join(&format!("\n{indent}"))
 }
 
 /// The args for the test binary: exactly this test, output not captured (it
@@ -194,14 +238,6 @@ pub fn run_one(
     if outcome.failed() || (config.archive && outcome == Outcome::Passed) {
         fs::create_dir_all(&config.output_dir)?;
         let stem = log_stem(&test.label, job.seed);
-        let traces = keep_structured_logs(&log_dir, &config.output_dir, &stem)?;
-        // The run printed `log: <scratch path>`; point at the kept copy.
-        let mut text = text;
-        for (from, to) in &traces {
-            text = text.replace(&from.display().to_string(), &to.display().to_string());
-        }
-        let path = config.output_dir.join(format!("{stem}.log"));
-        let mut file = File::create(&path)?;
         let status = match &outcome {
             Outcome::Passed => "passed".to_string(),
             Outcome::Failed(Some(code)) => format!("FAILED (exit {code})"),
@@ -209,16 +245,29 @@ pub fn run_one(
             Outcome::TimedOut => "FAILED (timed out)".to_string(),
             Outcome::Interrupted => "interrupted".to_string(),
         };
+        let replay = replay_command(binary, test, job.seed, config.release);
+        let trace_header = format!(
+            "# dstest: structured log (LAB_LOG={}) of {} seed {} {status}; the test's output is in {stem}.log\n\
+             # replay: LAB_LOG={} {replay}\n",
+            config.log_topics.as_deref().unwrap_or("off"),
+            test.label,
+            job.seed,
+            config.log_topics.as_deref().unwrap_or("all"),
+        );
+        let traces = keep_structured_logs(&log_dir, &config.output_dir, &stem, &trace_header)?;
+        // The run printed `log: <scratch path>`; point at the kept copy.
+        let mut text = text;
+        for (from, to) in &traces {
+            text = text.replace(&from.display().to_string(), &to.display().to_string());
+        }
+        let path = config.output_dir.join(format!("{stem}.log"));
+        let mut file = File::create(&path)?;
         writeln!(
             file,
-            "# dstest: {} seed {} {status} in {seconds:.2} s",
+            "# dstest: {} seed {} {status} in {seconds:.2} s; below is the test's output",
             test.label, job.seed
         )?;
-        writeln!(
-            file,
-            "# replay: {}",
-            replay_command(binary, test, job.seed, config.release)
-        )?;
+        writeln!(file, "# replay: {replay}")?;
         writeln!(
             file,
             "# ran: cd {} && LAB_SEED={} {} {}",
@@ -228,7 +277,7 @@ pub fn run_one(
             test_args(test).join(" ")
         )?;
         for (_, to) in &traces {
-            writeln!(file, "# trace: {}", to.display())?;
+            writeln!(file, "# {}: {}", kept_kind(to), to.display())?;
         }
         file.write_all(text.as_bytes())?;
         kept.push(path);
@@ -243,14 +292,31 @@ pub fn run_one(
     })
 }
 
+/// What a kept file is, for the `.log`'s header: `structured log`,
+/// `timeline`, `history picture`, or `page`.
+fn kept_kind(path: &Path) -> &'static str {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    if name.ends_with(".timeline.html") {
+        "timeline"
+    } else if name.ends_with(".history.html") {
+        "history picture"
+    } else if name.ends_with(".html") {
+        "page"
+    } else {
+        "structured log"
+    }
+}
+
 /// Copies what a run wrote to its log directory next to its output: the
-/// structured log(s) as `<stem>.trace.log`, `<stem>.trace-2.log`, ..., and
-/// any HTML page (the failure timeline, a history picture) as
+/// structured log(s) as `<stem>.trace.log`, `<stem>.trace-2.log`, ..., each
+/// starting with `header` (so it says what it is and where the test's output
+/// went), and any HTML page (the failure timeline, a history picture) as
 /// `<stem>.<its own suffix>`, e.g. `<stem>.timeline.html`.
 fn keep_structured_logs(
     log_dir: &Path,
     output_dir: &Path,
     stem: &str,
+    header: &str,
 ) -> io::Result<Vec<(PathBuf, PathBuf)>> {
     let mut files: Vec<PathBuf> = fs::read_dir(log_dir)?
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -274,7 +340,13 @@ fn keep_structured_logs(
             }
         };
         let dest = output_dir.join(dest_name);
-        fs::copy(file, &dest)?;
+        if name.ends_with(".html") {
+            fs::copy(file, &dest)?;
+        } else {
+            let mut text = header.as_bytes().to_vec();
+            text.extend(fs::read(file)?);
+            fs::write(&dest, text)?;
+        }
         kept.push((file.clone(), dest));
     }
     Ok(kept)
@@ -309,13 +381,25 @@ mod tests {
         let to = tempfile::tempdir().unwrap();
         fs::write(from.path().join("t-7.log"), "log").unwrap();
         fs::write(from.path().join("t-7.timeline.html"), "<html>").unwrap();
-        let kept = keep_structured_logs(from.path(), to.path(), "t-seed7").unwrap();
+        let kept = keep_structured_logs(from.path(), to.path(), "t-seed7", "# header\n").unwrap();
         let mut names: Vec<String> = kept
             .iter()
             .map(|(_, dest)| dest.file_name().unwrap().to_string_lossy().into_owned())
             .collect();
         names.sort();
         assert_eq!(names, ["t-seed7.timeline.html", "t-seed7.trace.log"]);
+        let trace = fs::read_to_string(to.path().join("t-seed7.trace.log")).unwrap();
+        assert_eq!(trace, "# header\nlog", "the structured log says what it is");
+        let page = fs::read_to_string(to.path().join("t-seed7.timeline.html")).unwrap();
+        assert_eq!(page, "<html>", "pages are copied as they are");
+        assert_eq!(
+            kept_kind(&to.path().join("t-seed7.timeline.html")),
+            "timeline"
+        );
+        assert_eq!(
+            kept_kind(&to.path().join("t-seed7.trace.log")),
+            "structured log"
+        );
     }
 
     #[test]
@@ -360,6 +444,29 @@ mod tests {
             Some("'boom', src/lib.rs:3:5")
         );
         assert_eq!(failure_reason("test x ... ok"), None);
+    }
+
+    #[test]
+    fn multi_line_reasons_are_kept_whole() {
+        let sim = "simulation failed: apply error: commit index=2 server=0 1 != server=1 2\n\
+                   conflicting entry: S0 has T1 at index 2, S1 has T2\n  seed:   4\n  at:     1.0 s\n";
+        assert_eq!(
+            failure_reason(sim).as_deref(),
+            Some(
+                "apply error: commit index=2 server=0 1 != server=1 2\nconflicting entry: S0 has T1 at index 2, S1 has T2"
+            )
+        );
+        let panic = "thread 'x' panicked at src/lib.rs:3:5:\nassertion `left == right` failed: lost\n  left: 1\n right: 2\n\
+                     note: run with `RUST_BACKTRACE=1`\n";
+        assert_eq!(
+            failure_reason(panic).as_deref(),
+            Some("assertion `left == right` failed: lost\n  left: 1\n right: 2")
+        );
+        assert_eq!(indent_reason("a\nb\nc", "    "), "a\n    b\n    c");
+        let long: String = (0..100).map(|i| format!("line {i}\n")).collect();
+        let cut = failure_reason(&format!("thread 'x' panicked at a.rs:1:1:\n{long}")).unwrap();
+        assert_eq!(cut.lines().count(), MAX_REASON_LINES + 1);
+        assert!(cut.ends_with("(40 more lines in the log)"), "{cut}");
     }
 
     #[test]

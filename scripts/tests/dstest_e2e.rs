@@ -99,6 +99,22 @@ fn runs_with_seeds_and_keeps_failed_logs_only() {
     )
     .unwrap();
     assert!(trace.contains("topics=vote,leader"), "{trace}");
+    // The two files say what they are: the test's output, and its structured log.
+    assert!(
+        log.lines()
+            .next()
+            .unwrap()
+            .ends_with("below is the test's output"),
+        "{log}"
+    );
+    assert!(log.contains("# structured log: "), "{log}");
+    assert!(!log.contains("# trace:"), "{log}");
+    assert!(
+        trace.starts_with(
+            "# dstest: structured log (LAB_LOG=vote,leader) of fails_on_multiples_of_three seed 3"
+        ),
+        "{trace}"
+    );
     // The run's `log: <path>` line points at the kept copy.
     let kept_trace = out
         .path()

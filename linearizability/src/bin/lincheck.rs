@@ -1,8 +1,9 @@
 //! `lincheck`: checks Porcupine-format history files and prints one verdict per file.
 //!
 //! Exit status: 0 if every file is `Ok` or `Unknown`, 1 if some file is `Illegal`, 2 if some file
-//! could not be read or parsed (the error names the file and line; the other files are still
-//! checked). With `--html`, the report of each file is written too: to OUT itself for a single file,
+//! could not be read or parsed, or holds no operation at all (the error names the file, and the
+//! line where there is one; the other files are still checked). An empty history is an error
+//! rather than a vacuous `Ok`: it is almost always the wrong file, or a test that recorded nothing. With `--html`, the report of each file is written too: to OUT itself for a single file,
 //! or to `OUT/<file name>.html` for several.
 
 use std::path::{Path, PathBuf};
@@ -112,6 +113,11 @@ where
     M::Output: Clone,
 {
     let in_file = |e: &dyn std::fmt::Display| format!("{}: {e}", file.display());
+    if events.is_empty() {
+        return Err(in_file(
+            &"the history has no operations (an empty file, or not in the --model format?)",
+        ));
+    }
     let Some(html) = html else {
         return check_events(model, events, timeout).map_err(|e| in_file(&e));
     };

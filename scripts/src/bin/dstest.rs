@@ -411,7 +411,10 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                         test.label,
                         result.job.seed,
                         result.seconds,
-                        result.reason.as_deref().unwrap_or("see the log"),
+                        runner::indent_reason(
+                            result.reason.as_deref().unwrap_or("see the log"),
+                            "    "
+                        ),
                     ));
                     failures.push((result, replay));
                     let total_failed = failures.len() as u64;
@@ -476,7 +479,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 "  {} seed {}: {}  [{}]",
                 tests[result.job.test].label,
                 result.job.seed,
-                result.reason.as_deref().unwrap_or("failed"),
+                runner::indent_reason(result.reason.as_deref().unwrap_or("failed"), "      "),
                 files.join(", ")
             );
             println!("    replay: {replay}");

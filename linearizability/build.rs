@@ -1,0 +1,21 @@
+//! Tells the Porcupine-data tests whether the data is there.
+//!
+//! The histories live outside the repository, in `../shared/porcupine`. A fresh clone has no such
+//! folder; its data tests must then say they were skipped rather than report `ok`, so this script
+//! sets the `porcupine_data` cfg only when `EXPECTED.tsv` exists, and the tests are
+//! `#[ignore]`d with a reason otherwise (the runner prints `ignored, needs ../shared/porcupine`).
+
+use std::path::Path;
+
+fn main() {
+    println!("cargo::rustc-check-cfg=cfg(porcupine_data)");
+    let manifest = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let data = Path::new(&manifest).join("../../shared/porcupine");
+    let expected = data.join("EXPECTED.tsv");
+    // Re-run when the folder appears or changes (a missing path is watched too).
+    println!("cargo::rerun-if-changed={}", expected.display());
+    println!("cargo::rerun-if-changed=build.rs");
+    if expected.is_file() {
+        println!("cargo::rustc-cfg=porcupine_data");
+    }
+}
