@@ -1,12 +1,13 @@
-//! The Raft test harness: a port of Go's `raft/config.go`, plus a safety
-//! checker that Go does not have.
+//! The Raft test harness: a port of Go's `raft/config.go` on the shared
+//! [`labtest`] cluster, plus a safety checker that Go does not have.
 //!
-//! A [`Config`] runs `n` Raft peers, each on its own simulated node `S<i>`
-//! registered on the network as server `S<i>`, and plays the service above
-//! each of them: an applier task (on the peer's node, so it dies with it)
-//! records every applied command in `logs[i]` and checks it against every
-//! other peer's, exactly as Go's `applier`/`applierSnap` do. Commands are
-//! compared as their encoded bytes, so any serializable value works.
+//! A [`Config`] runs `n` Raft peers in a [`labtest::Cluster`] (servers `S<i>`,
+//! each on its own node; crash, restart, connect and disconnect are the
+//! cluster's, reached through `Deref`) and plays the service above each of
+//! them: an applier task (on the peer's node, so it dies with it) records
+//! every applied command in `logs[i]` and checks it against every other
+//! peer's, exactly as Go's `applier`/`applierSnap` do. Commands are compared
+//! as their encoded bytes, so any serializable value works.
 //!
 //! Beyond Go, while a test runs:
 //! * a checker task polls every live peer every [`SAFETY_POLL`] and fails the
@@ -23,13 +24,14 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Debug;
+use std::ops::Deref;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use labrpc::codec;
-use labrpc::sim::{self, Instant, Node};
-use labrpc::timeline::{self, Band};
-use labrpc::{Network, Persister, SavedState, Server};
+use labrpc::sim;
+use labrpc::{Network, Service};
+use labtest::{Cluster, Lab, Status};
 use raft::{ApplyMsg, Raft};
 use serde::Serialize;
 use tokio::sync::mpsc;
@@ -67,8 +69,21 @@ fn show(command: &[u8]) -> String {
     format!("<{} bytes>", command.len())
 }
 
-fn server_name(i: usize) -> String {
-    format!("S{i}")
+/// Raft peers as the cluster harness sees them.
+pub struct RaftLab;
+
+impl Lab for RaftLab {
+    type Server = Raft;
+    fn kill(raft: &Raft) {
+        raft.kill();
+    }
+    fn services(raft: &Raft) -> Vec<Service> {
+        vec![raft.service()]
+    }
+    fn status(raft: &Raft) -> Status {
+        let (term, is_leader) = raft.get_state();
+        Status::raft(term, is_leader)
+    }
 }
 
 /// A test's cluster. Cloning shares it (client tasks in the churn tests).
@@ -78,32 +93,30 @@ pub struct Config {
 }
 
 struct Shared {
-    n: usize,
-    net: Network,
+    cluster: Cluster<RaftLab>,
     snapshot: bool,
     state: Mutex<State>,
 }
 
 struct State {
-    rafts: Vec<Option<Raft>>,
-    nodes: Vec<Option<Node>>,
-    saved: Vec<SavedState>,
-    connected: Vec<bool>,
-    end_names: Vec<Vec<String>>,
     /// Commands each peer has applied, by index.
     logs: Vec<BTreeMap<u64, Vec<u8>>>,
     /// The snapshot applier's last applied index per peer.
     last_applied: Vec<u64>,
     max_index: u64,
-    // begin() baselines.
-    t0: Instant,
-    rpcs0: u64,
-    bytes0: u64,
+    /// begin()'s baseline of `max_index`.
     max_index0: u64,
     // Safety checks.
     first_applied: BTreeMap<u64, Vec<u8>>,
     leader_of_term: BTreeMap<u64, usize>,
     last_term: Vec<u64>,
+}
+
+impl Deref for Config {
+    type Target = Cluster<RaftLab>;
+    fn deref(&self) -> &Cluster<RaftLab> {
+        &self.inner.cluster
+    }
 }
 
 /// Go's `make_config(t, n, unreliable, snapshot)`: starts and connects `n`
@@ -114,17 +127,9 @@ pub fn make_config(n: usize, unreliable: bool, snapshot: bool) -> Config {
     // Tests that the leader does not wait for RPCs to dead servers.
     net.set_long_delays(true);
     let state = State {
-        rafts: vec![None; n],
-        nodes: vec![None; n],
-        saved: vec![SavedState::default(); n],
-        connected: vec![false; n],
-        end_names: vec![Vec::new(); n],
         logs: vec![BTreeMap::new(); n],
         last_applied: vec![0; n],
         max_index: 0,
-        t0: sim::now(),
-        rpcs0: 0,
-        bytes0: 0,
         max_index0: 0,
         first_applied: BTreeMap::new(),
         leader_of_term: BTreeMap::new(),
@@ -132,8 +137,7 @@ pub fn make_config(n: usize, unreliable: bool, snapshot: bool) -> Config {
     };
     let cfg = Config {
         inner: Arc::new(Shared {
-            n,
-            net,
+            cluster: Cluster::new(&net, n),
             snapshot,
             state: Mutex::new(state),
         }),
@@ -153,14 +157,6 @@ impl Config {
         self.inner.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn net(&self) -> &Network {
-        &self.inner.net
-    }
-
-    pub fn n(&self) -> usize {
-        self.inner.n
-    }
-
     /// Peer `i`'s Raft; panics if it is crashed (Go would dereference nil).
     pub fn raft(&self, i: usize) -> Raft {
         self.try_raft(i)
@@ -168,142 +164,39 @@ impl Config {
     }
 
     pub fn try_raft(&self, i: usize) -> Option<Raft> {
-        self.state().rafts[i].clone()
+        self.server(i)
     }
-
-    pub fn is_connected(&self, i: usize) -> bool {
-        self.state().connected[i]
-    }
-
-    // ----- Crash and restart ---------------------------------------------
 
     /// Go's `crash1`: cut peer `i` off, delete its server, and kill it.
     /// Its Persister is replaced by a copy first, so anything the dying
     /// instance still writes is lost, as on a real crash.
     pub fn crash1(&self, i: usize) {
-        tracing::info!(topic = "test", "crash S{i}");
-        self.disconnect(i);
-        self.net().delete_server(&server_name(i));
-        let node = {
-            let mut st = self.state();
-            st.saved[i].crash();
-            if let Some(raft) = st.rafts[i].take() {
-                raft.kill();
-            }
-            st.nodes[i].take()
-        };
-        // Every task of the old instance (Raft's and its applier) stops here.
-        if let Some(node) = node {
-            node.kill();
-        }
+        self.shutdown(i);
     }
 
     /// Go's `start1`: (re)start peer `i` from its saved state, with fresh end
     /// names so that nothing addressed to the old instance reaches the new
-    /// one. Does not connect it: tests call `connect`.
+    /// one, and its applier. Does not connect it: tests call `connect`.
     pub fn start1(&self, i: usize) {
         self.crash1(i);
-        tracing::info!(topic = "test", "start S{i}");
-        let n = self.n();
-        let servers: Vec<String> = (0..n).map(server_name).collect();
-        let ends = self.net().make_ends_to(&servers);
-        let names: Vec<String> = ends.iter().map(|e| e.name().to_string()).collect();
-        let persister = {
-            let mut st = self.state();
-            st.end_names[i] = names;
-            st.last_applied[i] = 0;
-            st.saved[i].restart()
-        };
-        let snapshot = persister.read_snapshot();
-        if !snapshot.is_empty()
-            && let Some(error) = self.ingest_snap(i, &snapshot, None)
-        {
-            panic!("{error}");
-        }
-        let node = Node::new(&server_name(i));
-        let (apply_tx, apply_rx) = mpsc::channel(APPLY_CHANNEL_CAPACITY);
-        let raft = node.enter(|| Raft::make(ends, i, persister, apply_tx));
-        {
-            let mut st = self.state();
-            st.rafts[i] = Some(raft.clone());
-            st.nodes[i] = Some(node.clone());
-        }
-        if self.inner.snapshot {
-            node.spawn(self.clone().applier_snap(i, raft.clone(), apply_rx));
-        } else {
-            node.spawn(self.clone().applier(i, apply_rx));
-        }
-        let server = Server::new(&node);
-        server.add_service(raft.service());
-        self.net().add_server(&server_name(i), server);
-    }
-
-    // ----- Network ---------------------------------------------------------
-
-    /// Attaches peer `i` to the network: enables its ends to and from every
-    /// connected peer.
-    pub fn connect(&self, i: usize) {
-        tracing::info!(topic = "test", "connect S{i}");
-        let mut st = self.state();
-        if !st.connected[i] {
-            timeline::band_end(&server_name(i), Band::Disconnected);
-        }
-        st.connected[i] = true;
-        for j in 0..self.n() {
-            if st.connected[j] {
-                self.net().enable(&st.end_names[i][j], true);
-                self.net().enable(&st.end_names[j][i], true);
+        self.state().last_applied[i] = 0;
+        self.inner.cluster.start(i, |start| {
+            let snapshot = start.persister.read_snapshot();
+            if !snapshot.is_empty()
+                && let Some(error) = self.ingest_snap(i, &snapshot, None)
+            {
+                panic!("{error}");
             }
-        }
-    }
-
-    /// Detaches peer `i`: disables all its ends, outgoing and incoming.
-    pub fn disconnect(&self, i: usize) {
-        tracing::info!(topic = "test", "disconnect S{i}");
-        let mut st = self.state();
-        if st.connected[i] {
-            timeline::band_start(&server_name(i), Band::Disconnected);
-        }
-        st.connected[i] = false;
-        for j in 0..self.n() {
-            if let Some(name) = st.end_names[i].get(j) {
-                self.net().enable(name, false);
+            let (apply_tx, apply_rx) = mpsc::channel(APPLY_CHANNEL_CAPACITY);
+            let raft = Raft::make(start.ends, i, start.persister, apply_tx);
+            // On the peer's node: the applier dies with it.
+            if self.inner.snapshot {
+                sim::spawn(self.clone().applier_snap(i, raft.clone(), apply_rx));
+            } else {
+                sim::spawn(self.clone().applier(i, apply_rx));
             }
-            if let Some(name) = st.end_names[j].get(i) {
-                self.net().enable(name, false);
-            }
-        }
-    }
-
-    pub fn set_unreliable(&self, unreliable: bool) {
-        self.net().set_reliable(!unreliable);
-    }
-
-    pub fn set_long_reordering(&self, long_reordering: bool) {
-        self.net().set_long_reordering(long_reordering);
-    }
-
-    pub fn rpc_count(&self, i: usize) -> u64 {
-        self.net().count(&server_name(i)) as u64
-    }
-
-    pub fn rpc_total(&self) -> u64 {
-        self.net().total_count()
-    }
-
-    pub fn bytes_total(&self) -> u64 {
-        self.net().total_bytes()
-    }
-
-    /// The largest persisted Raft state of any peer, in bytes.
-    pub fn log_size(&self) -> usize {
-        let st = self.state();
-        st.saved
-            .iter()
-            .flatten()
-            .map(Persister::raft_state_size)
-            .max()
-            .unwrap_or(0)
+            raft
+        });
     }
 
     // ----- Appliers --------------------------------------------------------
@@ -448,17 +341,10 @@ impl Config {
     }
 
     fn check_safety(&self) {
-        let rafts: Vec<(usize, Raft)> = {
-            let st = self.state();
-            (0..self.n())
-                .filter_map(|i| st.rafts[i].clone().map(|r| (i, r)))
-                .collect()
-        };
-        for (i, raft) in rafts {
+        // For the HTML timeline drawn if the test fails.
+        self.observe();
+        for (i, raft) in self.running() {
             let (term, is_leader) = raft.get_state();
-            // For the HTML timeline drawn if the test fails.
-            let role = if is_leader { "leader" } else { "follower" };
-            timeline::state(&server_name(i), role, Some(term));
             let mut st = self.state();
             // In real-time mode a dying instance may still raise its term after
             // its Persister was copied, so only the simulation checks this.
@@ -638,26 +524,22 @@ impl Config {
 
     /// Go's `begin`: prints the test's title and starts its counters.
     pub fn begin(&self, description: &str) {
-        println!("{description} ...");
-        tracing::info!(topic = "test", "begin {description}");
+        self.inner.cluster.begin(description);
         let mut st = self.state();
-        st.t0 = sim::now();
-        st.rpcs0 = self.rpc_total();
-        st.bytes0 = self.bytes_total();
         st.max_index0 = st.max_index;
     }
 
     /// Go's `end`: prints `  ... Passed --  time peers rpcs bytes commits`
     /// (virtual seconds since `begin`, RPCs sent, bytes sent, agreements).
     pub fn end(&self) {
-        let st = self.state();
-        let secs = (sim::now() - st.t0).as_secs_f64();
-        let rpcs = self.rpc_total() - st.rpcs0;
-        let bytes = self.bytes_total() - st.bytes0;
-        let commits = st.max_index - st.max_index0;
-        println!(
-            "  ... Passed --  {secs:4.1}  {} {rpcs:4} {bytes:7} {commits:4}",
-            self.n()
-        );
+        let s = self.stats();
+        let commits = {
+            let st = self.state();
+            st.max_index - st.max_index0
+        };
+        labtest::passed(&format!(
+            "{:4.1}  {} {:4} {:7} {:4}",
+            s.secs, s.peers, s.rpcs, s.bytes, commits
+        ));
     }
 }
