@@ -19,6 +19,11 @@
 //! * long reordering: hold 2/3 of replies for 200–2199 ms;
 //! * count the request against the server only when it reaches a handler, all
 //!   calls in the total, request bytes at send and reply bytes on delivery.
+//!
+//! A network made with [`Network::with_profile`]`(`[`Profile::Go2015`]`)`
+//! instead follows the 2015 labs' sockets (instant failures, per-server
+//! unreliability, kill, deaf, links, partitions, the delaying proxy); that
+//! profile lives in the `go2015` submodule, and the steps above are untouched.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -34,6 +39,9 @@ use crate::error::Error;
 use crate::sim::context::{Context, NodeId, lock};
 use crate::sim::{self, Node};
 use crate::trace::record_rpc_event;
+
+mod go2015;
+pub use go2015::{Listener, PathError, Profile, Proxy};
 
 /// How often an in-flight call checks whether its server died (Go: 100 ms).
 const DEAD_SERVER_POLL: Duration = Duration::from_millis(100);
@@ -97,6 +105,8 @@ pub struct Server {
     node_name: String,
     services: Mutex<BTreeMap<String, Arc<Service>>>,
     count: Mutex<usize>,
+    /// The 2015 profile's listener flags and counters (unused by Go 2023's).
+    listener: Arc<go2015::ListenerState>,
 }
 
 impl Server {
@@ -107,6 +117,7 @@ impl Server {
             node_name: node.name().to_string(),
             services: Mutex::new(BTreeMap::new()),
             count: Mutex::new(0),
+            listener: Arc::default(),
         }
     }
 
@@ -142,6 +153,9 @@ struct EndState {
 
 #[derive(Default)]
 struct State {
+    profile: Profile,
+    /// The 2015 profile's socket namespace and partition (empty under Go 2023).
+    go2015: go2015::Sockets,
     reliable: bool,
     long_delays: bool,
     long_reordering: bool,
@@ -179,7 +193,14 @@ impl Network {
     /// A reliable network with no long delays and no reordering. Must be
     /// created inside a simulation; its deliveries run on a node of their own.
     pub fn new() -> Network {
+        Network::with_profile(Profile::Go2023)
+    }
+
+    /// A network with the fault model of `profile`, reliable to begin with.
+    /// [`Network::new`] is `with_profile(Profile::Go2023)`.
+    pub fn with_profile(profile: Profile) -> Network {
         let state = State {
+            profile,
             reliable: true,
             ..State::default()
         };
@@ -351,6 +372,7 @@ impl ClientEnd {
     /// Counts the request and starts its delivery task.
     fn send(&self, method: &str, request: Vec<u8>) -> sim::JoinHandle<Result<Vec<u8>, Error>> {
         let context = Context::current();
+        let source = Context::current_node();
         {
             let mut state = lock(&self.inner.state);
             state.total_count += 1;
@@ -361,16 +383,20 @@ impl ClientEnd {
         let method = method.to_string();
         self.inner
             .node
-            .spawn(async move { end.process(&context, &method, request).await })
+            .spawn(async move { end.process(&context, source, &method, request).await })
     }
 
     /// Go's `processReq`.
     async fn process(
         &self,
         context: &Context,
+        source: NodeId,
         method: &str,
         request: Vec<u8>,
     ) -> Result<Vec<u8>, Error> {
+        if lock(&self.inner.state).profile == Profile::Go2015 {
+            return go2015::process(self, context, source, method, request).await;
+        }
         let (route, reliable, long_delays) = {
             let state = lock(&self.inner.state);
             (self.route(&state), state.reliable, state.long_delays)

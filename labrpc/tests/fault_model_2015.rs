@@ -1,0 +1,463 @@
+//! Checks of the 2015 network profile against the 2015 labs' sockets: the
+//! unreliable rates (statistically, over thousands of calls, with tolerances
+//! five standard deviations wide), instant failures, no call timeout, no
+//! reordering, kill, deafness, cut links, partitions, the delaying proxy and
+//! the counters. One claim per test.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use labrpc::sim::{self, Builder, Node};
+use labrpc::{ClientEnd, Error, Listener, Network, PathError, Profile, Server, Service};
+
+const CALLS: u64 = 4000;
+
+/// A server on its own node whose `Echo.Echo` counts its runs and, for a
+/// non-zero argument, sleeps that many milliseconds before echoing.
+fn echo_server(net: &Network, path: &str, executed: Arc<AtomicU64>) -> (Node, Listener) {
+    let node = Node::new(path);
+    let server = Server::new(&node);
+    server.add_service(Service::new("Echo").method("Echo", move |ms: u64| {
+        let executed = executed.clone();
+        async move {
+            sim::sleep(Duration::from_millis(ms)).await;
+            executed.fetch_add(1, Ordering::SeqCst);
+            ms
+        }
+    }));
+    (node, net.listen(path, server))
+}
+
+fn net2015() -> Network {
+    Network::with_profile(Profile::Go2015)
+}
+
+/// Starts CALLS calls at once; returns (latency, outcome) of each.
+async fn many_calls(end: &ClientEnd) -> Vec<(Duration, Result<u64, Error>)> {
+    let calls: Vec<_> = (0..CALLS)
+        .map(|_| {
+            let call = end.call::<_, u64>("Echo.Echo", &0u64);
+            let start = sim::now();
+            sim::spawn(async move {
+                let outcome = call.await;
+                (start.elapsed(), outcome)
+            })
+        })
+        .collect();
+    let mut results = Vec::new();
+    for call in calls {
+        results.push(call.await.unwrap());
+    }
+    results
+}
+
+fn assert_rate(what: &str, count: usize, total: usize, expected: f64) {
+    let rate = count as f64 / total as f64;
+    let tolerance = 5.0 * (expected * (1.0 - expected) / total as f64).sqrt();
+    assert!(
+        (rate - expected).abs() <= tolerance,
+        "{what}: {count}/{total} = {rate:.4}, expected {expected:.4} ± {tolerance:.4}"
+    );
+}
+
+#[test]
+fn unreliable_loses_ten_percent_of_requests_then_twenty_percent_of_replies() {
+    Builder::new().seed(11).run(async {
+        let net = net2015();
+        let executed = Arc::new(AtomicU64::new(0));
+        let (_node, listener) = echo_server(&net, "s", executed.clone());
+        listener.set_unreliable(true);
+        let end = net.end_to("s");
+        let results = many_calls(&end).await;
+        // Let detached handlers of dropped replies finish.
+        sim::sleep(Duration::from_millis(1)).await;
+        let count = |e: Error| results.iter().filter(|(_, r)| *r == Err(e.clone())).count();
+        let ok = results.iter().filter(|(_, r)| r.is_ok()).count();
+        let lost_requests = count(Error::RequestLost);
+        let lost_replies = count(Error::ReplyLost);
+        let n = CALLS as usize;
+        assert_eq!(ok + lost_requests + lost_replies, n);
+        let ran = executed.load(Ordering::SeqCst) as usize;
+        assert_eq!(
+            ran,
+            ok + lost_replies,
+            "a dropped reply's handler still runs"
+        );
+        assert_rate("requests lost", lost_requests, n, 0.10);
+        assert_rate(
+            "replies lost of the requests served",
+            lost_replies,
+            ran,
+            0.20,
+        );
+        assert_rate("replies lost overall", lost_replies, n, 0.18);
+        assert_rate("calls that succeed", ok, n, 0.72);
+        assert_eq!(listener.accepted_count(), CALLS);
+        assert_eq!(listener.served_count() as usize, ran);
+        assert!(
+            results.iter().all(|(latency, _)| latency.is_zero()),
+            "failures and replies are instant"
+        );
+    });
+}
+
+#[test]
+fn reliable_calls_are_instant_and_in_order() {
+    Builder::new().seed(12).run(async {
+        let net = net2015();
+        let (_node, listener) = echo_server(&net, "s", Arc::new(AtomicU64::new(0)));
+        let end = net.end_to("s");
+        let results = many_calls(&end).await;
+        assert!(results.iter().all(|(l, r)| l.is_zero() && r.is_ok()));
+        assert_eq!(listener.served_count(), CALLS);
+        // No reordering: a reply is never held back, so each call takes
+        // exactly as long as its handler, and calls made one after another
+        // come back one after another.
+        let calls: Vec<_> = (0..50u64)
+            .map(|i| {
+                let call = end.call::<_, u64>("Echo.Echo", &(100 + i));
+                let start = sim::now();
+                sim::spawn(async move { (call.await, start.elapsed()) })
+            })
+            .collect();
+        for (i, call) in calls.into_iter().enumerate() {
+            let (reply, latency) = call.await.unwrap();
+            let ms = 100 + i as u64;
+            assert_eq!(reply, Ok(ms));
+            assert_eq!(latency, Duration::from_millis(ms));
+        }
+    });
+}
+
+#[test]
+fn calls_have_no_timeout() {
+    Builder::new()
+        .seed(13)
+        .time_limit(Duration::from_secs(4000))
+        .run(async {
+            let net = net2015();
+            let (_node, _listener) = echo_server(&net, "s", Arc::new(AtomicU64::new(0)));
+            let end = net.end_to("s");
+            let start = sim::now();
+            let reply: u64 = end.call("Echo.Echo", &3_000_000u64).await.unwrap();
+            assert_eq!(reply, 3_000_000);
+            assert_eq!(start.elapsed(), Duration::from_secs(3000));
+        });
+}
+
+#[test]
+fn missing_path_and_closed_listener_fail_at_once() {
+    Builder::new().seed(14).run(async {
+        let net = net2015();
+        let executed = Arc::new(AtomicU64::new(0));
+        let (_node, listener) = echo_server(&net, "s", executed.clone());
+        let nowhere = net.end_to("nowhere");
+        let start = sim::now();
+        assert_eq!(
+            nowhere.call::<_, u64>("Echo.Echo", &0u64).await,
+            Err(Error::Unreachable)
+        );
+        listener.close();
+        assert!(!net.path_exists("s"), "closing removes the socket file");
+        let end = net.end_to("s");
+        assert_eq!(
+            end.call::<_, u64>("Echo.Echo", &0u64).await,
+            Err(Error::Unreachable)
+        );
+        assert_eq!(start.elapsed(), Duration::ZERO);
+        assert_eq!(executed.load(Ordering::SeqCst), 0);
+        assert_eq!(listener.accepted_count(), 0);
+    });
+}
+
+#[test]
+fn kill_lets_accepted_calls_complete() {
+    Builder::new().seed(15).run(async {
+        let net = net2015();
+        let (_node, listener) = echo_server(&net, "s", Arc::new(AtomicU64::new(0)));
+        let end = net.end_to("s");
+        let in_flight = end.call::<_, u64>("Echo.Echo", &1000u64);
+        sim::sleep(Duration::from_millis(10)).await;
+        listener.close();
+        assert_eq!(
+            end.call::<_, u64>("Echo.Echo", &0u64).await,
+            Err(Error::Unreachable),
+            "a new call to a killed server fails"
+        );
+        assert_eq!(in_flight.await, Ok(1000), "the accepted call completes");
+    });
+}
+
+#[test]
+fn killed_server_can_still_send_until_its_code_stops() {
+    Builder::new().seed(16).run(async {
+        let net = net2015();
+        let executed = Arc::new(AtomicU64::new(0));
+        let (_b_node, _b) = echo_server(&net, "b", executed.clone());
+        let (a_node, a) = echo_server(&net, "a", Arc::new(AtomicU64::new(0)));
+        a.close();
+        let to_b = net.end_to("b");
+        let sent = a_node.spawn(async move { to_b.call::<_, u64>("Echo.Echo", &0u64).await });
+        assert_eq!(sent.await.unwrap(), Ok(0));
+        assert_eq!(executed.load(Ordering::SeqCst), 1);
+    });
+}
+
+#[test]
+fn deaf_server_sends_but_cannot_be_reached() {
+    Builder::new().seed(17).run(async {
+        let net = net2015();
+        let (a_node, _a) = echo_server(&net, "a", Arc::new(AtomicU64::new(0)));
+        let (_b_node, _b) = echo_server(&net, "b", Arc::new(AtomicU64::new(0)));
+        net.unlink("a").unwrap();
+        let to_a = net.end_to("a");
+        assert_eq!(
+            to_a.call::<_, u64>("Echo.Echo", &0u64).await,
+            Err(Error::Unreachable)
+        );
+        let (to_b, to_self) = (net.end_to("b"), net.end_to("a"));
+        let outcomes = a_node
+            .spawn(async move {
+                (
+                    to_b.call::<_, u64>("Echo.Echo", &0u64).await,
+                    to_self.call::<_, u64>("Echo.Echo", &0u64).await,
+                )
+            })
+            .await
+            .unwrap();
+        assert_eq!(outcomes.0, Ok(0), "a deaf server can still send");
+        assert_eq!(
+            outcomes.1,
+            Err(Error::Unreachable),
+            "calls to itself through its own path fail too"
+        );
+        assert_eq!(net.unlink("a"), Err(PathError::NotFound("a".into())));
+    });
+}
+
+#[test]
+fn removing_one_link_cuts_only_its_users() {
+    Builder::new().seed(18).run(async {
+        let net = net2015();
+        let (_vs_node, _vs) = echo_server(&net, "vs", Arc::new(AtomicU64::new(0)));
+        net.link("vs", "vsa").unwrap();
+        assert_eq!(net.link("vs", "vsa"), Err(PathError::Exists("vsa".into())));
+        let (via_link, direct) = (net.end_to("vsa"), net.end_to("vs"));
+        assert_eq!(via_link.call::<_, u64>("Echo.Echo", &0u64).await, Ok(0));
+        net.unlink("vsa").unwrap();
+        assert_eq!(
+            via_link.call::<_, u64>("Echo.Echo", &0u64).await,
+            Err(Error::Unreachable)
+        );
+        assert_eq!(direct.call::<_, u64>("Echo.Echo", &0u64).await, Ok(0));
+        // A renamed socket is reached only by its new name.
+        net.rename("vs", "vs-new").unwrap();
+        assert_eq!(
+            direct.call::<_, u64>("Echo.Echo", &0u64).await,
+            Err(Error::Unreachable)
+        );
+        let renamed = net.end_to("vs-new");
+        assert_eq!(renamed.call::<_, u64>("Echo.Echo", &0u64).await, Ok(0));
+    });
+}
+
+/// Five servers p0..p4; returns their nodes and an end matrix ends[i][j].
+fn five(net: &Network) -> (Vec<Node>, Vec<Vec<ClientEnd>>) {
+    let nodes: Vec<Node> = (0..5)
+        .map(|i| echo_server(net, &format!("p{i}"), Arc::new(AtomicU64::new(0))).0)
+        .collect();
+    let ends = (0..5)
+        .map(|_| (0..5).map(|j| net.end_to(&format!("p{j}"))).collect())
+        .collect();
+    (nodes, ends)
+}
+
+async fn reaches(node: &Node, end: &ClientEnd, ms: u64) -> bool {
+    let end = end.clone();
+    node.spawn(async move { end.call::<_, u64>("Echo.Echo", &ms).await.is_ok() })
+        .await
+        .unwrap()
+}
+
+#[test]
+fn partition_is_a_symmetric_relation_of_up_to_three_groups() {
+    Builder::new().seed(19).run(async {
+        let net = net2015();
+        let (nodes, ends) = five(&net);
+        net.partition(&[vec!["p0", "p2"], vec!["p1", "p3"], vec!["p4"]])
+            .unwrap();
+        let group = [0, 1, 0, 1, 2];
+        for i in 0..5 {
+            for j in 0..5 {
+                assert_eq!(
+                    reaches(&nodes[i], &ends[i][j], 0).await,
+                    group[i] == group[j],
+                    "p{i} -> p{j}"
+                );
+            }
+        }
+        // A client (the test itself) is never partitioned.
+        for end in &ends[0] {
+            assert_eq!(end.call::<_, u64>("Echo.Echo", &0u64).await, Ok(0));
+        }
+        // A server in no group is isolated; everyone reaches itself.
+        net.partition(&[vec!["p0", "p1"]]).unwrap();
+        assert!(!reaches(&nodes[2], &ends[2][3], 0).await);
+        assert!(reaches(&nodes[2], &ends[2][2], 0).await);
+        assert!(reaches(&nodes[0], &ends[0][1], 0).await);
+        net.heal();
+        assert!(reaches(&nodes[2], &ends[2][3], 0).await);
+    });
+}
+
+#[test]
+fn partition_applies_to_new_calls_only() {
+    Builder::new().seed(20).run(async {
+        let net = net2015();
+        let (nodes, ends) = five(&net);
+        let end = ends[0][1].clone();
+        let in_flight =
+            nodes[0].spawn(async move { end.call::<_, u64>("Echo.Echo", &500u64).await });
+        sim::sleep(Duration::from_millis(10)).await;
+        net.partition(&[vec!["p0"], vec!["p1", "p2", "p3", "p4"]])
+            .unwrap();
+        assert!(!reaches(&nodes[0], &ends[0][1], 0).await);
+        assert_eq!(in_flight.await.unwrap(), Ok(500));
+    });
+}
+
+#[test]
+fn partition_fails_on_a_killed_server() {
+    Builder::new().seed(21).run(async {
+        let net = net2015();
+        let (_node, listener) = echo_server(&net, "p0", Arc::new(AtomicU64::new(0)));
+        listener.close();
+        assert_eq!(
+            net.partition(&[vec!["p0"]]),
+            Err(PathError::NotFound("p0".into()))
+        );
+    });
+}
+
+#[test]
+fn proxy_delays_calls_one_at_a_time() {
+    Builder::new().seed(22).run(async {
+        let net = net2015();
+        let executed = Arc::new(AtomicU64::new(0));
+        let (_node, listener) = echo_server(&net, "s1", executed.clone());
+        let proxy = net.proxy("s1").unwrap();
+        assert!(net.path_exists("s1x"));
+        let end = net.end_to("s1");
+        let start = sim::now();
+        assert_eq!(end.call::<_, u64>("Echo.Echo", &0u64).await, Ok(0));
+        assert_eq!(start.elapsed(), Duration::ZERO, "no delay by default");
+        proxy.set_delay(Duration::from_secs(4));
+        let first = end.call::<_, u64>("Echo.Echo", &0u64);
+        let second = end.call::<_, u64>("Echo.Echo", &0u64);
+        let start = sim::now();
+        let first = sim::spawn(async move { (first.await, sim::now()) });
+        let second = sim::spawn(async move { (second.await, sim::now()) });
+        let (first, second) = (first.await.unwrap(), second.await.unwrap());
+        assert_eq!((first.0, second.0), (Ok(0), Ok(0)));
+        assert_eq!(first.1 - start, Duration::from_secs(4));
+        assert_eq!(
+            second.1 - start,
+            Duration::from_secs(8),
+            "the proxy takes the second call only after the first"
+        );
+        // The proxy dials the real server when it takes the call: a server
+        // killed during the delay is not reached.
+        let late = end.call::<_, u64>("Echo.Echo", &0u64);
+        sim::sleep(Duration::from_secs(1)).await;
+        listener.close();
+        assert_eq!(late.await, Err(Error::Unreachable));
+        assert_eq!(executed.load(Ordering::SeqCst), 3);
+    });
+}
+
+#[test]
+fn counters_split_accepted_and_served_calls() {
+    Builder::new().seed(23).run(async {
+        let net = net2015();
+        let (_node, listener) = echo_server(&net, "s", Arc::new(AtomicU64::new(0)));
+        let end = net.end_to("s");
+        for _ in 0..10 {
+            end.call::<_, u64>("Echo.Echo", &0u64).await.unwrap();
+        }
+        assert_eq!(
+            (listener.accepted_count(), listener.served_count()),
+            (10, 10)
+        );
+        listener.set_unreliable(true);
+        let mut lost_requests = 0;
+        for _ in 0..200 {
+            if end.call::<_, u64>("Echo.Echo", &0u64).await == Err(Error::RequestLost) {
+                lost_requests += 1;
+            }
+        }
+        assert!(lost_requests > 0);
+        assert_eq!(listener.accepted_count(), 210);
+        assert_eq!(listener.served_count(), 210 - lost_requests);
+        listener.close();
+        let _ = end.call::<_, u64>("Echo.Echo", &0u64).await;
+        assert_eq!(
+            listener.accepted_count(),
+            210,
+            "nothing is accepted after kill"
+        );
+        assert_eq!(net.total_count(), 211);
+    });
+}
+
+#[test]
+fn same_seed_same_digest_under_faults() {
+    let scenario = || async {
+        let net = net2015();
+        let (nodes, ends) = five(&net);
+        let mut calls = Vec::new();
+        for round in 0..20u64 {
+            if round % 5 == 0 {
+                let k = sim::gen_range(0..5usize);
+                let groups = [
+                    vec![format!("p{k}")],
+                    (0..5)
+                        .filter(|&j| j != k)
+                        .map(|j| format!("p{j}"))
+                        .collect(),
+                ];
+                net.partition(&groups).unwrap();
+            }
+            for i in 0..5 {
+                let end = ends[i][(i + 1 + round as usize) % 5].clone();
+                let ms = sim::gen_range(0..50u64);
+                calls.push(
+                    nodes[i]
+                        .spawn(async move { end.call::<_, u64>("Echo.Echo", &ms).await.is_ok() }),
+                );
+            }
+            sim::sleep(Duration::from_millis(20)).await;
+        }
+        for call in calls {
+            let _ = call.await;
+        }
+    };
+    let a = Builder::new().seed(24).run(scenario());
+    let b = Builder::new().seed(24).run(scenario());
+    assert_eq!(a.digest, b.digest);
+    assert!(a.events > 100);
+}
+
+#[test]
+fn the_2015_operations_refuse_a_2023_network() {
+    let outcome = Builder::new().seed(25).try_run(async {
+        let net = Network::new();
+        let _ = net.unlink("x");
+    });
+    let failure = outcome.expect_err("a 2023 network has no paths");
+    assert!(
+        failure.message.contains("2015 profile"),
+        "{}",
+        failure.message
+    );
+}
