@@ -1,4 +1,5 @@
 //! The Raft protocol as a pure state machine: no network, no clock, no tasks.
+// SOLUTION FILE
 //!
 //! Every input is a method call: an RPC request (returns the reply), an RPC
 //! reply, a clock tick, a client command, a snapshot from the service. Inputs

@@ -1,3 +1,4 @@
+// BEGIN SOLUTION
 //! The thin async layer around [`Core`]: timers, RPCs, persistence, applying.
 //!
 //! All protocol decisions are in `core`; this module only moves bytes and
@@ -40,15 +41,37 @@ use crate::persist;
 /// fixed tick is simpler than re-arming timers whenever a deadline moves.
 pub const TICK: Duration = Duration::from_millis(10);
 
+// HANDOUT
+// //! Your Raft peer: the API the tests (and kvraft) call.
+// //!
+// //! The tests create a peer with [`Raft::make`] inside its server's node,
+// //! add [`Raft::service`] to that server, and then call the other methods
+// //! from any task. Spawn your tasks (an election ticker, an applier, ...)
+// //! with `labrpc::sim::spawn` so that a crash (killing the node) ends them.
+// //! Never hold a `std::sync::Mutex` guard across an `.await`.
+//
+// use labrpc::{ClientEnd, Persister, Service};
+// use serde::Serialize;
+// use tokio::sync::mpsc;
+//
+// use crate::messages::ApplyMsg;
+//
+// END SOLUTION
 /// The RPC service name the tests (and Go's labrpc) address: `Raft.Method`.
 pub const SERVICE_NAME: &str = "Raft";
 
 /// A Raft peer. Cloning gives another handle to the same peer.
 #[derive(Clone)]
 pub struct Raft {
+    // BEGIN SOLUTION
     inner: Arc<Inner>,
+    // HANDOUT
+    // // 2A: your peer's state (Figure 2). Raft is cloned, and its clones and
+    // // tasks share that state: keep it behind an Arc.
+    // END SOLUTION
 }
 
+// BEGIN SOLUTION
 struct Inner {
     me: usize,
     peers: Vec<ClientEnd>,
@@ -60,6 +83,7 @@ struct Inner {
     apply_ready: Notify,
     killed: AtomicBool,
 }
+// END SOLUTION
 
 impl Raft {
     /// Creates peer `me` of `peers` (where `peers[me]` is its own, unused,
@@ -74,6 +98,7 @@ impl Raft {
         persister: Persister,
         apply_tx: mpsc::Sender<ApplyMsg>,
     ) -> Raft {
+        // BEGIN SOLUTION
         let saved = persist::decode(&persister.read_raft_state());
         let snapshot = persister.read_snapshot();
         let core = Core::new(
@@ -96,6 +121,9 @@ impl Raft {
         inner.node.spawn(inner.clone().ticker());
         inner.node.spawn(inner.clone().applier(apply_tx));
         Raft { inner }
+        // HANDOUT
+        // todo!("2A: Raft::make, create the peer and start its tasks")
+        // END SOLUTION
     }
 
     /// Proposes `command` (serialized with `labrpc::codec`). Returns at once:
@@ -107,43 +135,68 @@ impl Raft {
 
     /// [`start`](Raft::start) for a command that is already serialized.
     pub fn start_encoded(&self, command: Vec<u8>) -> Option<(u64, u64)> {
+        // BEGIN SOLUTION
         if self.killed() {
             return None;
         }
         self.inner.with_core(|core| core.start(command, sim::now()))
+        // HANDOUT
+        // todo!("2B: Raft::start, propose a command")
+        // END SOLUTION
     }
 
     /// (current term, whether this peer believes it is the leader).
     pub fn get_state(&self) -> (u64, bool) {
+        // BEGIN SOLUTION
         self.inner.lock().state()
+        // HANDOUT
+        // todo!("2A: Raft::get_state, the term and whether this peer leads")
+        // END SOLUTION
     }
 
     /// The service has saved its state up to and including `index` in
     /// `snapshot`; Raft may discard that part of its log. Safe to call from the
     /// service's apply loop.
     pub fn snapshot(&self, index: u64, snapshot: Vec<u8>) {
+        // BEGIN SOLUTION
         self.inner.with_core(|core| core.snapshot(index, snapshot));
+        // HANDOUT
+        // todo!("2D: Raft::snapshot, discard the log up to index")
+        // END SOLUTION
     }
 
     /// Stops the peer: its tasks end and it sends nothing more. (The tests crash
     /// a server by killing its node, which also drops everything at once.)
     pub fn kill(&self) {
+        // BEGIN SOLUTION
         self.inner.killed.store(true, Ordering::SeqCst);
         self.inner.apply_ready.notify_one();
+        // HANDOUT
+        // todo!("2A: Raft::kill, stop the peer")
+        // END SOLUTION
     }
 
     pub fn killed(&self) -> bool {
+        // BEGIN SOLUTION
         self.inner.killed.load(Ordering::SeqCst)
+        // HANDOUT
+        // todo!("2A: Raft::killed")
+        // END SOLUTION
     }
 
     /// Bytes of persisted Raft state (for services that snapshot by size).
     pub fn persisted_size(&self) -> usize {
+        // BEGIN SOLUTION
         self.inner.persister.raft_state_size()
+        // HANDOUT
+        // todo!("2C: Raft::persisted_size, the size of the persisted state")
+        // END SOLUTION
     }
 
     /// The labrpc service with this peer's RPC handlers (`Raft.RequestVote`,
     /// `Raft.AppendEntries`, `Raft.InstallSnapshot`), to add to its server.
     pub fn service(&self) -> Service {
+        // BEGIN SOLUTION
         let vote = self.inner.clone();
         let append = self.inner.clone();
         let install = self.inner.clone();
@@ -162,9 +215,13 @@ impl Raft {
                     inner.with_core(|core| core.handle_install_snapshot(args, sim::now()))
                 }
             })
+        // HANDOUT
+        // todo!("2A: Raft::service, the RPC handlers")
+        // END SOLUTION
     }
 }
 
+// BEGIN SOLUTION
 impl Inner {
     fn lock(&self) -> MutexGuard<'_, Core> {
         // A panic while holding the lock already failed the test.
@@ -268,3 +325,4 @@ impl Inner {
         }
     }
 }
+// END SOLUTION

@@ -7,6 +7,7 @@
 //! order and exactly once per peer incarnation, as [`ApplyMsg`]s on its apply
 //! channel. kvraft (Lab 3) is such a service.
 //!
+// BEGIN SOLUTION
 //! The crate is split the way production Raft libraries are:
 //! * `core` (private): the protocol as a pure state machine:
 //!   inputs in, replies and effects out, no I/O and no clock;
@@ -16,6 +17,12 @@
 //! * [`messages`]: RPC arguments and replies, log entries, apply messages;
 //! * `persist` (private): the encoding of the persistent state.
 //!
+// HANDOUT
+// //! Where you write code: `src/driver.rs` ([`Raft`]: its state, its tasks,
+// //! its RPC handlers) and the RPC types in [`messages`] (their fields are your
+// //! design). Add modules as you like. See docs/lab2-raft.md.
+// //!
+// END SOLUTION
 //! ```
 //! use std::time::Duration;
 //! use labrpc::{Network, Persister, Server, sim};
@@ -43,14 +50,19 @@
 //! capacity 1 is closest to Go's unbuffered `applyCh` (Raft runs at most one
 //! message ahead of the service) and is what the tests use.
 
+// BEGIN SOLUTION
 mod core;
-mod driver;
 mod log;
-pub mod messages;
 mod persist;
+// END SOLUTION
+mod driver;
+pub mod messages;
 
+// BEGIN SOLUTION
 pub use crate::core::{
     ELECTION_TIMEOUT_MS, HEARTBEAT_INTERVAL, MAX_APPLY_BATCH, MAX_ENTRIES_PER_APPEND,
 };
-pub use driver::{Raft, SERVICE_NAME, TICK};
+pub use driver::TICK;
+// END SOLUTION
+pub use driver::{Raft, SERVICE_NAME};
 pub use messages::{ApplyMsg, Entry};

@@ -1,4 +1,5 @@
 //! The replicated log, with the prefix that a snapshot replaced cut off.
+// SOLUTION FILE
 //!
 //! Raft indexes entries from 1. After a snapshot the entries up to and
 //! including `base_index` are gone and only their last term is kept (the

@@ -11,39 +11,55 @@ use serde::{Deserialize, Serialize};
 /// command itself, already serialized by the service (Raft never looks inside).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Entry {
+    // BEGIN SOLUTION
     pub term: u64,
     /// Encoded as one length-prefixed block of bytes rather than a sequence
     /// of integers: Raft persists its log on every change, and byte-by-byte
     /// encoding of commands dominated the cost.
     #[serde(with = "serde_bytes")]
     pub command: Vec<u8>,
+    // HANDOUT
+    // // 2B: what a log entry holds (the command arrives already serialized)
+    // END SOLUTION
 }
 
 /// RequestVote arguments (Figure 2).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RequestVoteArgs {
+    // BEGIN SOLUTION
     pub term: u64,
     pub candidate_id: usize,
     pub last_log_index: u64,
     pub last_log_term: u64,
+    // HANDOUT
+    // // 2A: RequestVote's arguments (Figure 2)
+    // END SOLUTION
 }
 
 /// RequestVote reply (Figure 2).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RequestVoteReply {
+    // BEGIN SOLUTION
     pub term: u64,
     pub vote_granted: bool,
+    // HANDOUT
+    // // 2A: RequestVote's results (Figure 2)
+    // END SOLUTION
 }
 
 /// AppendEntries arguments (Figure 2). An empty `entries` is a heartbeat.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AppendEntriesArgs {
+    // BEGIN SOLUTION
     pub term: u64,
     pub leader_id: usize,
     pub prev_log_index: u64,
     pub prev_log_term: u64,
     pub entries: Vec<Entry>,
     pub leader_commit: u64,
+    // HANDOUT
+    // // 2A: AppendEntries' arguments (Figure 2)
+    // END SOLUTION
 }
 
 /// AppendEntries reply, with the hints for fast log backup.
@@ -58,28 +74,40 @@ pub struct AppendEntriesArgs {
 /// one entry (the lab's "fast backup", TestBackup2B depends on it).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AppendEntriesReply {
+    // BEGIN SOLUTION
     pub term: u64,
     pub success: bool,
     pub xterm: Option<u64>,
     pub xindex: u64,
     pub xlen: u64,
+    // HANDOUT
+    // // 2A: AppendEntries' results (Figure 2), and fast-backup hints if you like
+    // END SOLUTION
 }
 
 /// InstallSnapshot arguments (Figure 13), sent in one piece (no `offset`/`done`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InstallSnapshotArgs {
+    // BEGIN SOLUTION
     pub term: u64,
     pub leader_id: usize,
     pub last_included_index: u64,
     pub last_included_term: u64,
     #[serde(with = "serde_bytes")]
     pub data: Vec<u8>,
+    // HANDOUT
+    // // 2D: InstallSnapshot's arguments (Figure 13)
+    // END SOLUTION
 }
 
 /// InstallSnapshot reply (Figure 13).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InstallSnapshotReply {
+    // BEGIN SOLUTION
     pub term: u64,
+    // HANDOUT
+    // // 2D: InstallSnapshot's results (Figure 13)
+    // END SOLUTION
 }
 
 /// What Raft delivers, in log order, on the apply channel.

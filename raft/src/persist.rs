@@ -1,4 +1,5 @@
 //! What Raft keeps on stable storage, and its encoding.
+// SOLUTION FILE
 //!
 //! Figure 2's persistent state (currentTerm, votedFor, log[]) plus the
 //! snapshot's last included index and term, which say where the log starts.

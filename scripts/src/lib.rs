@@ -10,7 +10,9 @@
 //! See `scripts/README.md`.
 
 pub mod discover;
+pub mod handout;
 pub mod logline;
+pub mod markers;
 pub mod pretty;
 pub mod runner;
 pub mod seeds;

@@ -1,0 +1,246 @@
+#![allow(clippy::disallowed_methods, clippy::disallowed_types)] // allowed: a tool outside the simulation
+//! handout: writes the student handout of this workspace (every lab's
+//! reference cut out along its markers) as a new standalone workspace, and
+//! with `--check` proves it is what a course can hand out. See
+//! docs/instructors.md.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::sync::atomic::AtomicBool;
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use labtools::discover::{self, TestCase};
+use labtools::handout::{self, Package};
+use labtools::runner::{self, Outcome, RunConfig};
+use labtools::seeds::Job;
+
+/// Writes the student handout: a standalone workspace with the
+/// infrastructure crates whole, every lab's tests and harness, the docs, and
+/// each lab as a skeleton (its solution regions replaced by their handout
+/// text, its solution-only files left out).
+#[derive(Parser, Debug)]
+#[command(name = "handout", version)]
+struct Cli {
+    /// Where to write the handout: a new or empty directory.
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    /// Labs (package names) handed out with their reference, comma-separated
+    /// or repeated: `--keep-solution raft` hands out Lab 3 on a working Raft.
+    #[arg(long, value_name = "LAB,...", value_delimiter = ',')]
+    keep_solution: Vec<String>,
+    /// The reference workspace [default: the one this tool belongs to].
+    #[arg(long, value_name = "DIR")]
+    workspace: Option<PathBuf>,
+    /// Then check the handout: it builds, passes clippy -D warnings, the
+    /// infrastructure's tests pass, every stubbed lab's test fails in well
+    /// under a second naming its part, and no reference code is present.
+    #[arg(long)]
+    check: bool,
+    /// With --check: a lab test must fail within this many wall seconds.
+    #[arg(long, default_value_t = 1.0, value_name = "SECS")]
+    fail_within: f64,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(&cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("handout: error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: &Cli) -> Result<(), String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let root = match &cli.workspace {
+        Some(dir) => dir.clone(),
+        // scripts/ is one level below the workspace root.
+        None => Path::new(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .map(Path::to_path_buf)
+            .ok_or("cannot find the workspace root")?,
+    };
+    let started = Instant::now();
+    let packages = handout::packages(&cargo, &root)?;
+    let files = handout::files(&root)?;
+    let plan = handout::plan(&root, &packages, &files, &cli.keep_solution)?;
+    handout::write(&root, &plan, &cli.out)?;
+    let leaks = handout::leaks(&cli.out, &plan, &packages);
+    println!(
+        "handout: wrote {} ({} files) in {:.1} s",
+        cli.out.display(),
+        plan.files
+            .values()
+            .filter(|a| **a != handout::Action::Drop)
+            .count(),
+        started.elapsed().as_secs_f64()
+    );
+    print!("{}", handout::summary(&plan));
+    if !leaks.is_empty() {
+        return Err(format!(
+            "reference code in the handout:\n  {}",
+            leaks.join("\n  ")
+        ));
+    }
+    if cli.check {
+        check(cli, &cargo, &packages, &plan)?;
+    }
+    Ok(())
+}
+
+/// Runs a cargo command in the handout; an error if it fails.
+fn cargo_in(cargo: &str, dir: &Path, args: &[&str]) -> Result<(), String> {
+    let started = Instant::now();
+    println!("== cargo {}", args.join(" "));
+    let status = Command::new(cargo)
+        .args(args)
+        .current_dir(dir)
+        .status()
+        .map_err(|e| format!("could not run {cargo}: {e}"))?;
+    if !status.success() {
+        return Err(format!(
+            "in the handout, `cargo {}` failed ({status})",
+            args.join(" ")
+        ));
+    }
+    println!("   ok in {:.1} s", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+fn check(cli: &Cli, cargo: &str, packages: &[Package], plan: &handout::Plan) -> Result<(), String> {
+    let dir = &cli.out;
+    cargo_in(cargo, dir, &["fmt", "--all", "--", "--check"])?;
+    cargo_in(
+        cargo,
+        dir,
+        &["build", "--workspace", "--all-targets", "--locked"],
+    )?;
+    cargo_in(
+        cargo,
+        dir,
+        &[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--locked",
+            "--",
+            "-D",
+            "warnings",
+        ],
+    )?;
+    let mut infra: Vec<&str> = vec!["test", "--locked"];
+    for p in packages.iter().filter(|p| p.is_infrastructure()) {
+        infra.extend(["-p", p.name.as_str()]);
+    }
+    cargo_in(cargo, dir, &infra)?;
+
+    // Every test of every stubbed lab, once: it must fail fast, naming a part.
+    let stubbed: Vec<&String> = plan.stubbed.keys().collect();
+    if stubbed.is_empty() {
+        println!("no stubbed labs to check");
+        return Ok(());
+    }
+    let mut args = vec![
+        "--locked".to_string(),
+        "--manifest-path".to_string(),
+        dir.join("Cargo.toml").display().to_string(),
+    ];
+    for lab in &stubbed {
+        args.push("-p".into());
+        args.push(lab.to_string());
+    }
+    println!("== the stubbed labs' tests ({})", join(&stubbed));
+    let binaries = discover::build(cargo, &args)?;
+    let mut lists = Vec::new();
+    for binary in &binaries {
+        lists.push(discover::list(binary)?);
+    }
+    let tests = discover::select(&binaries, &lists, &[], false, true);
+    let scratch = tempfile::tempdir().map_err(|e| format!("a temporary directory: {e}"))?;
+    let config = RunConfig {
+        log_topics: None,
+        timeout: Some(Duration::from_secs(30)),
+        output_dir: scratch.path().to_path_buf(),
+        archive: false,
+        release: false,
+    };
+    let stop = AtomicBool::new(false);
+    let mut problems = Vec::new();
+    let mut slowest = 0.0f64;
+    for test in &tests {
+        let binary = &binaries[test.binary];
+        let job = Job {
+            test: 0,
+            iteration: 0,
+            seed: 1,
+        };
+        let result = runner::run_one(binary, test, job, &config, &stop)
+            .map_err(|e| format!("running {}: {e}", test.label))?;
+        slowest = slowest.max(result.seconds);
+        let name = format!("{} {}", binary.package, label(test));
+        match (&result.outcome, &result.reason) {
+            (Outcome::Passed, _) => problems.push(format!("{name}: passes in the handout")),
+            (Outcome::TimedOut, _) => problems.push(format!("{name}: timed out")),
+            (_, reason) if result.seconds > cli.fail_within => problems.push(format!(
+                "{name}: took {:.2} s to fail ({})",
+                result.seconds,
+                reason.as_deref().unwrap_or("?")
+            )),
+            (_, Some(reason)) if names_a_part(reason) => {}
+            (_, reason) => problems.push(format!(
+                "{name}: fails without naming a part: {}",
+                reason.as_deref().unwrap_or("(no message)")
+            )),
+        }
+    }
+    println!(
+        "   {} tests, {} as expected (slowest failure {:.2} s)",
+        tests.len(),
+        tests.len() - problems.len(),
+        slowest
+    );
+    if !plan.unmarked.is_empty() {
+        println!(
+            "   not checked (no markers, handed out with their solution): {}",
+            plan.unmarked.join(", ")
+        );
+    }
+    if !problems.is_empty() {
+        return Err(format!(
+            "lab tests that do not fail fast naming their part:\n  {}",
+            problems.join("\n  ")
+        ));
+    }
+    println!("handout: check passed");
+    Ok(())
+}
+
+fn label(test: &TestCase) -> &str {
+    &test.label
+}
+
+fn join(names: &[&String]) -> String {
+    names
+        .iter()
+        .map(|s| s.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A stub's panic names its part: `not yet implemented: 2A: ...`, or
+/// `not implemented: (2B): ...`.
+fn names_a_part(reason: &str) -> bool {
+    let Some((_, rest)) = reason.split_once("implemented") else {
+        return false;
+    };
+    let rest = rest.trim_start_matches([':', ' ', '(']);
+    let rest = rest.strip_prefix("Lab ").unwrap_or(rest);
+    let part: String = rest
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric())
+        .collect();
+    !part.is_empty() && part.chars().any(|c| c.is_ascii_digit())
+}
