@@ -26,15 +26,17 @@
 
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
+use std::ops::Deref;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use kvraft::{Clerk, KvServer};
 use labrpc::rand::seq::SliceRandom;
-use labrpc::sim::{self, Instant, JoinHandle, Node};
-use labrpc::timeline::{self, Band};
-use labrpc::{Network, Persister, SavedState, Server};
+use labrpc::sim::{self, JoinHandle, Node};
+use labrpc::{Network, Service};
+pub use labtest::ClientEnds;
+use labtest::{Cluster, Lab, Status};
 use linearizability::models::kv::{KvInput, KvOutput};
 use linearizability::{OpLog, Operation};
 
@@ -49,14 +51,22 @@ const TIMELINE_POLL: Duration = Duration::from_millis(10);
 /// The history of a generic test, for the linearizability checker.
 pub type KvLog = OpLog<KvInput, KvOutput>;
 
-fn server_name(i: usize) -> String {
-    format!("S{i}")
-}
+/// KV servers as the cluster harness sees them.
+pub struct KvLab;
 
-/// The names of one clerk's ends, one per server (index = server), so the
-/// test can connect and disconnect a clerk that a task owns.
-#[derive(Clone, Debug)]
-pub struct ClientEnds(Arc<Vec<String>>);
+impl Lab for KvLab {
+    type Server = Arc<KvServer>;
+    fn kill(kv: &Arc<KvServer>) {
+        kv.kill();
+    }
+    fn services(kv: &Arc<KvServer>) -> Vec<Service> {
+        kv.services()
+    }
+    fn status(kv: &Arc<KvServer>) -> Status {
+        let (term, is_leader) = kv.raft().get_state();
+        Status::raft(term, is_leader)
+    }
+}
 
 /// A clerk made by the harness, with its ends and its node.
 pub struct Client {
@@ -76,32 +86,25 @@ impl Client {
     }
 }
 
-/// A test's cluster. Cloning shares it.
+/// A test's cluster (a [`labtest::Cluster`] of KV servers, reached through
+/// `Deref` for connect, partition, shutdown and the like). Cloning shares it.
 #[derive(Clone)]
 pub struct Config {
     inner: Arc<Shared>,
 }
 
 struct Shared {
-    n: usize,
-    net: Network,
+    cluster: Cluster<KvLab>,
     max_raft_state: Option<usize>,
     max_raft_state_go: i64,
     ops: AtomicU64,
-    state: Mutex<State>,
 }
 
-struct State {
-    servers: Vec<Option<Arc<KvServer>>>,
-    nodes: Vec<Option<Node>>,
-    saved: Vec<SavedState>,
-    end_names: Vec<Vec<String>>,
-    /// Servers currently cut off from any majority (drawn on the timeline).
-    cut_off: Vec<bool>,
-    next_client: usize,
-    // begin() baselines.
-    t0: Instant,
-    rpcs0: u64,
+impl Deref for Config {
+    type Target = Cluster<KvLab>;
+    fn deref(&self) -> &Cluster<KvLab> {
+        &self.inner.cluster
+    }
 }
 
 /// Go's `make_config(t, n, unreliable, maxraftstate)`: starts and connects `n`
@@ -109,275 +112,56 @@ struct State {
 /// servers fail calls within 100 ms (long delays off), so clerks move on quickly.
 pub fn make_config(n: usize, unreliable: bool, maxraftstate: i64) -> Config {
     let net = Network::new();
-    let state = State {
-        servers: vec![None; n],
-        nodes: vec![None; n],
-        saved: vec![SavedState::default(); n],
-        end_names: vec![Vec::new(); n],
-        cut_off: vec![false; n],
-        next_client: 0,
-        t0: sim::now(),
-        rpcs0: 0,
-    };
     let cfg = Config {
         inner: Arc::new(Shared {
-            n,
-            net,
+            cluster: Cluster::new(&net, n),
             max_raft_state: usize::try_from(maxraftstate).ok(),
             max_raft_state_go: maxraftstate,
             ops: AtomicU64::new(0),
-            state: Mutex::new(state),
         }),
     };
     for i in 0..n {
         cfg.start_server(i);
     }
     cfg.connect_all();
-    cfg.net().set_reliable(!unreliable);
-    sim::spawn(cfg.clone().record_roles());
+    cfg.set_unreliable(unreliable);
+    cfg.spawn_observer(TIMELINE_POLL);
     cfg
 }
 
 impl Config {
-    fn state(&self) -> MutexGuard<'_, State> {
-        self.inner.state.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    fn net(&self) -> &Network {
-        &self.inner.net
-    }
-
-    pub fn n(&self) -> usize {
-        self.inner.n
-    }
-
-    /// Go's `All()`: every server index.
-    pub fn all(&self) -> Vec<usize> {
-        (0..self.n()).collect()
-    }
-
     pub fn max_raft_state(&self) -> i64 {
         self.inner.max_raft_state_go
     }
-
-    /// Server `i`, if it is running.
-    pub fn server(&self, i: usize) -> Option<Arc<KvServer>> {
-        self.state().servers[i].clone()
-    }
-
-    // ----- Network ---------------------------------------------------------
-
-    /// Enables the ends between server `i` and each server in `to`.
-    fn connect_to(&self, st: &State, i: usize, to: &[usize]) {
-        for &j in to {
-            self.net().enable(&st.end_names[i][j], true);
-            self.net().enable(&st.end_names[j][i], true);
-        }
-    }
-
-    /// Disables the ends between server `i` and each server in `from`.
-    fn disconnect_from(&self, st: &State, i: usize, from: &[usize]) {
-        for &j in from {
-            if let Some(name) = st.end_names[i].get(j) {
-                self.net().enable(name, false);
-            }
-            if let Some(name) = st.end_names[j].get(i) {
-                self.net().enable(name, false);
-            }
-        }
-    }
-
-    /// Go's `ConnectAll`: every server can reach every other.
-    pub fn connect_all(&self) {
-        let mut st = self.state();
-        let all = self.all();
-        for i in 0..self.n() {
-            self.connect_to(&st, i, &all);
-        }
-        self.set_cut_off(&mut st, &all, &[]);
-    }
-
-    /// Go's `partition(p1, p2)`: servers talk only within their own group.
-    /// Clients' ends are untouched.
-    pub fn partition(&self, p1: &[usize], p2: &[usize]) {
-        let mut st = self.state();
-        for &i in p1 {
-            self.disconnect_from(&st, i, p2);
-            self.connect_to(&st, i, p1);
-        }
-        for &i in p2 {
-            self.disconnect_from(&st, i, p1);
-            self.connect_to(&st, i, p2);
-        }
-        self.set_cut_off(&mut st, p1, p2);
-        tracing::info!(topic = "test", "partition {p1:?} | {p2:?}");
-    }
-
-    /// Records on the timeline which servers can no longer reach a majority.
-    fn set_cut_off(&self, st: &mut State, p1: &[usize], p2: &[usize]) {
-        let majority = self.n() / 2 + 1;
-        for i in 0..self.n() {
-            let group = if p1.contains(&i) { p1 } else { p2 };
-            let cut = group.len() < majority;
-            if cut != st.cut_off[i] {
-                st.cut_off[i] = cut;
-                if cut {
-                    timeline::band_start(&server_name(i), Band::Disconnected);
-                } else {
-                    timeline::band_end(&server_name(i), Band::Disconnected);
-                }
-            }
-        }
-    }
-
-    /// Go's `make_partition`: a majority `p1` of n/2+1 servers and a minority
-    /// `p2` of n/2 that contains the current leader.
-    pub fn make_partition(&self) -> (Vec<usize>, Vec<usize>) {
-        let leader = self.leader().unwrap_or(0);
-        let others: Vec<usize> = (0..self.n()).filter(|&i| i != leader).collect();
-        let (p1, rest) = others.split_at(self.n() / 2 + 1);
-        let mut p2 = rest.to_vec();
-        p2.push(leader);
-        (p1.to_vec(), p2)
-    }
-
-    /// Go's `Leader()`: the first running server that believes it leads.
-    pub fn leader(&self) -> Option<usize> {
-        (0..self.n()).find(|&i| self.server(i).is_some_and(|kv| kv.raft().get_state().1))
-    }
-
-    // ----- Clients ---------------------------------------------------------
 
     /// Go's `makeClient(to)`: a clerk with a fresh end to every server, in
     /// random order (Go's `random_handles`), of which only those to `to` are
     /// enabled. Its tasks should run on its node, `C<k>`.
     pub fn make_client(&self, to: &[usize]) -> Client {
-        let servers: Vec<String> = (0..self.n()).map(server_name).collect();
-        let mut ends = self.net().make_ends_to(&servers);
-        let names: Vec<String> = ends.iter().map(|e| e.name().to_string()).collect();
+        let (mut ends, names) = self.make_client_ends(to);
         sim::with_rng(|rng| ends.shuffle(rng));
-        let k = {
-            let mut st = self.state();
-            st.next_client += 1;
-            st.next_client - 1
-        };
-        let node = Node::new(&format!("C{k}"));
+        let node = self.client_node();
         let clerk = node.enter(|| Clerk::new(ends));
-        let client = Client {
+        Client {
             clerk,
-            ends: ClientEnds(Arc::new(names)),
+            ends: names,
             node,
-        };
-        self.connect_client(&client.ends, to);
-        client
-    }
-
-    /// Go's `ConnectClient`: enables the clerk's ends to the servers in `to`.
-    pub fn connect_client(&self, ends: &ClientEnds, to: &[usize]) {
-        for &j in to {
-            self.net().enable(&ends.0[j], true);
         }
     }
 
-    /// Go's `DisconnectClient`: disables the clerk's ends to the servers in `from`.
-    pub fn disconnect_client(&self, ends: &ClientEnds, from: &[usize]) {
-        for &j in from {
-            self.net().enable(&ends.0[j], false);
-        }
-    }
-
-    // ----- Crash and restart -----------------------------------------------
-
-    /// Go's `ShutdownServer(i)`: isolates server `i`, deletes it from the
-    /// network (so it cannot reply to anyone, before its Persister is
-    /// replaced), gives the saved state a fresh copy that the old instance
-    /// cannot write to, and kills it: every task of its node stops now.
+    /// Go's `ShutdownServer(i)`: isolates server `i` and crashes it.
     pub fn shutdown_server(&self, i: usize) {
-        let (server, node) = {
-            let mut st = self.state();
-            let all = self.all();
-            self.disconnect_from(&st, i, &all);
-            self.net().delete_server(&server_name(i));
-            st.saved[i].crash();
-            (st.servers[i].take(), st.nodes[i].take())
-        };
-        if let Some(server) = server {
-            server.kill();
-        }
-        if let Some(node) = node {
-            node.kill();
-        }
-        tracing::info!(topic = "test", "shut down S{i}");
+        self.shutdown(i);
     }
 
-    /// Go's `StartServer(i)`: (re)starts server `i` on a new node from a copy
-    /// of its saved state, with fresh end names so that nothing addressed to
-    /// an old instance reaches it. Does not connect it (tests call
-    /// `connect_all`), except that clients' ends reach it at once, as in Go.
+    /// Go's `StartServer(i)`: (re)starts server `i` from a copy of its saved
+    /// state. Does not connect it (tests call `connect_all`), except that
+    /// clients' ends reach it at once, as in Go.
     pub fn start_server(&self, i: usize) {
-        let n = self.n();
-        let servers: Vec<String> = (0..n).map(server_name).collect();
-        let ends = self.net().make_ends_to(&servers);
-        let names: Vec<String> = ends.iter().map(|e| e.name().to_string()).collect();
-        let persister = {
-            let mut st = self.state();
-            st.end_names[i] = names;
-            st.saved[i].restart()
-        };
-        let node = Node::new(&server_name(i));
         let max_raft_state = self.inner.max_raft_state;
-        let kv = node.enter(|| KvServer::start(ends, i, persister, max_raft_state));
-        let server = Server::new(&node);
-        for service in kv.services() {
-            server.add_service(service);
-        }
-        {
-            let mut st = self.state();
-            st.servers[i] = Some(kv);
-            st.nodes[i] = Some(node);
-        }
-        self.net().add_server(&server_name(i), server);
-        tracing::info!(topic = "test", "started S{i}");
-    }
-
-    // ----- Sizes -------------------------------------------------------------
-
-    /// Go's `LogSize()`: the largest persisted Raft state, in bytes.
-    pub fn log_size(&self) -> usize {
-        let st = self.state();
-        st.saved
-            .iter()
-            .flatten()
-            .map(Persister::raft_state_size)
-            .max()
-            .unwrap_or(0)
-    }
-
-    /// Go's `SnapshotSize()`: the largest persisted snapshot, in bytes.
-    pub fn snapshot_size(&self) -> usize {
-        let st = self.state();
-        st.saved
-            .iter()
-            .flatten()
-            .map(Persister::snapshot_size)
-            .max()
-            .unwrap_or(0)
-    }
-
-    // ----- Timeline ----------------------------------------------------------
-
-    /// Records every running server's role and term on the timeline.
-    async fn record_roles(self) {
-        loop {
-            for i in 0..self.n() {
-                if let Some(kv) = self.server(i) {
-                    let (term, leader) = kv.raft().get_state();
-                    let role = if leader { "leader" } else { "follower" };
-                    timeline::state(&server_name(i), role, Some(term));
-                }
-            }
-            sim::sleep(TIMELINE_POLL).await;
-        }
+        self.start(i, |s| {
+            KvServer::start(s.ends, i, s.persister, max_raft_state)
+        });
     }
 
     // ----- Operations (the wrappers at the top of Go's test_test.go) ---------
@@ -476,26 +260,16 @@ impl Config {
 
     /// Go's `begin`: prints the test's title and starts its counters.
     pub fn begin(&self, description: &str) {
-        println!("{description} ...");
-        let rpcs0 = self.net().total_count();
-        let mut st = self.state();
-        st.t0 = sim::now();
-        st.rpcs0 = rpcs0;
+        self.inner.cluster.begin(description);
         self.inner.ops.store(0, Ordering::Relaxed);
-        tracing::info!(topic = "test", "{description}");
     }
 
     /// Go's `end`: prints `  ... Passed --  time peers rpcs ops` (virtual
     /// seconds since `begin`, RPCs sent including clients', clerk operations).
     pub fn end(&self) {
-        let (t0, rpcs0) = {
-            let st = self.state();
-            (st.t0, st.rpcs0)
-        };
-        let secs = (sim::now() - t0).as_secs_f64();
-        let rpcs = self.net().total_count() - rpcs0;
+        let s = self.stats();
         let ops = self.inner.ops.load(Ordering::Relaxed);
-        println!("  ... Passed --  {secs:4.1}  {} {rpcs:5} {ops:4}", self.n());
+        labtest::passed(&format!("{:4.1}  {} {:5} {ops:4}", s.secs, s.peers, s.rpcs));
     }
 }
 
