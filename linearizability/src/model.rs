@@ -54,6 +54,17 @@ pub trait Model: Sync {
         vec![(0..history.len()).collect()]
     }
 
+    /// A short name for one part of [`Model::partition`] (`ops` are its indices into `history`), used
+    /// by the HTML report's partition picker, e.g. `key "x"`. The default, `None`, numbers them.
+    fn describe_partition(
+        &self,
+        history: &[Operation<Self::Input, Self::Output>],
+        ops: &[usize],
+    ) -> Option<String> {
+        let _ = (history, ops);
+        None
+    }
+
     /// A short human-readable label for an operation, used by the HTML report.
     fn describe_operation(&self, input: &Self::Input, output: &Self::Output) -> String {
         format!("{input:?} -> {output:?}")

@@ -270,6 +270,22 @@ fn verbose_partial_linearizations() {
     let html = render_html(&KvModel, &info);
     assert!(html.contains("could not be linearized next: impossible from state"));
     assert!(html.contains("get(&quot;y&quot;) -&gt; &quot;2&quot;"));
+    // One section per key, the failing key first (the page opens on it), both in the picker.
+    let y = html
+        .find("<section class=\"pview\" id=\"part1\"")
+        .expect("key y's section");
+    let x = html
+        .find("<section class=\"pview\" id=\"part0\"")
+        .expect("key x's section");
+    assert!(y < x, "the illegal partition comes first");
+    assert!(html.contains("class=\"pick illegal\" data-p=\"1\""));
+    assert!(html.contains(">key &quot;x&quot;</a>"));
+    // "Jump to first error" points at y's failed operation.
+    let jump = html.find("id=\"first-error\"").unwrap();
+    let target = &html[..jump];
+    let op = target.rsplit("href=\"#op").next().unwrap();
+    let op: usize = op[..op.find('"').unwrap()].parse().unwrap();
+    assert_eq!(info.history[op].input.key, "y");
 }
 
 #[test]

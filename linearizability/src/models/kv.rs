@@ -97,6 +97,15 @@ impl Model for KvModel {
         by_key.into_values().collect()
     }
 
+    fn describe_partition(
+        &self,
+        history: &[Operation<KvInput, KvOutput>],
+        ops: &[usize],
+    ) -> Option<String> {
+        let first = ops.first()?;
+        Some(format!("key {:?}", history[*first].input.key))
+    }
+
     fn describe_operation(&self, input: &KvInput, output: &KvOutput) -> String {
         describe(input, output)
     }
