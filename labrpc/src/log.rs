@@ -31,7 +31,8 @@ use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
 use tracing::{Event, Metadata, Subscriber};
 
-use crate::sim::context::{Context, lock};
+use crate::sim::base::lock;
+use crate::sim::context::Context;
 
 /// Which topics to keep, from `LAB_LOG`.
 #[derive(Clone, Debug, Default)]

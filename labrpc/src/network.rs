@@ -36,7 +36,8 @@ use serde::de::DeserializeOwned;
 
 use crate::codec;
 use crate::error::Error;
-use crate::sim::context::{Context, NodeId, lock};
+use crate::sim::base::{NodeId, lock};
+use crate::sim::context::Context;
 use crate::sim::{self, Node};
 use crate::trace::record_rpc_event;
 

@@ -10,7 +10,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use crate::sim::context::lock;
+use crate::sim::base::lock;
 
 #[derive(Default)]
 struct Stored {

@@ -13,9 +13,10 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
-use crate::sim::context::{Context, lock};
+use crate::sim::base::lock;
+use crate::sim::context::Context;
 
 /// Kinds of stretches drawn as bands behind a lane.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -49,6 +50,18 @@ pub(crate) struct Timeline {
     lanes: Mutex<BTreeMap<String, Vec<(u64, Entry)>>>,
 }
 
+/// The timeline of a run, kept on its context as an extension (so the runtime
+/// does not depend on this module).
+pub(crate) trait ContextTimeline {
+    fn timeline(&self) -> Arc<Timeline>;
+}
+
+impl ContextTimeline for Context {
+    fn timeline(&self) -> Arc<Timeline> {
+        self.extension::<Timeline>()
+    }
+}
+
 fn record(lane: &str, entry: Entry) {
     if let Some(context) = Context::try_current() {
         let now = context.now_nanos();
@@ -65,7 +78,8 @@ pub fn state(lane: &str, label: &str, term: Option<u64>) {
     let Some(context) = Context::try_current() else {
         return;
     };
-    let mut lanes = lock(&context.timeline().lanes);
+    let timeline = context.timeline();
+    let mut lanes = lock(&timeline.lanes);
     let entries = lanes.entry(lane.to_string()).or_default();
     let current = entries.iter().rev().find_map(|(_, e)| match e {
         Entry::State { label, term } => Some((label.as_str(), *term)),
@@ -100,7 +114,8 @@ pub(crate) fn node_started(lane: &str) {
         return;
     };
     let crashed = {
-        let lanes = lock(&context.timeline().lanes);
+        let timeline = context.timeline();
+        let lanes = lock(&timeline.lanes);
         lanes.get(lane).is_some_and(|entries| {
             let starts = entries
                 .iter()

@@ -6,9 +6,14 @@
 //! different digest means something escaped the seed (the wall clock, OS
 //! randomness, hash-map order), and the determinism test catches it. Events are
 //! also emitted as `tracing` events with topic `net` for the logs.
+//!
+//! The trace is kept on the run's context (as an extension), and this module
+//! reaches down to it: the runtime itself records nothing here.
 
 use std::fmt::Write;
+use std::sync::Mutex;
 
+use crate::sim::base::lock;
 use crate::sim::context::Context;
 
 const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
@@ -41,11 +46,11 @@ impl Write for Trace {
 }
 
 impl Trace {
-    pub(crate) fn digest(&self) -> u64 {
+    fn digest(&self) -> u64 {
         self.hash
     }
 
-    pub(crate) fn events(&self) -> u64 {
+    fn events(&self) -> u64 {
         self.events
     }
 
@@ -53,6 +58,19 @@ impl Trace {
         self.events += 1;
         let _ = writeln!(self, "{now_nanos} {event}");
     }
+}
+
+/// The run's digest so far and how many events went into it.
+pub(crate) fn digest(context: &Context) -> (u64, u64) {
+    let trace = context.extension::<Mutex<Trace>>();
+    let trace = lock(&trace);
+    (trace.digest(), trace.events())
+}
+
+/// Folds one event, stamped with the current time, into the run's trace.
+fn record(context: &Context, event: std::fmt::Arguments<'_>) {
+    let now = context.now_nanos();
+    lock(&context.extension::<Mutex<Trace>>()).record(now, event);
 }
 
 /// Records one network event: `kind` (send, deliver, drop-request, ...), the
@@ -64,16 +82,12 @@ pub(crate) fn record_rpc_event(
     method: &str,
     detail: u64,
 ) {
-    let now = context.now_nanos();
-    context
-        .trace()
-        .record(now, format_args!("{kind} {end} {method} {detail}"));
+    record(context, format_args!("{kind} {end} {method} {detail}"));
     tracing::trace!(topic = "net", "{kind} {method} via {end} ({detail})");
 }
 
 /// Records a node-level event (kill).
 pub(crate) fn record_node_event(context: &Context, kind: &str, node: &str) {
-    let now = context.now_nanos();
-    context.trace().record(now, format_args!("{kind} {node}"));
+    record(context, format_args!("{kind} {node}"));
     tracing::debug!(topic = "net", "{kind} node {node}");
 }

@@ -1,37 +1,30 @@
 //! The per-test simulation context: everything one simulated test shares.
 //!
 //! A context holds the seed and the one random generator every random choice
-//! draws from, the table of nodes, the trace digest, the first failure, and the
-//! engine that runs tasks (the deterministic executor, or tokio in real-time
-//! mode). It is reached through a thread-local that is set while the test's
+//! draws from, the table of nodes, the first failure, and the engine that runs
+//! tasks (the deterministic executor, or tokio in real-time mode). What the
+//! observability modules record about a run (the trace digest, the failure
+//! timeline) hangs on the context as typed extensions: those modules sit above
+//! the runtime and reach down to it, and the runtime never names them. It is reached through a thread-local that is set while the test's
 //! code runs: the deterministic executor runs everything on the test's own
 //! thread, and in real-time mode every task is wrapped so that the thread-local
 //! is set on whichever tokio worker polls it. Lab code never touches the context
 //! directly; it calls the free functions of [`crate::sim`].
 
+use std::any::{Any, TypeId};
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::task::Poll;
 
-use rand::SeedableRng;
+use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+use super::base::{BoxTask, NodeId, TEST_NODE, lock, panic_message};
 use super::executor::Executor;
 use super::realtime::RealCore;
-use crate::trace::Trace;
-
-/// A boxed task future, as stored by both engines.
-pub(crate) type BoxTask = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
-
-/// Identifies a node within one simulation. Node 0 is the test itself.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub(crate) struct NodeId(pub(crate) u32);
-
-/// The node the test's own code runs on; it is never killed.
-pub(crate) const TEST_NODE: NodeId = NodeId(0);
 
 pub(crate) struct NodeInfo {
     pub(crate) name: Arc<str>,
@@ -48,26 +41,19 @@ pub(crate) struct Context {
     pub(crate) seed: u64,
     pub(crate) engine: Engine,
     rng: Mutex<ChaCha8Rng>,
-    trace: Mutex<Trace>,
     nodes: Mutex<BTreeMap<NodeId, NodeInfo>>,
     failure: Mutex<Option<String>>,
     /// The log subscriber, re-installed around every poll in real-time mode
     /// (tokio's worker threads do not have the test thread's default).
     log_dispatch: std::sync::OnceLock<tracing::Dispatch>,
-    timeline: crate::timeline::Timeline,
+    /// Per-run state of the modules above the runtime, one value per type
+    /// (see [`Context::extension`]).
+    extensions: Mutex<BTreeMap<TypeId, Arc<dyn Any + Send + Sync>>>,
 }
 
 thread_local! {
     static CURRENT_CONTEXT: RefCell<Option<Arc<Context>>> = const { RefCell::new(None) };
     static CURRENT_NODE: std::cell::Cell<NodeId> = const { std::cell::Cell::new(TEST_NODE) };
-}
-
-/// Locks a mutex, ignoring poisoning: a panic inside a task is reported as the
-/// test's failure through [`Context::fail`], so a poisoned lock carries no news.
-pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl Context {
@@ -84,11 +70,10 @@ impl Context {
             seed,
             engine,
             rng: Mutex::new(ChaCha8Rng::seed_from_u64(seed)),
-            trace: Mutex::new(Trace::default()),
             nodes: Mutex::new(nodes),
             failure: Mutex::new(None),
             log_dispatch: std::sync::OnceLock::new(),
-            timeline: crate::timeline::Timeline::default(),
+            extensions: Mutex::new(BTreeMap::new()),
         })
     }
 
@@ -127,16 +112,20 @@ impl Context {
         let _ = self.log_dispatch.set(dispatch);
     }
 
-    pub(crate) fn timeline(&self) -> &crate::timeline::Timeline {
-        &self.timeline
+    /// This run's value of type `T`, created with `T::default()` on first use.
+    /// The trace digest and the timeline keep their per-run state here.
+    pub(crate) fn extension<T: Any + Send + Sync + Default>(&self) -> Arc<T> {
+        let mut extensions = lock(&self.extensions);
+        let value = extensions
+            .entry(TypeId::of::<T>())
+            .or_insert_with(|| Arc::new(T::default()));
+        Arc::clone(value)
+            .downcast::<T>()
+            .unwrap_or_else(|_| unreachable!("an extension is stored under its own type"))
     }
 
     pub(crate) fn with_rng<R>(&self, f: impl FnOnce(&mut ChaCha8Rng) -> R) -> R {
         f(&mut lock(&self.rng))
-    }
-
-    pub(crate) fn trace(&self) -> MutexGuard<'_, Trace> {
-        lock(&self.trace)
     }
 
     /// Records the first failure of the run; the engine stops at its next step.
@@ -153,6 +142,15 @@ impl Context {
 
     pub(crate) fn failure(&self) -> Option<String> {
         lock(&self.failure).clone()
+    }
+
+    /// Records a panic of a task on `node` as the run's failure.
+    pub(crate) fn task_panicked(&self, node: NodeId, payload: &(dyn Any + Send)) {
+        self.fail(format!(
+            "a task on node {} panicked: {}",
+            self.node_name(node),
+            panic_message(payload)
+        ));
     }
 
     pub(crate) fn new_node(&self, name: &str) -> NodeId {
@@ -208,7 +206,12 @@ impl Context {
         });
         Some(match &self.engine {
             Engine::Sim(executor) => executor.spawn(node, task),
-            Engine::Real(real) => real.spawn(self.clone(), node, task),
+            Engine::Real(real) => {
+                let reporter = self.clone();
+                real.spawn(node, task, move |payload| {
+                    reporter.task_panicked(node, &*payload)
+                })
+            }
         })
     }
 
@@ -225,6 +228,21 @@ impl Context {
             Engine::Sim(executor) => executor.now_nanos(),
             Engine::Real(real) => real.now_nanos(),
         }
+    }
+}
+
+/// The deterministic executor's view of the run it serves.
+impl super::executor::Host for Context {
+    fn stop_message(&self) -> Option<String> {
+        self.failure()
+    }
+
+    fn pick_index(&self, len: usize) -> usize {
+        self.with_rng(|rng| rng.random_range(0..len))
+    }
+
+    fn report_panic(&self, node: NodeId, payload: &(dyn Any + Send)) {
+        self.task_panicked(node, payload);
     }
 }
 

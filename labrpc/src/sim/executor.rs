@@ -14,15 +14,26 @@
 //! every timer due at that instant fires. Computation therefore costs no
 //! virtual time, and sleeping costs no wall time.
 
+use std::any::Any;
 use std::collections::BTreeMap;
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::task::{Poll, Wake, Waker};
 
-use rand::Rng;
+use super::base::{BoxTask, NodeId, lock};
 
-use super::context::{BoxTask, Context, NodeId, lock};
+/// What the executor needs from the run it serves (the simulation context
+/// implements it): the executor owns tasks, timers and the clock, and nothing
+/// else, so it does not depend on the context.
+pub(crate) trait Host {
+    /// The run's failure, once one is recorded: the loop stops at its next step.
+    fn stop_message(&self) -> Option<String>;
+    /// A seeded random index below `len`: which ready task runs next.
+    fn pick_index(&self, len: usize) -> usize;
+    /// A task's poll panicked outside the task's own panic capture.
+    fn report_panic(&self, node: NodeId, payload: &(dyn Any + Send));
+}
 
 /// Polls allowed at one virtual instant before the run is declared a livelock
 /// (a task that keeps waking itself without ever letting time advance).
@@ -175,20 +186,20 @@ impl Executor {
     /// Runs tasks until `finished()` says so, or the run must stop.
     pub(crate) fn run_until(
         &self,
-        context: &Arc<Context>,
+        host: &dyn Host,
         time_limit_nanos: u64,
         heartbeat: &AtomicU64,
         finished: impl Fn() -> bool,
     ) -> Result<(), Stop> {
         let mut polls_at_this_instant: u64 = 0;
         loop {
-            if let Some(message) = context.failure() {
+            if let Some(message) = host.stop_message() {
                 return Err(Stop::Failed(message));
             }
             if finished() {
                 return Ok(());
             }
-            let next = self.pick_ready(context);
+            let next = self.pick_ready(host);
             let Some(id) = next else {
                 self.advance_clock(time_limit_nanos)?;
                 polls_at_this_instant = 0;
@@ -201,17 +212,17 @@ impl Executor {
                      (a task keeps waking itself without sleeping)"
                 )));
             }
-            self.poll_task(context, id);
+            self.poll_task(host, id);
             heartbeat.fetch_add(1, Ordering::Relaxed);
         }
     }
 
-    fn pick_ready(&self, context: &Context) -> Option<u64> {
+    fn pick_ready(&self, host: &dyn Host) -> Option<u64> {
         let mut ids = lock(&self.ready.ids);
         if ids.is_empty() {
             return None;
         }
-        let index = context.with_rng(|rng| rng.random_range(0..ids.len()));
+        let index = host.pick_index(ids.len());
         Some(ids.swap_remove(index))
     }
 
@@ -234,7 +245,7 @@ impl Executor {
         Ok(())
     }
 
-    fn poll_task(&self, context: &Arc<Context>, id: u64) {
+    fn poll_task(&self, host: &dyn Host, id: u64) {
         let taken = {
             let mut state = lock(&self.state);
             state.tasks.get_mut(&id).and_then(|slot| {
@@ -265,14 +276,10 @@ impl Executor {
                 drop(future);
             }
             Err(payload) => {
-                let node = lock(&self.state).tasks.remove(&id).map(|slot| slot.node);
-                let node_name = node
-                    .map(|n| context.node_name(n))
-                    .unwrap_or_else(|| "?".into());
-                context.fail(format!(
-                    "a task on node {node_name} panicked: {}",
-                    panic_message(&*payload)
-                ));
+                let slot = lock(&self.state).tasks.remove(&id);
+                let node = slot.as_ref().map_or(NodeId(u32::MAX), |slot| slot.node);
+                drop(slot);
+                host.report_panic(node, &*payload);
                 drop(future);
             }
         }
@@ -293,16 +300,5 @@ impl Executor {
         }
         lock(&self.state).timers.clear();
         lock(&self.ready.ids).clear();
-    }
-}
-
-/// The text of a panic payload.
-pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_string()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "(non-string panic payload)".to_string()
     }
 }

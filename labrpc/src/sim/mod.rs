@@ -33,6 +33,7 @@
 //! runs the same tests on tokio's multi-threaded runtime in real time; see
 //! docs/testing.md for why both exist.
 
+pub(crate) mod base;
 pub(crate) mod context;
 mod executor;
 mod realtime;

@@ -10,6 +10,7 @@
 
 #![allow(clippy::disallowed_methods)] // allowed: this module *is* the real-time engine
 
+use std::any::Any;
 use std::collections::BTreeMap;
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -18,14 +19,17 @@ use std::sync::{Arc, Mutex};
 use futures::FutureExt;
 use tokio::task::AbortHandle;
 
-use super::context::{BoxTask, Context, NodeId, lock};
-use super::executor::panic_message;
+use super::base::{BoxTask, NodeId, lock};
+
+/// The live tasks, by id, with their node and the handle that aborts them.
+type TaskTable = Mutex<BTreeMap<u64, (NodeId, AbortHandle)>>;
 
 pub(crate) struct RealCore {
     start: std::time::Instant,
     handle: tokio::runtime::Handle,
     next_task: AtomicU64,
-    tasks: Mutex<BTreeMap<u64, (NodeId, AbortHandle)>>,
+    /// Shared with every task's wrapper, which removes its own entry.
+    tasks: Arc<TaskTable>,
     pub(crate) failed: tokio::sync::Notify,
 }
 
@@ -35,7 +39,7 @@ impl RealCore {
             start: std::time::Instant::now(),
             handle,
             next_task: AtomicU64::new(0),
-            tasks: Mutex::new(BTreeMap::new()),
+            tasks: Arc::new(Mutex::new(BTreeMap::new())),
             failed: tokio::sync::Notify::new(),
         }
     }
@@ -44,20 +48,21 @@ impl RealCore {
         self.start.elapsed().as_nanos() as u64
     }
 
-    pub(crate) fn spawn(&self, context: Arc<Context>, node: NodeId, task: BoxTask) -> u64 {
+    /// Starts `task` on tokio; `on_panic` reports a panic that escaped the
+    /// task's own panic capture (see `task::spawn_on`).
+    pub(crate) fn spawn(
+        &self,
+        node: NodeId,
+        task: BoxTask,
+        on_panic: impl FnOnce(Box<dyn Any + Send>) + Send + 'static,
+    ) -> u64 {
         let id = self.next_task.fetch_add(1, Ordering::SeqCst);
-        let reporter = context.clone();
+        let table = Arc::clone(&self.tasks);
         let wrapped = async move {
             if let Err(payload) = AssertUnwindSafe(task).catch_unwind().await {
-                let name = reporter.node_name(node);
-                reporter.fail(format!(
-                    "a task on node {name} panicked: {}",
-                    panic_message(&*payload)
-                ));
+                on_panic(payload);
             }
-            if let Engine::Real(real) = &reporter.engine {
-                lock(&real.tasks).remove(&id);
-            }
+            lock(&table).remove(&id);
         };
         // Hold the table lock across the spawn so a fast task cannot remove its
         // entry before it is inserted.
@@ -93,5 +98,3 @@ impl RealCore {
         }
     }
 }
-
-use super::context::Engine;

@@ -19,7 +19,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::task::Poll;
 use std::time::Duration;
 
-use super::context::{Context, Engine, TEST_NODE};
+use super::base::TEST_NODE;
+use super::context::{Context, Engine};
 use super::executor::{Executor, Stop};
 use super::realtime::RealCore;
 use super::task::spawn_on;
@@ -189,7 +190,7 @@ impl Builder {
         let outcome = context.enter(TEST_NODE, || {
             let root = spawn_on(&context, TEST_NODE, test);
             let limit = self.time_limit.as_nanos() as u64;
-            executor.run_until(&context, limit, &heartbeat, || root.is_finished())
+            executor.run_until(&*context, limit, &heartbeat, || root.is_finished())
         });
         watchdog.stop();
         let result = self.outcome(&context, outcome);
@@ -243,10 +244,7 @@ impl Builder {
 
     fn outcome(&self, context: &Context, outcome: Result<(), Stop>) -> Result<Report, Failure> {
         let at = Duration::from_nanos(context.now_nanos());
-        let (digest, events) = {
-            let trace = context.trace();
-            (trace.digest(), trace.events())
-        };
+        let (digest, events) = crate::trace::digest(context);
         let message = match outcome {
             Ok(()) => match context.failure() {
                 None => {
@@ -288,6 +286,7 @@ fn write_timeline(
     message: &str,
     replay: &str,
 ) -> Option<std::path::PathBuf> {
+    use crate::timeline::ContextTimeline as _;
     if context.timeline().is_empty() {
         return None;
     }

@@ -10,7 +10,8 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context as TaskContext, Poll, Waker};
 
-use super::context::{Context, NodeId, lock};
+use super::base::{NodeId, lock};
+use super::context::Context;
 
 /// The error of a [`JoinHandle`] whose task was killed or aborted before it finished.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
