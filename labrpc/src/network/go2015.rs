@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use super::{ClientEnd, Network, Server, State};
 use crate::error::Error;
-use crate::sim::context::{Context, NodeId, lock};
+use crate::sim::base::{NodeId, lock};
+use crate::sim::context::Context;
 use crate::sim::{self, Node};
 use crate::trace::record_rpc_event;
 
