@@ -1,0 +1,281 @@
+//! Port of the 2015 viewservice test (`viewservice/test_test.go`, Test1):
+//! one test with nine checks in order, on the 2015 network profile.
+//!
+//! The three clerks are only names (Go: `port("1")` ...): they ping under
+//! them and never listen. Every loop sleeps one PingInterval per iteration,
+//! as in Go, so the viewservice ticks between iterations.
+
+use std::sync::Arc;
+
+use labrpc::sim::{self, Node};
+use labrpc::timeline;
+use labrpc::{Listener, Network, Profile, Server};
+use viewservice::{Clerk, DEAD_PINGS, PING_INTERVAL, View, ViewServer};
+
+const VSHOST: &str = "viewserver-v";
+
+/// Go's `check(t, ck, p, b, n)`.
+async fn check(ck: &Clerk, p: &str, b: &str, n: u64) {
+    let view = ck.get().await.unwrap_or_default();
+    assert_eq!(
+        view.primary, p,
+        "wanted primary {p:?}, got {:?}",
+        view.primary
+    );
+    assert_eq!(view.backup, b, "wanted backup {b:?}, got {:?}", view.backup);
+    if n != 0 {
+        assert_eq!(view.viewnum, n, "wanted viewnum {n}, got {}", view.viewnum);
+    }
+    let primary = ck.primary().await;
+    assert_eq!(primary, p, "wanted primary {p:?}, got {primary:?}");
+}
+
+/// Starts the viewservice on its own node, listening at `VSHOST`.
+fn start_viewservice(net: &Network) -> (Arc<ViewServer>, Listener) {
+    let node = Node::new("VS");
+    let vs = node.enter(|| ViewServer::start(VSHOST));
+    let server = Server::new(&node);
+    server.add_service(vs.service());
+    let listener = net.listen(VSHOST, server);
+    let recorder = vs.clone();
+    sim::spawn(async move {
+        loop {
+            let v = recorder.current_view();
+            timeline::state("VS", &lane_label(&v), Some(v.viewnum));
+            sim::sleep(PING_INTERVAL / 10).await;
+        }
+    });
+    (vs, listener)
+}
+
+fn lane_label(v: &View) -> String {
+    let name = |s: &str| {
+        if s.is_empty() {
+            "-".to_string()
+        } else {
+            s.to_string()
+        }
+    };
+    format!("p={} b={}", name(&v.primary), name(&v.backup))
+}
+
+fn clerk(net: &Network, me: &str) -> Clerk {
+    Clerk::new(me, net.end_to(VSHOST))
+}
+
+fn begin(description: &str) {
+    println!("Test1: {description} ...");
+    tracing::info!(topic = "test", "{description}");
+}
+
+fn passed() {
+    println!("  ... Passed");
+}
+
+#[test]
+fn test1_2015() {
+    sim::run(async {
+        let net = Network::with_profile(Profile::Go2015);
+        let (vs, listener) = start_viewservice(&net);
+        let ck1 = clerk(&net, "1");
+        let ck2 = clerk(&net, "2");
+        let ck3 = clerk(&net, "3");
+
+        assert_eq!(ck1.primary().await, "", "there was a primary too soon");
+
+        // Very first primary.
+        begin("First primary");
+        for _ in 0..DEAD_PINGS * 2 {
+            let view = ck1.ping(0).await.unwrap_or_default();
+            if view.primary == ck1.me() {
+                break;
+            }
+            sim::sleep(PING_INTERVAL).await;
+        }
+        check(&ck1, ck1.me(), "", 1).await;
+        passed();
+
+        // Very first backup.
+        begin("First backup");
+        {
+            let vx = ck1.get().await.unwrap_or_default();
+            for _ in 0..DEAD_PINGS * 2 {
+                let _ = ck1.ping(1).await;
+                let view = ck2.ping(0).await.unwrap_or_default();
+                if view.backup == ck2.me() {
+                    break;
+                }
+                sim::sleep(PING_INTERVAL).await;
+            }
+            check(&ck1, ck1.me(), ck2.me(), vx.viewnum + 1).await;
+        }
+        passed();
+
+        // The primary dies; the backup should take over.
+        begin("Backup takes over if primary fails");
+        {
+            let _ = ck1.ping(2).await;
+            let vx = ck2.ping(2).await.unwrap_or_default();
+            for _ in 0..DEAD_PINGS * 2 {
+                let v = ck2.ping(vx.viewnum).await.unwrap_or_default();
+                if v.primary == ck2.me() && v.backup.is_empty() {
+                    break;
+                }
+                sim::sleep(PING_INTERVAL).await;
+            }
+            check(&ck2, ck2.me(), "", vx.viewnum + 1).await;
+        }
+        passed();
+
+        // Revive ck1: it should become the backup.
+        begin("Restarted server becomes backup");
+        {
+            let vx = ck2.get().await.unwrap_or_default();
+            let _ = ck2.ping(vx.viewnum).await;
+            for _ in 0..DEAD_PINGS * 2 {
+                let _ = ck1.ping(0).await;
+                let v = ck2.ping(vx.viewnum).await.unwrap_or_default();
+                if v.primary == ck2.me() && v.backup == ck1.me() {
+                    break;
+                }
+                sim::sleep(PING_INTERVAL).await;
+            }
+            check(&ck2, ck2.me(), ck1.me(), vx.viewnum + 1).await;
+        }
+        passed();
+
+        // Start ck3 and kill the primary (ck2): the backup (ck1) should
+        // become primary and ck3 backup, in a single view change, with no
+        // period without a backup.
+        begin("Idle third server becomes backup if primary fails");
+        {
+            let mut vx = ck2.get().await.unwrap_or_default();
+            let _ = ck2.ping(vx.viewnum).await;
+            for _ in 0..DEAD_PINGS * 2 {
+                let _ = ck3.ping(0).await;
+                let v = ck1.ping(vx.viewnum).await.unwrap_or_default();
+                if v.primary == ck1.me() && v.backup == ck3.me() {
+                    break;
+                }
+                vx = v;
+                sim::sleep(PING_INTERVAL).await;
+            }
+            check(&ck1, ck1.me(), ck3.me(), vx.viewnum + 1).await;
+        }
+        passed();
+
+        // Kill and immediately restart the primary: does the viewservice
+        // conclude it is down even though it is pinging?
+        begin("Restarted primary treated as dead");
+        {
+            let vx = ck1.get().await.unwrap_or_default();
+            let _ = ck1.ping(vx.viewnum).await;
+            for _ in 0..DEAD_PINGS * 2 {
+                let _ = ck1.ping(0).await;
+                let _ = ck3.ping(vx.viewnum).await;
+                let v = ck3.get().await.unwrap_or_default();
+                if v.primary != ck1.me() {
+                    break;
+                }
+                sim::sleep(PING_INTERVAL).await;
+            }
+            let vy = ck3.get().await.unwrap_or_default();
+            assert_eq!(
+                vy.primary,
+                ck3.me(),
+                "expected primary={}, got {}",
+                ck3.me(),
+                vy.primary
+            );
+        }
+        passed();
+
+        // Set up a view with just ck3 as primary, for the next test.
+        begin("Dead backup is removed from view");
+        {
+            for _ in 0..DEAD_PINGS * 3 {
+                let vx = ck3.get().await.unwrap_or_default();
+                let _ = ck3.ping(vx.viewnum).await;
+                sim::sleep(PING_INTERVAL).await;
+            }
+            let v = ck3.get().await.unwrap_or_default();
+            assert!(
+                v.primary == ck3.me() && v.backup.is_empty(),
+                "wrong primary or backup: {v}"
+            );
+        }
+        passed();
+
+        // Does the viewservice wait for the ack of a view before starting
+        // the next one?
+        begin("Viewserver waits for primary to ack view");
+        {
+            // Set up p=ck3 b=ck1, but do not ack.
+            let vx = ck1.get().await.unwrap_or_default();
+            for _ in 0..DEAD_PINGS * 3 {
+                let _ = ck1.ping(0).await;
+                let _ = ck3.ping(vx.viewnum).await;
+                let v = ck1.get().await.unwrap_or_default();
+                if v.viewnum > vx.viewnum {
+                    break;
+                }
+                sim::sleep(PING_INTERVAL).await;
+            }
+            check(&ck1, ck3.me(), ck1.me(), vx.viewnum + 1).await;
+            let vy = ck1.get().await.unwrap_or_default();
+            // ck3 is the primary, but it never acked: let it die and check
+            // that ck1 is not promoted.
+            for _ in 0..DEAD_PINGS * 3 {
+                let v = ck1.ping(vy.viewnum).await.unwrap_or_default();
+                if v.viewnum > vy.viewnum {
+                    break;
+                }
+                sim::sleep(PING_INTERVAL).await;
+            }
+            check(&ck2, ck3.me(), ck1.me(), vy.viewnum).await;
+        }
+        passed();
+
+        // If the old servers die, a new (uninitialized) server must not
+        // take over.
+        begin("Uninitialized server can't become primary");
+        {
+            for _ in 0..DEAD_PINGS * 2 {
+                let v = ck1.get().await.unwrap_or_default();
+                let _ = ck1.ping(v.viewnum).await;
+                let _ = ck2.ping(0).await;
+                let _ = ck3.ping(v.viewnum).await;
+                sim::sleep(PING_INTERVAL).await;
+            }
+            for _ in 0..DEAD_PINGS * 2 {
+                let _ = ck2.ping(0).await;
+                sim::sleep(PING_INTERVAL).await;
+            }
+            let vz = ck2.get().await.unwrap_or_default();
+            assert_ne!(
+                vz.primary,
+                ck2.me(),
+                "uninitialized backup promoted to primary"
+            );
+        }
+        passed();
+
+        vs.kill();
+        listener.close();
+    });
+}
+
+/// A killed viewservice answers nothing: calls to it fail at once.
+#[test]
+fn killed_viewservice_answers_nothing_2015() {
+    sim::run(async {
+        let net = Network::with_profile(Profile::Go2015);
+        let (vs, listener) = start_viewservice(&net);
+        let ck = clerk(&net, "1");
+        assert!(ck.ping(0).await.is_ok());
+        vs.kill();
+        listener.close();
+        assert!(ck.ping(0).await.is_err());
+        assert_eq!(ck.primary().await, "");
+    });
+}
