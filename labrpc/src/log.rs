@@ -197,12 +197,18 @@ pub(crate) fn log_dir() -> PathBuf {
     if let Ok(dir) = std::env::var("CARGO_TARGET_DIR") {
         return PathBuf::from(dir).join("lab-logs");
     }
-    // Tests run with the package root as CARGO_MANIFEST_DIR; its parent is
-    // the workspace root.
+    // Tests run with the package root as CARGO_MANIFEST_DIR; the workspace
+    // root is the nearest ancestor with the Cargo.lock (the parent for
+    // top-level crates, the grandparent for paxos-series/<crate>).
     match std::env::var("CARGO_MANIFEST_DIR") {
         Ok(dir) => {
             let dir = PathBuf::from(dir);
-            dir.parent().unwrap_or(&dir).join("target").join("lab-logs")
+            let root = dir
+                .ancestors()
+                .skip(1)
+                .find(|a| a.join("Cargo.lock").is_file())
+                .unwrap_or_else(|| dir.parent().unwrap_or(&dir));
+            root.join("target").join("lab-logs")
         }
         Err(_) => std::env::temp_dir().join("lab-logs"),
     }
