@@ -27,6 +27,7 @@ pub const DONE_POLL: Duration = Duration::from_millis(100);
 /// exit instead of finding the coordinator gone. Go's coordinator sleeps 1 s.
 pub const LINGER: Duration = Duration::from_secs(1);
 
+// BEGIN SOLUTION
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Slot {
     Idle,
@@ -36,6 +37,7 @@ enum Slot {
     },
     Done,
 }
+// END SOLUTION
 
 /// Which stage the job is in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,6 +50,7 @@ pub enum Phase {
 /// The job's bookkeeping: one slot per map task (input file) and per reduce task.
 #[derive(Clone, Debug)]
 pub struct Coordinator {
+    // BEGIN SOLUTION
     files: Vec<String>,
     n_reduce: usize,
     timeout: Duration,
@@ -55,11 +58,15 @@ pub struct Coordinator {
     reduces: Vec<Slot>,
     /// How many times a task was handed out again after a timeout.
     reissued: u64,
+    // HANDOUT
+    // // Lab 1: the job's state: which tasks are idle, running (since when), done
+    // END SOLUTION
 }
 
 impl Coordinator {
     /// A job with one map task per file and `n_reduce` reduce tasks.
     pub fn new(files: Vec<String>, n_reduce: usize) -> Coordinator {
+        // BEGIN SOLUTION
         assert!(n_reduce > 0, "a job needs at least one reduce task");
         Coordinator {
             maps: vec![Slot::Idle; files.len()],
@@ -69,15 +76,23 @@ impl Coordinator {
             timeout: TASK_TIMEOUT,
             reissued: 0,
         }
+        // HANDOUT
+        // todo!("Lab 1: Coordinator::new")
+        // END SOLUTION
     }
 
     /// Overrides [`TASK_TIMEOUT`] (tests of the state machine use short ones).
     pub fn with_timeout(mut self, timeout: Duration) -> Coordinator {
+        // BEGIN SOLUTION
         self.timeout = timeout;
         self
+        // HANDOUT
+        // todo!("Lab 1: Coordinator::with_timeout")
+        // END SOLUTION
     }
 
     pub fn phase(&self) -> Phase {
+        // BEGIN SOLUTION
         if !all_done(&self.maps) {
             Phase::Map
         } else if !all_done(&self.reduces) {
@@ -85,20 +100,32 @@ impl Coordinator {
         } else {
             Phase::Done
         }
+        // HANDOUT
+        // todo!("Lab 1: Coordinator::phase")
+        // END SOLUTION
     }
 
     /// True once every reduce task has been reported done.
     pub fn done(&self) -> bool {
+        // BEGIN SOLUTION
         self.phase() == Phase::Done
+        // HANDOUT
+        // todo!("Lab 1: Coordinator::done")
+        // END SOLUTION
     }
 
     /// How many tasks were handed out again because they timed out.
     pub fn reissued(&self) -> u64 {
+        // BEGIN SOLUTION
         self.reissued
+        // HANDOUT
+        // todo!("Lab 1: Coordinator::reissued, tasks handed out again after a timeout")
+        // END SOLUTION
     }
 
     /// The next task for a worker that asks at time `now`.
     pub fn request_task(&mut self, now: Duration) -> Assignment {
+        // BEGIN SOLUTION
         match self.phase() {
             Phase::Map => match self.claim(TaskId::Map(0), now) {
                 Some(task) => Assignment::Map {
@@ -117,11 +144,15 @@ impl Coordinator {
             },
             Phase::Done => Assignment::Exit,
         }
+        // HANDOUT
+        // todo!("Lab 1: Coordinator::request_task, the next task for a worker")
+        // END SOLUTION
     }
 
     /// Records that `task` finished. Returns false when the report is stale
     /// (the task was already done) or names no task of this job.
     pub fn report_done(&mut self, task: TaskId, _now: Duration) -> bool {
+        // BEGIN SOLUTION
         let slot = match task {
             TaskId::Map(i) => self.maps.get_mut(i),
             TaskId::Reduce(i) => self.reduces.get_mut(i),
@@ -135,8 +166,12 @@ impl Coordinator {
             }
             _ => false,
         }
+        // HANDOUT
+        // todo!("Lab 1: Coordinator::report_done")
+        // END SOLUTION
     }
 
+    // BEGIN SOLUTION
     /// Claims an idle or timed-out slot of the kind of `kind`; returns its index.
     fn claim(&mut self, kind: TaskId, now: Duration) -> Option<usize> {
         let deadline = now + self.timeout;
@@ -156,12 +191,16 @@ impl Coordinator {
         slots[index] = Slot::Running { deadline };
         Some(index)
     }
+    // END SOLUTION
 }
 
+// BEGIN SOLUTION
 fn all_done(slots: &[Slot]) -> bool {
     slots.iter().all(|s| *s == Slot::Done)
 }
+// END SOLUTION
 
+// BEGIN SOLUTION
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -252,3 +291,4 @@ mod tests {
         );
     }
 }
+// END SOLUTION

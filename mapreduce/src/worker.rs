@@ -23,9 +23,11 @@ use crate::store::{FileStore, StoreError};
 /// hear "exit" before it leaves.
 pub const WAIT_POLL: Duration = Duration::from_millis(200);
 
+// BEGIN SOLUTION
 /// How many times in a row one call may fail with [`RpcError::Failed`]
 /// before the worker gives up on the coordinator.
 const MAX_CALL_FAILURES: u32 = 5;
+// END SOLUTION
 
 /// Why a worker stopped other than by being told to exit.
 #[derive(Debug, thiserror::Error)]
@@ -69,6 +71,7 @@ where
     E: Env,
     S: FileStore,
 {
+    // BEGIN SOLUTION
     let me = env.pid();
     let mut stats = WorkerStats::default();
     loop {
@@ -99,8 +102,12 @@ where
         let ack = call_with_retry(env, || coordinator.report_done(report.clone())).await?;
         tracing::debug!(topic = "task", ?task, accepted = ack.accepted, "reported");
     }
+    // HANDOUT
+    // todo!("Lab 1: worker::run, ask for tasks, run them, report them done")
+    // END SOLUTION
 }
 
+// BEGIN SOLUTION
 /// Retries calls that failed on their own; gives up when the coordinator is
 /// unreachable (it exited or crashed) or keeps failing.
 async fn call_with_retry<E, T, F, Fut>(env: &E, mut call: F) -> Result<T, WorkerError>
@@ -127,6 +134,7 @@ where
         }
     }
 }
+// END SOLUTION
 
 /// Reads one input file, maps it, and writes `n_reduce` intermediate files
 /// (empty ones too, so a reduce never mistakes a missing file for no data).
@@ -138,6 +146,7 @@ pub async fn run_map<E: Env, S: FileStore>(
     file: &str,
     n_reduce: usize,
 ) -> Result<(), WorkerError> {
+    // BEGIN SOLUTION
     let contents = store.read(file).await?;
     let pairs = app.map(env, store, file, &contents).await?;
     let mut buckets: Vec<Vec<KeyValue>> = vec![Vec::new(); n_reduce];
@@ -151,6 +160,9 @@ pub async fn run_map<E: Env, S: FileStore>(
             .await?;
     }
     Ok(())
+    // HANDOUT
+    // todo!("Lab 1: worker::run_map, map one file into n_reduce intermediate files")
+    // END SOLUTION
 }
 
 /// Gathers reduce task `task`'s pairs from every map, groups them by key and
@@ -162,6 +174,7 @@ pub async fn run_reduce<E: Env, S: FileStore>(
     task: usize,
     n_map: usize,
 ) -> Result<(), WorkerError> {
+    // BEGIN SOLUTION
     let mut pairs = Vec::new();
     for map in 0..n_map {
         let name = intermediate_name(map, task);
@@ -171,6 +184,9 @@ pub async fn run_reduce<E: Env, S: FileStore>(
     let output = reduce_sorted(env, store, app, pairs).await?;
     store.write_atomic(&output_name(task), output).await?;
     Ok(())
+    // HANDOUT
+    // todo!("Lab 1: worker::run_reduce, reduce one partition into mr-out-<task>")
+    // END SOLUTION
 }
 
 /// Sorts pairs by key, reduces each group, and formats Go's `"%v %v\n"` lines.
@@ -198,6 +214,7 @@ pub async fn reduce_sorted<E: Env, S: FileStore>(
     Ok(out.into_bytes())
 }
 
+// BEGIN SOLUTION
 fn encode_pairs(pairs: &[KeyValue]) -> Vec<u8> {
     bincode::serde::encode_to_vec(pairs, bincode::config::standard())
         .expect("encoding strings into a Vec cannot fail")
@@ -216,7 +233,9 @@ fn decode_pairs(name: &str, bytes: &[u8]) -> Result<Vec<KeyValue>, WorkerError> 
     }
     Ok(pairs)
 }
+// END SOLUTION
 
+// BEGIN SOLUTION
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -232,3 +251,4 @@ mod tests {
         assert!(decode_pairs("x", &longer).is_err());
     }
 }
+// END SOLUTION

@@ -37,7 +37,7 @@ pub const STUDENT_CI: &str = include_str!("../templates/ci-run");
 /// The inner attribute put at the top of a stubbed lab's `src/lib.rs`: the
 /// stubs (`todo!()` bodies) leave parameters, fields and helpers unused, and
 /// the handout must pass `clippy -D warnings`.
-pub const SKELETON_ALLOW: &str = "#![allow(dead_code, unused_variables, unused_imports)] // handout: the stubs leave these unused; delete this line once your code is complete";
+pub const SKELETON_ALLOW: &str = "#![allow(dead_code, unused_variables, unused_imports, unused_mut)] // handout: the stubs leave these unused; delete this line once your code is complete";
 
 /// One workspace member.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -10,6 +10,7 @@
 //! See `scripts/README.md`.
 
 pub mod discover;
+pub mod grade;
 pub mod handout;
 pub mod logline;
 pub mod markers;
