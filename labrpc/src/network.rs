@@ -294,15 +294,25 @@ impl Network {
     }
 
     /// Installs a server under `name`, replacing any previous one (calls in
-    /// flight to the old one then fail).
+    /// flight to the old one then fail). Under the 2015 profile this is
+    /// [`Network::listen`] on the path `name`.
     pub fn add_server(&self, name: &str, server: Server) {
+        if self.profile() == Profile::Go2015 {
+            self.listen(name, server);
+            return;
+        }
         self.state()
             .servers
             .insert(name.to_string(), Arc::new(server));
     }
 
+    /// Removes the server. Under the 2015 profile: closes the listener of the
+    /// server installed under `name` (see [`Listener::close`]).
     pub fn delete_server(&self, name: &str) {
-        self.state().servers.remove(name);
+        let removed = self.state().servers.remove(name);
+        if let Some(server) = removed.filter(|_| self.profile() == Profile::Go2015) {
+            go2015::close_listener(self, name, &server);
+        }
     }
 
     /// Requests handed to a handler of the server now named `name`.

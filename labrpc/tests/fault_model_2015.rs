@@ -461,3 +461,24 @@ fn the_2015_operations_refuse_a_2023_network() {
         failure.message
     );
 }
+
+#[test]
+fn add_server_listens_and_delete_server_kills() {
+    Builder::new().seed(26).run(async {
+        let net = net2015();
+        let node = Node::new("s");
+        let server = Server::new(&node);
+        server.add_service(Service::new("Echo").method("Echo", |x: u64| async move { x }));
+        net.add_server("s", server);
+        let listener = net.listener("s").expect("add_server listens");
+        let end = net.end_to("s");
+        assert_eq!(end.call::<_, u64>("Echo.Echo", &7u64).await, Ok(7));
+        assert_eq!((net.count("s"), listener.served_count()), (1, 1));
+        net.delete_server("s");
+        assert!(listener.is_closed());
+        assert_eq!(
+            end.call::<_, u64>("Echo.Echo", &7u64).await,
+            Err(Error::Unreachable)
+        );
+    });
+}

@@ -162,18 +162,7 @@ impl Listener {
     /// Go's `kill()`: closes the listener and removes its path (if it still
     /// leads here). New calls fail at once; accepted ones complete.
     pub fn close(&self) {
-        self.state().closed.store(true, Ordering::SeqCst);
-        if let Some(context) = Context::try_current() {
-            crate::trace::record_node_event(&context, "close", &self.path);
-        }
-        let mut state = lock(&self.net.inner.state);
-        let ours = matches!(
-            state.go2015.paths.get(&*self.path),
-            Some(Entry::Listener(s)) if Arc::ptr_eq(s, &self.server)
-        );
-        if ours {
-            state.go2015.paths.remove(&*self.path);
-        }
+        close_listener(&self.net, &self.path, &self.server);
     }
 
     pub fn is_closed(&self) -> bool {
@@ -200,6 +189,24 @@ impl Listener {
     /// was dropped (Paxos's `rpcCount`).
     pub fn served_count(&self) -> u64 {
         self.state().served.load(Ordering::SeqCst)
+    }
+}
+
+/// Closes `server`'s listener, and removes `path` if it still leads to it.
+pub(super) fn close_listener(net: &Network, path: &str, server: &Arc<Server>) {
+    if server.listener.closed.swap(true, Ordering::SeqCst) {
+        return;
+    }
+    if let Some(context) = Context::try_current() {
+        crate::trace::record_node_event(&context, "close", path);
+    }
+    let mut state = lock(&net.inner.state);
+    let ours = matches!(
+        state.go2015.paths.get(path),
+        Some(Entry::Listener(s)) if Arc::ptr_eq(s, server)
+    );
+    if ours {
+        state.go2015.paths.remove(path);
     }
 }
 
@@ -246,6 +253,7 @@ impl Network {
 
     /// 2015 profile: starts `server` listening on `path`, replacing whatever
     /// the path led to (Go's `os.Remove(me)` then `net.Listen`).
+    /// [`Network::count`]`(path)` then counts the calls it serves.
     pub fn listen(&self, path: &str, server: Server) -> Listener {
         let server = Arc::new(server);
         let mut state = self.sockets();
@@ -254,11 +262,24 @@ impl Network {
             .go2015
             .paths
             .insert(path.to_string(), Entry::Listener(server.clone()));
+        state.servers.insert(path.to_string(), server.clone());
         Listener {
             path: Arc::from(path),
             server,
             net: self.clone(),
         }
+    }
+
+    /// 2015 profile: a handle on the listener last started on `path` with
+    /// [`listen`](Network::listen) or [`add_server`](Network::add_server),
+    /// even if it was closed since; None if there never was one.
+    pub fn listener(&self, path: &str) -> Option<Listener> {
+        let server = self.sockets().servers.get(path).cloned()?;
+        Some(Listener {
+            path: Arc::from(path),
+            server,
+            net: self.clone(),
+        })
     }
 
     /// 2015 profile: a new end connected to `path`, enabled, named
