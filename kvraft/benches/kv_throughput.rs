@@ -27,7 +27,7 @@ use labrpc::sim::{self, Builder};
 fn measure(label: &str, clients: usize, ops_each: usize, maxraftstate: i64) {
     let done = Arc::new(AtomicU64::new(0));
     let virtual_time = Arc::new(AtomicU64::new(0));
-    let cpu_before = labrpc::measure::process_cpu_time();
+    let cpu_before = labtest::bench::process_cpu_time();
     let wall = std::time::Instant::now(); // allowed: the benchmark reports wall time beside CPU time
     let (counted, elapsed) = (done.clone(), virtual_time.clone());
     let report = Builder::new().seed(1).run(async move {
@@ -57,7 +57,7 @@ fn measure(label: &str, clients: usize, ops_each: usize, maxraftstate: i64) {
         elapsed.store((sim::now() - start).as_nanos() as u64, Ordering::Relaxed);
     });
     let wall = wall.elapsed();
-    let cpu = labrpc::measure::process_cpu_time()
+    let cpu = labtest::bench::process_cpu_time()
         .saturating_sub(cpu_before)
         .max(Duration::from_millis(10));
     let ops = done.load(Ordering::Relaxed);

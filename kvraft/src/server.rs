@@ -2,7 +2,7 @@
 //!
 //! Everything the lab asks of the server that is not specific to key/value
 //! maps (going through the log, waiting for the op, noticing lost leadership,
-//! duplicate detection, snapshots, restart) lives in [`crate::rsm`]; what is
+//! duplicate detection, snapshots, restart) lives in [`rsm`]; what is
 //! left here is the map itself and the three RPC handlers.
 
 use std::collections::BTreeMap;
@@ -12,7 +12,7 @@ use labrpc::{ClientEnd, Persister, Service};
 use serde::{Deserialize, Serialize};
 
 use crate::common::{Err, GetArgs, GetReply, PutAppendArgs, PutAppendReply, SERVICE};
-use crate::rsm::{ClientTag, Rsm, StateMachine};
+use rsm::{ClientTag, Rsm, StateMachine};
 
 /// One operation in the log.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -34,11 +34,11 @@ async fn setup() -> (Network, Vec<labrpc::ClientEnd>) {
 }
 
 fn measure(label: &str, body: impl std::future::Future<Output = ()> + Send + 'static) {
-    let cpu_before = labrpc::measure::process_cpu_time();
+    let cpu_before = labtest::bench::process_cpu_time();
     let wall = std::time::Instant::now();
     let report = Builder::new().seed(1).run(body);
     let wall = wall.elapsed();
-    let cpu = labrpc::measure::process_cpu_time()
+    let cpu = labtest::bench::process_cpu_time()
         .saturating_sub(cpu_before)
         .max(Duration::from_millis(10));
     println!(

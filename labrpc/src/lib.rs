@@ -19,7 +19,6 @@
 pub mod codec;
 mod error;
 pub mod log;
-pub mod measure;
 mod network;
 mod persister;
 pub mod sim;

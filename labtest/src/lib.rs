@@ -80,6 +80,13 @@
 //!     labtest::passed(&format!("{:4.1}  {} {:4}", stats.secs, stats.peers, stats.rpcs));
 //! });
 //! ```
+//!
+//! [`history`] holds the end-of-test linearizability check of the key/value
+//! labs, so that no library crate depends on the checker; [`bench`] the
+//! benchmarks' CPU-time helper.
+
+pub mod bench;
+pub mod history;
 
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;

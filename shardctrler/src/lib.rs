@@ -7,8 +7,8 @@
 //!
 //! * [`config`]: configurations and the deterministic, minimal-move rebalance;
 //! * [`common`]: the RPC messages of the `ShardCtrler` service;
-//! * [`server`]: the configurations as a state machine behind kvraft's
-//!   generic [`Rsm`](kvraft::rsm::Rsm), and the RPC handlers;
+//! * [`server`]: the configurations as a state machine behind the
+//!   generic [`Rsm`](rsm::Rsm), and the RPC handlers;
 //! * [`client`]: the Clerk.
 
 pub mod client;

@@ -1,5 +1,5 @@
 //! The controller's server: the list of configurations as a
-//! [`StateMachine`], replicated by kvraft's generic [`Rsm`].
+//! [`StateMachine`], replicated by the generic [`Rsm`] of the `rsm` crate.
 //!
 //! Join, Leave and Move go through the Raft log with at-most-once semantics
 //! ([`Rsm::submit_once`]), and each appends one configuration computed by the
@@ -17,8 +17,8 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use kvraft::rsm::{ClientTag, Rsm, StateMachine};
 use labrpc::{ClientEnd, Persister, Service};
+use rsm::{ClientTag, Rsm, StateMachine};
 use serde::{Deserialize, Serialize};
 
 use crate::common::{Err, JoinArgs, LeaveArgs, MoveArgs, QueryArgs, QueryReply, Reply, SERVICE};

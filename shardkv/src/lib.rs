@@ -7,7 +7,7 @@
 //!
 //! * [`common`]: the RPC messages and `key2shard`;
 //! * [`store`]: a group's replicated state: configuration, shards and their
-//!   migration status, as a [`StateMachine`](kvraft::rsm::StateMachine);
+//!   migration status, as a [`StateMachine`](rsm::StateMachine);
 //! * [`server`]: the RPC handlers and the background tasks that poll the
 //!   controller, pull shards and garbage-collect them;
 //! * [`client`]: the Clerk.

@@ -24,8 +24,8 @@ use std::time::Duration;
 
 use futures::FutureExt;
 use futures::future::{BoxFuture, join_all};
-use kvraft::rsm::{Rsm, SubmitError};
 use labrpc::{ClientEnd, Persister, Service, sim};
+use rsm::{Rsm, SubmitError};
 use shardctrler::{Config, Gid};
 
 use crate::common::{

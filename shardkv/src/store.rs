@@ -20,10 +20,28 @@
 //! configuration n's migrations are complete on both sides; so
 //! reconfigurations happen one at a time and in order, while shards that a
 //! change does not touch are served throughout (challenge 2).
+//!
+//! # Duplicate detection: per shard, not rsm's per-group table
+//!
+//! kvraft and shardctrler get at-most-once from the `rsm` crate: one table per
+//! replica group, keyed by client, holding each client's latest sequence
+//! number and output. shardkv cannot use it for Put and Append, and submits
+//! them with [`Rsm::submit`](rsm::Rsm::submit), not `submit_once`: the table
+//! must move with the data.
+//! When shard s goes from group A to group B, a client whose Append to s took
+//! effect at A and whose reply was lost retries at B; B must know that the
+//! request is done, and only the shard's own data can tell it, since A's
+//! table also covers other shards that stay behind and B's table knows
+//! nothing of A's clients. So each shard carries its own `dedup` map (client
+//! id → highest sequence number applied to that shard, see
+//! [`ShardData`]), copied with the shard and deleted with it. Get needs no
+//! table (it changes nothing), and reconfigurations and shard installs are
+//! made idempotent by their configuration numbers. That is the one way
+//! shardkv detects duplicates; rsm's table is simply not used here.
 
 use std::collections::BTreeMap;
 
-use kvraft::rsm::StateMachine;
+use rsm::StateMachine;
 use serde::{Deserialize, Serialize};
 use shardctrler::{Config, Gid, N_SHARDS, NO_GROUP};
 

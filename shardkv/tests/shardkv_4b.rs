@@ -622,7 +622,7 @@ fn unreliable3_4b() {
         }
 
         let history = std::mem::take(&mut *operations.lock().unwrap());
-        kvraft::history::check_linearizable(history);
+        labtest::history::check_linearizable(history);
         println!("  ... Passed");
     });
 }

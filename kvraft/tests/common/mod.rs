@@ -537,9 +537,9 @@ pub async fn generic_test(
     cfg.end();
 }
 
-/// Go's porcupine check at the end of `GenericTest` (see `kvraft::history`).
+/// Go's porcupine check at the end of `GenericTest` (see `labtest::history`).
 pub fn check_linearizable(oplog: &KvLog) {
-    kvraft::history::check_linearizable(oplog.read());
+    labtest::history::check_linearizable(oplog.read());
 }
 
 /// Go's `GenericTestSpeed`: 1000 sequential Appends on a reliable 3-server
