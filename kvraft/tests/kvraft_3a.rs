@@ -61,7 +61,7 @@ fn unreliable_one_key_3a() {
 
         let counts = vec![UPTO; NCLIENT];
         let vx = cfg.get(&mut ck, "k", None, 0).await;
-        check_concurrent_appends(&vx, &counts);
+        labtest::history::check_concurrent_appends(&vx, &counts);
 
         cfg.end();
     });

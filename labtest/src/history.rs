@@ -2,24 +2,90 @@
 //! tests' semantics (their `porcupine.CheckOperationsVerbose` call).
 //!
 //! kvraft's and shardkv's tests record every client operation with its
-//! virtual call and return times and hand the history here when the test
-//! ends. The checker gets one second of wall time, as in Go: it runs after
-//! the simulated part of the test, so the budget does not touch the run's
-//! determinism, only whether a very slow check gives up. `Illegal` writes the
+//! virtual call and return times ([`timed`]) and hand the history here when
+//! the test ends (the Go tests' append checks live here too). The checker
+//! gets one second of wall time, as in Go: it runs after the simulated part
+//! of the test, so the budget does not touch the run's determinism, only
+//! whether a very slow check gives up. `Illegal` writes the
 //! HTML picture of the history next to the run's log and timeline, prints its
 //! path and fails the test; `Unknown` (out of time) passes with Go's info line.
 
+use std::future::Future;
 use std::time::Duration;
 
 use labrpc::sim;
 use linearizability::models::kv::{KvInput, KvModel, KvOutput};
-use linearizability::{CheckResult, Operation};
+use linearizability::{CheckResult, OpLog, Operation};
 
 /// Go's budget for the check.
 pub const LINEARIZABILITY_CHECK_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// One recorded client operation.
 pub type KvOperation = Operation<KvInput, KvOutput>;
+
+/// A test's history of client operations, shared by its client tasks.
+pub type KvLog = OpLog<KvInput, KvOutput>;
+
+/// The virtual time now, in nanoseconds since the run began (the history's clock).
+pub fn now_nanos() -> i64 {
+    sim::now().as_nanos_since_start() as i64
+}
+
+/// Runs one client operation (`op` yields the value a Get read, or an empty
+/// string) and, when a history is kept, records it with its virtual call and
+/// return times. Returns the value.
+pub async fn timed(
+    log: Option<&KvLog>,
+    client_id: usize,
+    input: KvInput,
+    op: impl Future<Output = String>,
+) -> String {
+    let call = now_nanos();
+    let value = op.await;
+    let return_time = now_nanos();
+    if let Some(log) = log {
+        log.append(Operation {
+            client_id,
+            input,
+            call,
+            output: KvOutput {
+                value: value.clone(),
+            },
+            return_time,
+        });
+    }
+    value
+}
+
+/// Go's `checkClntAppends`: every append `x clnt j y` for j < count is in
+/// `v` exactly once, in order.
+pub fn check_clnt_appends(clnt: usize, v: &str, count: usize) {
+    let mut last_off: Option<usize> = None;
+    for j in 0..count {
+        let wanted = format!("x {clnt} {j} y");
+        let Some(off) = v.find(&wanted) else {
+            panic!("{clnt} missing element {wanted} in Append result {v}");
+        };
+        let off1 = v.rfind(&wanted);
+        assert!(
+            off1 == Some(off),
+            "duplicate element {wanted} in Append result"
+        );
+        assert!(
+            last_off.is_none_or(|last| off > last),
+            "wrong order for element {wanted} in Append result"
+        );
+        last_off = Some(off);
+    }
+}
+
+/// Go's `checkConcurrentAppends`: each client's appends are all present,
+/// once each, in that client's order.
+pub fn check_concurrent_appends(v: &str, counts: &[usize]) {
+    for (i, &count) in counts.iter().enumerate() {
+        check_clnt_appends(i, v, count);
+    }
+}
 
 /// Checks `history`; panics (failing the test) if it is not linearizable.
 /// Call it from inside the simulation, so the picture is named by its seed.

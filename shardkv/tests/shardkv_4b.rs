@@ -794,3 +794,9 @@ fn challenge2_partial_4b() {
         println!("  ... Passed");
     });
 }
+
+/// Go's `check`: `Get(key)` must return `value`.
+pub async fn check(ck: &mut Clerk, key: &str, value: &str) {
+    let v = ck.get(key).await;
+    assert!(v == value, "Get({key}): expected:\n{value}\nreceived:\n{v}");
+}

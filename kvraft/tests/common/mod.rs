@@ -1,7 +1,7 @@
-//! The kvraft test harness: a port of Go's `kvraft/config.go` and of the
-//! helpers at the top of `kvraft/test_test.go` (the op wrappers that count
-//! operations and record the history, `checkClntAppends`, the partitioner and
-//! `GenericTest`).
+//! The kvraft test harness: a port of Go's `kvraft/config.go` on the shared
+//! [`labtest`] cluster, and of the op wrappers at the top of
+//! `kvraft/test_test.go` that count operations and record the history
+//! (`GenericTest` and its partitioner are in `generic.rs`).
 //!
 //! A [`Config`] runs `n` KV servers, each on its own simulated node `S<i>`
 //! registered on the network as server `S<i>` with two services, `KVServer`
@@ -26,9 +26,14 @@
 
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
+mod generic;
+#[allow(unused_imports)] // the benchmark includes this harness but not GenericTest
+pub use generic::*;
+pub use labtest::history::KvLog;
+
 use std::ops::Deref;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use kvraft::{Clerk, KvServer};
@@ -36,9 +41,9 @@ use labrpc::rand::seq::SliceRandom;
 use labrpc::sim::{self, JoinHandle, Node};
 use labrpc::{Network, Service};
 pub use labtest::ClientEnds;
+use labtest::history;
 use labtest::{Cluster, Lab, Status};
-use linearizability::models::kv::{KvInput, KvOutput};
-use linearizability::{OpLog, Operation};
+use linearizability::models::kv::KvInput;
 
 /// Go's `electionTimeout` in kvraft's test_test.go.
 pub const ELECTION_TIMEOUT: Duration = Duration::from_secs(1);
@@ -47,9 +52,6 @@ pub const ELECTION_TIMEOUT: Duration = Duration::from_secs(1);
 pub const CLIENT_PAUSE_MS_PER_CLIENT: u64 = 30;
 /// How often the timeline records each server's role and term.
 const TIMELINE_POLL: Duration = Duration::from_millis(10);
-
-/// The history of a generic test, for the linearizability checker.
-pub type KvLog = OpLog<KvInput, KvOutput>;
 
 /// KV servers as the cluster harness sees them.
 pub struct KvLab;
@@ -166,20 +168,11 @@ impl Config {
 
     // ----- Operations (the wrappers at the top of Go's test_test.go) ---------
 
-    fn op(&self) {
-        self.inner.ops.fetch_add(1, Ordering::Relaxed);
-    }
-
     /// Go's `Get(cfg, ck, key, log, cli)`: counts the operation and, with a
     /// log, records it with its call and return times (virtual nanoseconds).
     pub async fn get(&self, ck: &mut Client, key: &str, log: Option<&KvLog>, cli: usize) -> String {
-        let start = now_nanos();
-        let value = ck.clerk.get(key).await;
-        let end = now_nanos();
-        let output = KvOutput {
-            value: value.clone(),
-        };
-        self.record(log, cli, KvInput::get(key), output, start, end);
+        let value = history::timed(log, cli, KvInput::get(key), ck.clerk.get(key)).await;
+        self.inner.ops.fetch_add(1, Ordering::Relaxed);
         value
     }
 
@@ -192,17 +185,12 @@ impl Config {
         log: Option<&KvLog>,
         cli: usize,
     ) {
-        let start = now_nanos();
-        ck.clerk.put(key, value).await;
-        let end = now_nanos();
-        self.record(
-            log,
-            cli,
-            KvInput::put(key, value),
-            KvOutput::default(),
-            start,
-            end,
-        );
+        let put = async {
+            ck.clerk.put(key, value).await;
+            String::new()
+        };
+        history::timed(log, cli, KvInput::put(key, value), put).await;
+        self.inner.ops.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Go's `Append(cfg, ck, key, value, log, cli)`.
@@ -214,40 +202,12 @@ impl Config {
         log: Option<&KvLog>,
         cli: usize,
     ) {
-        let start = now_nanos();
-        ck.clerk.append(key, value).await;
-        let end = now_nanos();
-        self.record(
-            log,
-            cli,
-            KvInput::append(key, value),
-            KvOutput::default(),
-            start,
-            end,
-        );
-    }
-
-    /// Counts a completed operation and, when a history is kept, records it
-    /// with its virtual call and return times.
-    fn record(
-        &self,
-        log: Option<&KvLog>,
-        cli: usize,
-        input: KvInput,
-        output: KvOutput,
-        call: i64,
-        return_time: i64,
-    ) {
-        self.op();
-        if let Some(log) = log {
-            log.append(Operation {
-                client_id: cli,
-                input,
-                call,
-                output,
-                return_time,
-            });
-        }
+        let append = async {
+            ck.clerk.append(key, value).await;
+            String::new()
+        };
+        history::timed(log, cli, KvInput::append(key, value), append).await;
+        self.inner.ops.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Go's `check(cfg, t, ck, key, value)`.
@@ -271,10 +231,6 @@ impl Config {
         let ops = self.inner.ops.load(Ordering::Relaxed);
         labtest::passed(&format!("{:4.1}  {} {:5} {ops:4}", s.secs, s.peers, s.rpcs));
     }
-}
-
-fn now_nanos() -> i64 {
-    sim::now().as_nanos_since_start() as i64
 }
 
 // ----- Test helpers ---------------------------------------------------------
@@ -309,278 +265,4 @@ where
         results.push(handle.await.expect("client task cancelled"));
     }
     results
-}
-
-/// Go's `checkClntAppends`: every append `x clnt j y` for j < count is in
-/// `v` exactly once, in order.
-pub fn check_clnt_appends(clnt: usize, v: &str, count: usize) {
-    let mut last_off: Option<usize> = None;
-    for j in 0..count {
-        let wanted = format!("x {clnt} {j} y");
-        let Some(off) = v.find(&wanted) else {
-            panic!("{clnt} missing element {wanted} in Append result {v}");
-        };
-        let off1 = v.rfind(&wanted);
-        assert!(
-            off1 == Some(off),
-            "duplicate element {wanted} in Append result"
-        );
-        assert!(
-            last_off.is_none_or(|last| off > last),
-            "wrong order for element {wanted} in Append result"
-        );
-        last_off = Some(off);
-    }
-}
-
-/// Go's `checkConcurrentAppends`: each client's appends are all present,
-/// once each, in that client's order.
-pub fn check_concurrent_appends(v: &str, counts: &[usize]) {
-    for (i, &count) in counts.iter().enumerate() {
-        check_clnt_appends(i, v, count);
-    }
-}
-
-/// Go's `partitioner`: until `done`, splits the servers at random into two
-/// groups every second or so.
-async fn partitioner(cfg: Config, done: Arc<AtomicBool>) {
-    while !done.load(Ordering::SeqCst) {
-        let a: Vec<usize> = (0..cfg.n()).map(|_| sim::gen_range(0..2)).collect();
-        let pa: Vec<Vec<usize>> = (0..2)
-            .map(|side| (0..cfg.n()).filter(|&j| a[j] == side).collect())
-            .collect();
-        cfg.partition(&pa[0], &pa[1]);
-        let jitter = Duration::from_millis(sim::gen_range(0..200));
-        sim::sleep(ELECTION_TIMEOUT + jitter).await;
-    }
-}
-
-/// The generic test's client: Go's closure in `GenericTest`. Returns how many
-/// appends (and, with random keys, puts) it made.
-async fn generic_client(
-    cfg: Config,
-    cli: usize,
-    mut myck: Client,
-    nclients: usize,
-    randomkeys: bool,
-    done: Arc<AtomicBool>,
-    log: KvLog,
-) -> usize {
-    let mut j = 0;
-    let mut last = String::new(); // only used when not randomkeys
-    if !randomkeys {
-        cfg.put(&mut myck, &cli.to_string(), &last, Some(&log), cli)
-            .await;
-    }
-    while !done.load(Ordering::SeqCst) {
-        let key = if randomkeys {
-            sim::gen_range(0..nclients).to_string()
-        } else {
-            cli.to_string()
-        };
-        let nv = format!("x {cli} {j} y");
-        if sim::gen_range(0..1000) < 500 {
-            cfg.append(&mut myck, &key, &nv, Some(&log), cli).await;
-            if !randomkeys {
-                last.push_str(&nv);
-            }
-            j += 1;
-        } else if randomkeys && sim::gen_range(0..1000) < 100 {
-            // only with random keys: it would break the check of the Gets
-            cfg.put(&mut myck, &key, &nv, Some(&log), cli).await;
-            j += 1;
-        } else {
-            let v = cfg.get(&mut myck, &key, Some(&log), cli).await;
-            // the check only makes sense when not using random keys
-            assert!(
-                randomkeys || v == last,
-                "get wrong value, key {key}, wanted:\n{last}\n, got\n{v}\n"
-            );
-        }
-        // Let virtual time pass (see the module documentation).
-        let pause = sim::gen_range(0..=CLIENT_PAUSE_MS_PER_CLIENT * nclients as u64);
-        sim::sleep(Duration::from_millis(pause)).await;
-    }
-    j
-}
-
-/// Go's `GenericTest`: one or more clients submit Append/Get (and, with random
-/// keys, Put) operations for 5 s, three times over. After each round it
-/// checks that every append is present once and in order; with `crash` all
-/// servers restart between rounds; with `partitions` the network is split at
-/// random while the clients run. If `maxraftstate` > 0 the Raft state must
-/// stay under 8 times it; if < 0 there must be no snapshot. At the end the
-/// whole history must be linearizable.
-#[allow(clippy::too_many_arguments)]
-pub async fn generic_test(
-    part: &str,
-    nclients: usize,
-    nservers: usize,
-    unreliable: bool,
-    crash: bool,
-    partitions: bool,
-    maxraftstate: i64,
-    randomkeys: bool,
-) {
-    let mut title = String::from("Test: ");
-    if unreliable {
-        // the network drops RPC requests and replies.
-        title.push_str("unreliable net, ");
-    }
-    if crash {
-        // peers re-start, and thus persistence must work.
-        title.push_str("restarts, ");
-    }
-    if partitions {
-        // the network may partition
-        title.push_str("partitions, ");
-    }
-    if maxraftstate != -1 {
-        title.push_str("snapshots, ");
-    }
-    if randomkeys {
-        title.push_str("random keys, ");
-    }
-    if nclients > 1 {
-        title.push_str("many clients");
-    } else {
-        title.push_str("one client");
-    }
-    title.push_str(&format!(" ({part})"));
-
-    let cfg = make_config(nservers, unreliable, maxraftstate);
-    cfg.begin(&title);
-    let oplog = KvLog::new();
-    let mut ck = cfg.make_client(&cfg.all());
-
-    for _iteration in 0..3 {
-        let done_clients = Arc::new(AtomicBool::new(false));
-        let done_partitioner = Arc::new(AtomicBool::new(false));
-        let clients = spawn_clients(&cfg, nclients, |cli, myck| {
-            generic_client(
-                cfg.clone(),
-                cli,
-                myck,
-                nclients,
-                randomkeys,
-                done_clients.clone(),
-                oplog.clone(),
-            )
-        });
-
-        let mut partitioner_task = None;
-        if partitions {
-            // Allow the clients to perform some operations without interruption
-            sim::sleep(Duration::from_secs(1)).await;
-            partitioner_task = Some(sim::spawn(partitioner(
-                cfg.clone(),
-                done_partitioner.clone(),
-            )));
-        }
-        sim::sleep(Duration::from_secs(5)).await;
-
-        done_clients.store(true, Ordering::SeqCst); // tell clients to quit
-        done_partitioner.store(true, Ordering::SeqCst); // tell partitioner to quit
-
-        if let Some(task) = partitioner_task {
-            task.await.expect("partitioner cancelled");
-            // reconnect network and submit a request. A client may have
-            // submitted a request in a minority. That request won't return
-            // until that server discovers a new term has started.
-            cfg.connect_all();
-            // wait for a while so that we have a new term
-            sim::sleep(ELECTION_TIMEOUT).await;
-        }
-
-        if crash {
-            for i in 0..nservers {
-                cfg.shutdown_server(i);
-            }
-            // Wait for a while for servers to shutdown, since shutdown isn't
-            // a real crash and isn't instantaneous (as in Go)
-            sim::sleep(ELECTION_TIMEOUT).await;
-            // crash and re-start all
-            for i in 0..nservers {
-                cfg.start_server(i);
-            }
-            cfg.connect_all();
-        }
-
-        for (i, client) in clients.into_iter().enumerate() {
-            let j = client.await.expect("client task cancelled");
-            let key = i.to_string();
-            let v = cfg.get(&mut ck, &key, Some(&oplog), 0).await;
-            if !randomkeys {
-                check_clnt_appends(i, &v, j);
-            }
-        }
-
-        if let Ok(max) = usize::try_from(maxraftstate)
-            && max > 0
-        {
-            // Check maximum after the servers have processed all client
-            // requests and had time to checkpoint.
-            let sz = cfg.log_size();
-            assert!(sz <= 8 * max, "logs were not trimmed ({sz} > 8*{max})");
-        }
-        if maxraftstate < 0 {
-            // Check that snapshots are not used
-            let ssz = cfg.snapshot_size();
-            assert!(
-                ssz == 0,
-                "snapshot too large ({ssz}), should not be used when maxraftstate = {maxraftstate}"
-            );
-        }
-    }
-
-    check_linearizable(&oplog);
-    cfg.end();
-}
-
-/// Go's porcupine check at the end of `GenericTest` (see `labtest::history`).
-pub fn check_linearizable(oplog: &KvLog) {
-    labtest::history::check_linearizable(oplog.read());
-}
-
-/// Go's `GenericTestSpeed`: 1000 sequential Appends on a reliable 3-server
-/// cluster must take under 33.3 ms each (at least 3 per heartbeat interval).
-/// Returns the virtual time per operation.
-pub async fn generic_test_speed(part: &str, maxraftstate: i64) -> Duration {
-    const NSERVERS: usize = 3;
-    const NUM_OPS: u32 = 1000;
-    let cfg = make_config(NSERVERS, false, maxraftstate);
-    let mut ck = cfg.make_client(&cfg.all());
-
-    cfg.begin(&format!("Test: ops complete fast enough ({part})"));
-
-    // wait until first op completes, so we know a leader is elected
-    // and KV servers are ready to process client requests
-    ck.clerk.get("x").await;
-
-    let start = sim::now();
-    for i in 0..NUM_OPS {
-        ck.clerk.append("x", &format!("x 0 {i} y")).await;
-    }
-    let dur = sim::now() - start;
-
-    let v = ck.clerk.get("x").await;
-    check_clnt_appends(0, &v, NUM_OPS as usize);
-
-    // heartbeat interval should be ~ 100 ms; require at least 3 ops per
-    const HEARTBEAT_INTERVAL: Duration = Duration::from_millis(100);
-    const OPS_PER_INTERVAL: u32 = 3;
-    let time_per_op = HEARTBEAT_INTERVAL / OPS_PER_INTERVAL;
-    let per_op = dur / NUM_OPS;
-    assert!(
-        dur <= time_per_op * NUM_OPS,
-        "Operations completed too slowly {per_op:?}/op > {time_per_op:?}/op"
-    );
-    println!(
-        "info: {NUM_OPS} appends in {:.3} virtual ms, {:.4} ms/op",
-        dur.as_secs_f64() * 1e3,
-        per_op.as_secs_f64() * 1e3
-    );
-
-    cfg.end();
-    per_op
 }

@@ -296,9 +296,3 @@ impl Cluster {
         self.ctl().ck.lock().await.leave(gids).await;
     }
 }
-
-/// Go's `check`: `Get(key)` must return `value`.
-pub async fn check(ck: &mut Clerk, key: &str, value: &str) {
-    let v = ck.get(key).await;
-    assert!(v == value, "Get({key}): expected:\n{value}\nreceived:\n{v}");
-}
