@@ -6,7 +6,7 @@
 //! and copies its whole database to each new backup. Clients find the primary
 //! through the viewservice and retry until it answers; every Put and Append
 //! takes effect at most once even on an unreliable network. See
-//! docs/paxos-series/lab2b-pbservice.md for the lab guide.
+//! docs/paxos-lab2-primary-backup.md for the lab guide.
 //!
 //! * [`common`]: RPC messages (Go's `common.go`);
 //! * [`PbServer`]: the server, written by the student;

@@ -26,35 +26,29 @@
 //!   dedup table, and only then acknowledges the view (pings with its
 //!   number): the viewservice never promotes a backup that lacks the data.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use labrpc::{Service, sim};
-use viewservice::{PING_INTERVAL, View};
+use viewservice::PING_INTERVAL;
 
-use crate::common::{GetArgs, GetReply, PutAppendArgs, PutAppendReply, SERVICE, Status};
+use crate::common::{GetArgs, GetReply, PutAppendArgs, PutAppendReply, SERVICE};
 use crate::dialer::Dialer;
 // BEGIN SOLUTION
+use crate::common::Status;
 use crate::replica::{ForwardArgs, ForwardOp, ForwardReply, Store, TransferArgs, TransferReply};
+use std::sync::Mutex;
+use std::time::Duration;
+use viewservice::View;
 // END SOLUTION
 
+// BEGIN SOLUTION
 /// A lost forward is retried after this long (the backup may be dead, in
 /// which case the viewservice names a new view within DeadPings intervals).
-// BEGIN SOLUTION
 const FORWARD_RETRY: Duration = Duration::from_millis(10);
-// HANDOUT
-// #[allow(dead_code)]
-// const FORWARD_RETRY: Duration = Duration::from_millis(10);
-// END SOLUTION
-
 /// The ticker waits at most this long for the store before giving up until
 /// the next tick.
-// BEGIN SOLUTION
 const STORE_WAIT: Duration = Duration::from_millis(50);
-// HANDOUT
-// #[allow(dead_code)]
-// const STORE_WAIT: Duration = Duration::from_millis(50);
 // END SOLUTION
 
 /// The role a server believes it has, for timelines and tests.
@@ -123,6 +117,7 @@ impl PbServer {
 
     /// The `PBServer` service: `Get` and `PutAppend` for clients, plus the
     /// server-to-server methods.
+    #[allow(clippy::let_and_return)] // the handout has no methods to add
     pub fn service(self: &Arc<Self>) -> Service {
         let get = self.clone();
         let put_append = self.clone();
@@ -147,6 +142,8 @@ impl PbServer {
                 let pb = transfer.clone();
                 async move { pb.on_transfer(args).await }
             });
+        // HANDOUT
+        // // 2B: add your server-to-server methods here.
         // END SOLUTION
         service
     }

@@ -49,7 +49,7 @@ async fn view(vck: &viewservice::Clerk) -> viewservice::View {
 }
 
 #[test]
-fn basic_fail_2015() {
+fn basic_fail() {
     sim::run(async {
         let h = Harness::new().await;
         let vck = h.vck();
@@ -136,7 +136,7 @@ fn basic_fail_2015() {
 }
 
 #[test]
-fn at_most_once_2015() {
+fn at_most_once() {
     sim::run(async {
         let h = Harness::new().await;
         let vck = h.vck();
@@ -173,7 +173,7 @@ fn at_most_once_2015() {
 
 /// Put right after a backup dies, and right after a primary dies.
 #[test]
-fn fail_put_2015() {
+fn fail_put() {
     sim::run(async {
         let h = Harness::new().await;
         let vck = h.vck();
@@ -273,7 +273,7 @@ async fn fail_over(h: &Harness, view1: &viewservice::View) {
 /// Go's TestConcurrentSame and TestConcurrentSameUnreliable: 3 clients Put
 /// random values to keys "0" and "1" for 5 s; then the primary's values must
 /// survive its failure.
-async fn concurrent_same(unreliable: bool) {
+async fn concurrent_same_test(unreliable: bool) {
     let h = Harness::new().await;
     let vck = h.vck();
     let description = if unreliable {
@@ -355,14 +355,14 @@ async fn concurrent_same(unreliable: bool) {
 }
 
 #[test]
-fn concurrent_same_2015() {
-    sim::run(concurrent_same(false));
+fn concurrent_same() {
+    sim::run(concurrent_same_test(false));
 }
 
 /// Concurrent Appends to one key; then primary and backup must hold the
 /// same value, with every append once and in each client's order.
 #[test]
-fn concurrent_same_append_2015() {
+fn concurrent_same_append() {
     sim::run(async {
         let h = Harness::new().await;
         let vck = h.vck();
@@ -418,8 +418,8 @@ fn concurrent_same_append_2015() {
 }
 
 #[test]
-fn concurrent_same_unreliable_2015() {
-    sim::run(concurrent_same(true));
+fn concurrent_same_unreliable() {
+    sim::run(concurrent_same_test(true));
 }
 
 /// Go's killer goroutine: until `done`, kill a random server, wait 1 s
@@ -462,7 +462,7 @@ async fn final_put_get(h: &Harness) {
 
 /// Constant Puts and Gets while servers crash and restart.
 #[test]
-fn repeated_crash_2015() {
+fn repeated_crash() {
     sim::run(async {
         let h = Harness::new().await;
         h.begin("Repeated failures/restarts");
@@ -515,7 +515,7 @@ fn repeated_crash_2015() {
 /// Repeated crashes with concurrent Appends to one key; the first servers
 /// are unreliable, restarted ones are not (as in Go).
 #[test]
-fn repeated_crash_unreliable_2015() {
+fn repeated_crash_unreliable() {
     sim::run(async {
         let h = Harness::new().await;
         h.begin("Repeated failures/restarts with concurrent updates to same key; unreliable");
@@ -618,7 +618,7 @@ async fn partition_setup(
 }
 
 #[test]
-fn partition1_2015() {
+fn partition1() {
     sim::run(async {
         let (h, _s1, _s2, stale_get) =
             partition_setup("Old primary does not serve Gets", Duration::from_secs(4)).await;
@@ -646,7 +646,7 @@ fn partition1_2015() {
 }
 
 #[test]
-fn partition2_2015() {
+fn partition2() {
     sim::run(async {
         let (h, _s1, s2, stale_get) = partition_setup(
             "Partitioned old primary does not complete Gets",

@@ -4,7 +4,7 @@
 //! which the backup of a primary/backup service (the `pbservice` crate). The
 //! servers ping it every [`PING_INTERVAL`]; it tracks who is alive and moves
 //! from view to view by the lab's rules, never past a view its primary has not
-//! acknowledged. See docs/paxos-series/lab2a-viewservice.md for the lab guide.
+//! acknowledged. See docs/paxos-lab2-primary-backup.md for the lab guide.
 //!
 //! * [`common`]: constants and RPC messages (Go's `common.go`);
 //! * [`ViewServer`]: the server, written by the student;

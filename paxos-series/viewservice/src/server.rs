@@ -132,6 +132,7 @@ impl ViewServer {
             tracing::info!(topic = "view", "{} (tick)", state.view());
         }
         // HANDOUT
+        // let _state = lock(&self.state);
         // todo!("2A: ViewServer tick")
         // END SOLUTION
     }

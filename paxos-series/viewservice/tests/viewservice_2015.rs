@@ -73,7 +73,7 @@ fn passed() {
 }
 
 #[test]
-fn test1_2015() {
+fn test1() {
     sim::run(async {
         let net = Network::with_profile(Profile::Go2015);
         let (vs, listener) = start_viewservice(&net);
@@ -267,7 +267,7 @@ fn test1_2015() {
 
 /// A killed viewservice answers nothing: calls to it fail at once.
 #[test]
-fn killed_viewservice_answers_nothing_2015() {
+fn killed_viewservice_answers_nothing() {
     sim::run(async {
         let net = Network::with_profile(Profile::Go2015);
         let (vs, listener) = start_viewservice(&net);
