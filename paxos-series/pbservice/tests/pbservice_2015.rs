@@ -18,8 +18,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use common::*;
-use kvraft::history::check_linearizable;
 use labrpc::sim::{self, JoinHandle};
+use labtest::history::check_linearizable;
 use viewservice::{DEAD_PINGS, PING_INTERVAL};
 
 /// The pause of Go's sleepless client loops (see the module documentation).

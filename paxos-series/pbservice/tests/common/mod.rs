@@ -1,31 +1,33 @@
 //! The pbservice test harness: what the top of Go's `pbservice/test_test.go`
 //! does with sockets (`port`, `StartServer`, `kill`, `setunreliable`, the
-//! `vshost+"a"` link, the delaying `proxy`), on labrpc's 2015 profile.
+//! `vshost+"a"` link, the delaying `proxy`), on the one cluster harness,
+//! `labtest`, over labrpc's 2015 network profile.
 //!
-//! A [`Harness`] runs one viewservice, on node `VS` at path `VS`, and
-//! pbservice servers on nodes and paths `S1`, `S2`, ... (Go's `port(tag, n)`;
-//! a restarted server is a new node with the old name). Clerks run their
-//! requests on nodes `C0`, `C1`, ... so that logs say who did what.
+//! A [`Harness`] is two clusters on one network: the viewservice, one
+//! server `VS` (Go's `vshost`), and three pbservice slots `S1`, `S2`, `S3`
+//! (Go's `port(tag, n)`), each started on demand on its own node; a
+//! restarted server is a new node with the old name and empty state, as a
+//! Go `StartServer` on the same port. The servers need no end matrix: a
+//! server reaches the viewservice through the path it was started with and
+//! other servers through a [`Dialer`], by the names the views give. Clerks
+//! run their requests on nodes `C0`, `C1`, ... so that logs say who did what.
 //!
-//! Kill is Go's: the listener closes (new calls fail at once, calls already
-//! accepted complete) and the server's own loops stop when they see `dead`.
-//!
-//! The harness also draws the failure timeline: a lane `VS` with the
-//! viewservice's view (label `p=.. b=..`, number = viewnum), and a lane per
+//! The failure timeline (labtest's observer) has a lane `VS` with the
+//! viewservice's view (label `p=.. b=..`, number = viewnum) and a lane per
 //! server with the role it believes it has and the view it believes in,
-//! crashed bands while it is killed, a mark when it is cut from the
-//! viewservice.
+//! crashed bands while it is killed, and a disconnected band once it is cut
+//! from the viewservice.
 
 #![allow(dead_code)] // each test uses a different part of the harness
 
-use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use labrpc::sim::{self, Instant, Node};
+use labrpc::sim::{self, Node};
 use labrpc::timeline::{self, Band};
-use labrpc::{Listener, Network, Profile, Proxy, Server};
+use labrpc::{Network, Profile, Proxy, Service};
+use labtest::{Cluster, Lab, Status};
 use linearizability::models::kv::{KvInput, KvOutput};
 use linearizability::{OpLog, Operation};
 use pbservice::{Clerk, Dialer, PbServer, Role};
@@ -35,20 +37,55 @@ use viewservice::{DEAD_PINGS, View, ViewServer};
 pub const DEADTIME: Duration = Duration::from_millis(100 * DEAD_PINGS);
 /// How often the timeline records views and roles.
 const TIMELINE_POLL: Duration = Duration::from_millis(10);
+/// Server slots: the tests use at most three servers.
+const NSERVERS: usize = 3;
 
 /// The history of a test with concurrent clients, for the linearizability check.
 pub type KvLog = OpLog<KvInput, KvOutput>;
 
-struct Running {
-    pb: Arc<PbServer>,
-    listener: Listener,
-    node: Node,
+/// labtest's view of the viewservice.
+pub struct VsLab;
+
+impl Lab for VsLab {
+    type Server = Arc<ViewServer>;
+
+    fn kill(vs: &Arc<ViewServer>) {
+        vs.kill();
+    }
+
+    fn services(vs: &Arc<ViewServer>) -> Vec<Service> {
+        vec![vs.service()]
+    }
+
+    fn status(vs: &Arc<ViewServer>) -> Status {
+        let v = vs.current_view();
+        Status::new(lane_label(&v), (v.viewnum > 0).then_some(v.viewnum))
+    }
 }
 
-struct State {
-    servers: BTreeMap<String, Running>,
-    next_client: usize,
-    t0: Instant,
+/// labtest's view of a pbservice server.
+pub struct PbLab;
+
+impl Lab for PbLab {
+    type Server = Arc<PbServer>;
+
+    fn kill(pb: &Arc<PbServer>) {
+        pb.kill();
+    }
+
+    fn services(pb: &Arc<PbServer>) -> Vec<Service> {
+        vec![pb.service()]
+    }
+
+    fn status(pb: &Arc<PbServer>) -> Status {
+        let (role, viewnum) = pb.role();
+        let label = match role {
+            Role::Primary => "primary",
+            Role::Backup => "backup",
+            Role::Idle => "idle",
+        };
+        Status::new(label, (viewnum > 0).then_some(viewnum))
+    }
 }
 
 /// One test's viewservice and servers. Cloning shares them.
@@ -59,13 +96,13 @@ pub struct Harness {
 
 struct Shared {
     net: Network,
-    vs: Arc<ViewServer>,
-    vs_listener: Listener,
-    state: Mutex<State>,
+    vs: Cluster<VsLab>,
+    servers: Cluster<PbLab>,
+    next_client: Mutex<usize>,
     ops: AtomicU64,
 }
 
-/// Go's `port(tag, n)`: the name (socket path) of server `n`.
+/// Go's `port(tag, n)`: the name (socket path) of server `n` (1, 2 or 3).
 pub fn port(n: usize) -> String {
     format!("S{n}")
 }
@@ -74,31 +111,22 @@ impl Harness {
     /// Go's preamble: start the viewservice, then sleep 1 s.
     pub async fn new() -> Harness {
         let net = Network::with_profile(Profile::Go2015);
-        let node = Node::new("VS");
-        let vs = node.enter(|| ViewServer::start("VS"));
-        let server = Server::new(&node);
-        server.add_service(vs.service());
-        let vs_listener = net.listen("VS", server);
+        let vs = Cluster::named(&net, vec!["VS".to_string()]);
+        vs.start(0, |_| ViewServer::start("VS"));
+        let servers = Cluster::named(&net, (1..=NSERVERS).map(port).collect());
+        vs.spawn_observer(TIMELINE_POLL);
+        servers.spawn_observer(TIMELINE_POLL);
         let h = Harness {
             inner: Arc::new(Shared {
                 net,
                 vs,
-                vs_listener,
-                state: Mutex::new(State {
-                    servers: BTreeMap::new(),
-                    next_client: 0,
-                    t0: sim::now(),
-                }),
+                servers,
+                next_client: Mutex::new(0),
                 ops: AtomicU64::new(0),
             }),
         };
-        sim::spawn(h.clone().record_timeline());
         sim::sleep(Duration::from_secs(1)).await;
         h
-    }
-
-    fn state(&self) -> MutexGuard<'_, State> {
-        self.inner.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     pub fn net(&self) -> &Network {
@@ -115,53 +143,53 @@ impl Harness {
         viewservice::Clerk::new("", self.net().end_to(self.vshost()))
     }
 
+    fn viewserver(&self) -> Arc<ViewServer> {
+        self.inner
+            .vs
+            .server(0)
+            .expect("the viewservice runs until cleanup")
+    }
+
     /// Go's `vs.GetRPCCount()`.
     pub fn vs_rpc_count(&self) -> u64 {
-        self.inner.vs.rpc_count()
+        self.viewserver().rpc_count()
+    }
+
+    fn slot(me: &str) -> usize {
+        let n: usize = me
+            .strip_prefix('S')
+            .and_then(|n| n.parse().ok())
+            .filter(|n| (1..=NSERVERS).contains(n))
+            .unwrap_or_else(|| panic!("no server slot named {me:?}"));
+        n - 1
     }
 
     /// Go's `StartServer(vshost, port(tag, n))`: a fresh server `S<n>` (a
     /// new node, empty state) that reaches the viewservice at `vshost`.
     pub fn start_server(&self, vshost: &str, n: usize) -> String {
         let me = port(n);
-        let node = Node::new(&me);
-        let vs = viewservice::Clerk::new(&me, self.net().end_to(vshost));
-        let dialer = Dialer::new(self.net().clone());
-        let pb = node.enter(|| PbServer::start(vs, dialer));
-        let server = Server::new(&node);
-        server.add_service(pb.service());
-        let listener = self.net().listen(&me, server);
-        tracing::info!(topic = "test", "started {me}");
+        let net = self.net().clone();
+        self.inner.servers.start(Self::slot(&me), |_| {
+            let vs = viewservice::Clerk::new(&me, net.end_to(vshost));
+            PbServer::start(vs, Dialer::new(net.clone()))
+        });
         timeline::mark(&me, "started");
-        let old = self
-            .state()
-            .servers
-            .insert(me.clone(), Running { pb, listener, node });
-        if let Some(old) = old {
-            assert!(old.pb.is_dead(), "{me} restarted while still running");
-        }
         me
     }
 
-    /// Go's `s.kill()`: closes the listener (the path disappears; accepted
-    /// calls complete) and marks the server dead so its loops stop.
+    /// Go's `s.kill()`: the server's listener closes (its path disappears),
+    /// it is marked dead and its node stops. Killing a killed server does
+    /// nothing.
     pub fn kill(&self, me: &str) {
-        let st = self.state();
-        let Some(running) = st.servers.get(me) else {
-            panic!("kill: no server {me}");
-        };
-        if running.pb.is_dead() {
-            return;
-        }
-        running.listener.close();
-        running.pb.kill();
-        timeline::band_start(me, Band::Crashed);
-        tracing::info!(topic = "test", "killed {me}");
+        self.inner.servers.stop(Self::slot(me));
     }
 
     /// Go's `s.setunreliable(b)`.
     pub fn set_unreliable(&self, me: &str, unreliable: bool) {
-        self.state().servers[me].listener.set_unreliable(unreliable);
+        self.net()
+            .listener(me)
+            .unwrap_or_else(|| panic!("{me} is not running"))
+            .set_unreliable(unreliable);
     }
 
     /// Go's `os.Link(vshost, vshost+"a")`: a second path to the viewservice.
@@ -172,7 +200,7 @@ impl Harness {
     }
 
     /// Go's `os.Remove(vshosta)`: cuts every server that reaches the
-    /// viewservice through that path.
+    /// viewservice through that path (`lane`, for the timeline).
     pub fn unlink(&self, path: &str, lane: &str) {
         self.net()
             .unlink(path)
@@ -194,53 +222,52 @@ impl Harness {
     /// Go's `MakeClerk(vshost, "")`, with its requests' node `C<k>`.
     pub fn clerk(&self) -> (Clerk, Node) {
         let k = {
-            let mut st = self.state();
-            st.next_client += 1;
-            st.next_client - 1
+            let mut next = self
+                .inner
+                .next_client
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            *next += 1;
+            *next - 1
         };
         let node = Node::new(&format!("C{k}"));
         let clerk = Clerk::new(self.vck(), Dialer::new(self.net().clone()));
         (clerk, node)
     }
 
-    /// The end of every test: kill all servers, then the viewservice.
+    /// The end of the partition tests: kill every server and the viewservice.
     pub fn cleanup(&self) {
-        let names: Vec<String> = self.state().servers.keys().cloned().collect();
-        for name in names {
-            self.kill(&name);
+        for i in 0..NSERVERS {
+            self.inner.servers.stop(i);
         }
-        self.inner.vs.kill();
-        self.inner.vs_listener.close();
+        self.inner.vs.stop(0);
     }
 
     /// Go's cleanup: kill every server, sleep, kill the viewservice, sleep.
     pub async fn cleanup_and_wait(&self, pause: Duration) {
-        let names: Vec<String> = self.state().servers.keys().cloned().collect();
-        for name in names {
-            self.kill(&name);
+        for i in 0..NSERVERS {
+            self.inner.servers.stop(i);
         }
         sim::sleep(pause).await;
-        self.inner.vs.kill();
-        self.inner.vs_listener.close();
+        self.inner.vs.stop(0);
         sim::sleep(pause).await;
     }
 
     // ----- Reporting ---------------------------------------------------------
 
-    /// Prints Go's `Test: ... ...` line and starts the clock.
+    /// Prints Go's `Test: ... ...` line and starts the counters.
     pub fn begin(&self, description: &str) {
-        println!("Test: {description} ...");
-        tracing::info!(topic = "test", "{description}");
-        self.state().t0 = sim::now();
+        self.inner.servers.begin(&format!("Test: {description}"));
         self.inner.ops.store(0, Ordering::Relaxed);
     }
 
-    /// Go's `  ... Passed`, with the virtual seconds since `begin` and the
-    /// clerk operations counted by the wrappers.
+    /// Go's `  ... Passed`, with the virtual seconds since `begin`, the RPCs
+    /// sent (servers', clients' and the viewservice's) and the clerk
+    /// operations counted by the wrappers.
     pub fn passed(&self) {
-        let secs = (sim::now() - self.state().t0).as_secs_f64();
+        let stats = self.inner.servers.stats();
         let ops = self.inner.ops.load(Ordering::Relaxed);
-        println!("  ... Passed --  {secs:4.1}  {ops:4}");
+        labtest::passed(&format!("{:4.1}  {:5} {ops:4}", stats.secs, stats.rpcs));
     }
 
     // ----- Operations ------------------------------------------------------
@@ -296,38 +323,6 @@ impl Harness {
     pub async fn check(&self, ck: &mut Clerk, key: &str, value: &str) {
         let v = self.get(ck, key, None, 0).await;
         assert!(v == value, "Get({key}) -> {v:?}, expected {value:?}");
-    }
-
-    // ----- Timeline ----------------------------------------------------------
-
-    async fn record_timeline(self) {
-        loop {
-            let v = self.inner.vs.current_view();
-            if v.viewnum > 0 {
-                timeline::state("VS", &lane_label(&v), Some(v.viewnum));
-            }
-            let roles: Vec<(String, Role, u64, bool)> = self
-                .state()
-                .servers
-                .iter()
-                .map(|(name, r)| {
-                    let (role, viewnum) = r.pb.role();
-                    (name.clone(), role, viewnum, r.pb.is_dead())
-                })
-                .collect();
-            for (name, role, viewnum, dead) in roles {
-                if dead {
-                    continue;
-                }
-                let label = match role {
-                    Role::Primary => "primary",
-                    Role::Backup => "backup",
-                    Role::Idle => "idle",
-                };
-                timeline::state(&name, label, (viewnum > 0).then_some(viewnum));
-            }
-            sim::sleep(TIMELINE_POLL).await;
-        }
     }
 }
 
