@@ -27,9 +27,10 @@ use std::time::Duration;
 use labrpc::sim::{self, Node};
 use labrpc::timeline::{self, Band};
 use labrpc::{Network, Profile, Proxy, Service};
+use labtest::history::timed;
+pub use labtest::history::{KvLog, check_concurrent_appends as check_appends};
 use labtest::{Cluster, Lab, Status};
-use linearizability::models::kv::{KvInput, KvOutput};
-use linearizability::{OpLog, Operation};
+use linearizability::models::kv::KvInput;
 use pbservice::{Clerk, Dialer, PbServer, Role};
 use viewservice::{DEAD_PINGS, View, ViewServer};
 
@@ -39,9 +40,6 @@ pub const DEADTIME: Duration = Duration::from_millis(100 * DEAD_PINGS);
 const TIMELINE_POLL: Duration = Duration::from_millis(10);
 /// Server slots: the tests use at most three servers.
 const NSERVERS: usize = 3;
-
-/// The history of a test with concurrent clients, for the linearizability check.
-pub type KvLog = OpLog<KvInput, KvOutput>;
 
 /// labtest's view of the viewservice.
 pub struct VsLab;
@@ -272,25 +270,13 @@ impl Harness {
 
     // ----- Operations ------------------------------------------------------
 
-    /// Counts an operation and, with a history, records it.
-    fn record(&self, log: Option<&KvLog>, cli: usize, input: KvInput, value: String, call: i64) {
+    fn count_op(&self) {
         self.inner.ops.fetch_add(1, Ordering::Relaxed);
-        if let Some(log) = log {
-            log.append(Operation {
-                client_id: cli,
-                input,
-                call,
-                output: KvOutput { value },
-                return_time: now_nanos(),
-            });
-        }
     }
 
     pub async fn get(&self, ck: &mut Clerk, key: &str, log: Option<&KvLog>, cli: usize) -> String {
-        let call = now_nanos();
-        let value = ck.get(key).await;
-        self.record(log, cli, KvInput::get(key), value.clone(), call);
-        value
+        self.count_op();
+        timed(log, cli, KvInput::get(key), ck.get(key)).await
     }
 
     pub async fn put(
@@ -301,9 +287,12 @@ impl Harness {
         log: Option<&KvLog>,
         cli: usize,
     ) {
-        let call = now_nanos();
-        ck.put(key, value).await;
-        self.record(log, cli, KvInput::put(key, value), String::new(), call);
+        self.count_op();
+        let op = async {
+            ck.put(key, value).await;
+            String::new()
+        };
+        timed(log, cli, KvInput::put(key, value), op).await;
     }
 
     pub async fn append(
@@ -314,9 +303,12 @@ impl Harness {
         log: Option<&KvLog>,
         cli: usize,
     ) {
-        let call = now_nanos();
-        ck.append(key, value).await;
-        self.record(log, cli, KvInput::append(key, value), String::new(), call);
+        self.count_op();
+        let op = async {
+            ck.append(key, value).await;
+            String::new()
+        };
+        timed(log, cli, KvInput::append(key, value), op).await;
     }
 
     /// Go's `check(ck, key, value)` (a `log.Fatalf` there: it fails the test).
@@ -335,29 +327,4 @@ fn lane_label(v: &View) -> String {
         }
     };
     format!("p={} b={}", name(&v.primary), name(&v.backup))
-}
-
-pub fn now_nanos() -> i64 {
-    sim::now().as_nanos_since_start() as i64
-}
-
-/// Go's `checkAppends(t, v, counts)`: every `"x i j y"` for j < counts[i]
-/// appears exactly once, in increasing j for each client i.
-pub fn check_appends(v: &str, counts: &[usize]) {
-    for (i, &count) in counts.iter().enumerate() {
-        let mut last: Option<usize> = None;
-        for j in 0..count {
-            let wanted = format!("x {i} {j} y");
-            let Some(off) = v.find(&wanted) else {
-                panic!("missing element {wanted:?} in Append result {v:?}");
-            };
-            let off1 = v.rfind(&wanted).expect("found once already");
-            assert_eq!(off1, off, "duplicate element {wanted:?} in Append result");
-            assert!(
-                last.is_none_or(|l| off > l),
-                "wrong order for element {wanted:?} in Append result"
-            );
-            last = Some(off);
-        }
-    }
 }
