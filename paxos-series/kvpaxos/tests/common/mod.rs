@@ -1,0 +1,337 @@
+//! The kvpaxos test harness: the helpers of Go's 2015 `kvpaxos/test_test.go`
+//! (`check`, `NextValue`, `randclerk`, `checkAppends`, `part`, `cleanup`) on
+//! the one cluster harness, `labtest`, over labrpc's 2015 network profile.
+//!
+//! Server `i` of a test tagged `tag` is `kv-<tag>-<i>` (Go's `port(tag, i)`)
+//! on its own node, with the `KVPaxos` and `Paxos` services behind one
+//! listener. Clerks run on the test's node or on client nodes, which are
+//! never partitioned: as in Go, where clerks used the servers' real socket
+//! paths, only server-to-server (Paxos) traffic is cut by `part`.
+//!
+//! Beyond Go's checks, every operation a clerk completes is recorded with
+//! its virtual call and return times, and [`Config::check_linearizable`]
+//! runs the project's linearizability checker on the history.
+
+#![allow(dead_code)] // each test binary uses a different part of the harness
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use kvpaxos::{Clerk, KvPaxos};
+use labrpc::rand::seq::SliceRandom;
+use labrpc::sim::{self, Node};
+use labrpc::timeline::{self, Band};
+use labrpc::{Network, Profile, Service};
+use labtest::{Cluster, Lab, Status};
+use linearizability::models::kv::{KvInput, KvModel, KvOutput};
+use linearizability::{CheckResult, OpLog, Operation};
+
+/// How often the timeline records every server's state.
+const TIMELINE_POLL: Duration = Duration::from_millis(100);
+/// The checker's wall-clock budget (Go's porcupine call in the Raft labs).
+const LINEARIZABILITY_CHECK_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// labtest's view of a kvpaxos server.
+pub struct KvLab;
+
+impl Lab for KvLab {
+    type Server = Arc<KvPaxos>;
+
+    fn kill(kv: &Arc<KvPaxos>) {
+        kv.kill();
+    }
+
+    fn services(kv: &Arc<KvPaxos>) -> Vec<Service> {
+        kv.services()
+    }
+
+    fn status(kv: &Arc<KvPaxos>) -> Status {
+        Status::new(kv.describe(), None)
+    }
+}
+
+/// Go's `port(tag, host)`.
+pub fn port(tag: &str, i: usize) -> String {
+    format!("kv-{tag}-{i}")
+}
+
+struct Shared {
+    cluster: Cluster<KvLab>,
+    history: Option<OpLog<KvInput, KvOutput>>,
+    /// Whether clerks add to the history now.
+    recording: Arc<AtomicBool>,
+    next_client: Mutex<usize>,
+    cut_off: Mutex<Vec<bool>>,
+}
+
+/// One test's servers. Cloning shares them.
+#[derive(Clone)]
+pub struct Config {
+    inner: Arc<Shared>,
+}
+
+/// A clerk made by the harness: records what it does in the history.
+pub struct Client {
+    clerk: Clerk,
+    id: usize,
+    node: Node,
+    history: Option<OpLog<KvInput, KvOutput>>,
+    recording: Arc<AtomicBool>,
+}
+
+impl Client {
+    /// The node to run this client's task on (for readable logs).
+    pub fn node(&self) -> Node {
+        self.node.clone()
+    }
+
+    fn record(&self, input: KvInput, value: &str, call: u64) {
+        if let Some(history) = self
+            .history
+            .as_ref()
+            .filter(|_| self.recording.load(Ordering::SeqCst))
+        {
+            history.append(Operation {
+                client_id: self.id,
+                input,
+                call: call as i64,
+                output: KvOutput {
+                    value: value.to_string(),
+                },
+                return_time: sim::now().as_nanos_since_start() as i64,
+            });
+        }
+    }
+
+    pub async fn get(&mut self, key: &str) -> String {
+        let call = sim::now().as_nanos_since_start();
+        let value = self.clerk.get(key).await;
+        self.record(KvInput::get(key), &value, call);
+        value
+    }
+
+    pub async fn put(&mut self, key: &str, value: &str) {
+        let call = sim::now().as_nanos_since_start();
+        self.clerk.put(key, value).await;
+        self.record(KvInput::put(key, value), "", call);
+    }
+
+    pub async fn append(&mut self, key: &str, value: &str) {
+        let call = sim::now().as_nanos_since_start();
+        self.clerk.append(key, value).await;
+        self.record(KvInput::append(key, value), "", call);
+    }
+}
+
+/// Go's `check(t, ck, key, value)`.
+pub async fn check(ck: &mut Client, key: &str, value: &str) {
+    let v = ck.get(key).await;
+    assert!(v == value, "Get({key}) -> {v}, expected {value}");
+}
+
+/// Go's `NextValue`: the effect of Append(k, val) on a value `prev`.
+pub fn next_value(prev: &str, val: &str) -> String {
+    format!("{prev}{val}")
+}
+
+/// Go's `checkAppends`: every known append is in `v` exactly once, and each
+/// client's appends are in order.
+pub fn check_appends(v: &str, counts: &[usize]) {
+    for (i, &count) in counts.iter().enumerate() {
+        let mut lastoff: Option<usize> = None;
+        for j in 0..count {
+            let wanted = format!("x {i} {j} y");
+            let Some(off) = v.find(&wanted) else {
+                panic!("missing element in Append result");
+            };
+            let off1 = v.rfind(&wanted);
+            assert_eq!(off1, Some(off), "duplicate element in Append result");
+            assert!(
+                lastoff.is_none_or(|last| off > last),
+                "wrong order for element in Append result"
+            );
+            lastoff = Some(off);
+        }
+    }
+}
+
+impl Config {
+    /// Go's `StartServer(kvh, i)` for every server, all reaching each other,
+    /// each `setunreliable(unreliable)`. `record_history` keeps every
+    /// clerk's operations for [`check_linearizable`](Config::check_linearizable).
+    pub fn new(tag: &str, n: usize, unreliable: bool, record_history: bool) -> Config {
+        let net = Network::with_profile(Profile::Go2015);
+        let names = (0..n).map(|i| port(tag, i)).collect();
+        let cluster: Cluster<KvLab> = Cluster::named(&net, names);
+        for i in 0..n {
+            cluster.start(i, |start| KvPaxos::start_server(start.ends, start.me));
+        }
+        cluster.connect_all();
+        cluster.spawn_observer(TIMELINE_POLL);
+        let cfg = Config {
+            inner: Arc::new(Shared {
+                cluster,
+                history: record_history.then(OpLog::new),
+                recording: Arc::new(AtomicBool::new(true)),
+                next_client: Mutex::new(0),
+                cut_off: Mutex::new(vec![false; n]),
+            }),
+        };
+        cfg.set_unreliable(unreliable);
+        cfg
+    }
+
+    fn cluster(&self) -> &Cluster<KvLab> {
+        &self.inner.cluster
+    }
+
+    pub fn n(&self) -> usize {
+        self.cluster().n()
+    }
+
+    /// `kva[i]`.
+    pub fn kv(&self, i: usize) -> Arc<KvPaxos> {
+        self.cluster()
+            .server(i)
+            .unwrap_or_else(|| panic!("server {i} is not running"))
+    }
+
+    /// Every server's `setunreliable(u)`.
+    pub fn set_unreliable(&self, unreliable: bool) {
+        for i in 0..self.n() {
+            let name = self.cluster().name(i);
+            let listener = self.cluster().net().listener(name);
+            listener
+                .unwrap_or_else(|| panic!("server {name} has no listener"))
+                .set_unreliable(unreliable);
+        }
+    }
+
+    /// Go's `MakeClerk([kvh[i] for i in servers])`, in that order.
+    pub fn clerk(&self, servers: &[usize]) -> Client {
+        let (ends, _) = self.cluster().make_client_ends(servers);
+        let ends = servers.iter().map(|&i| ends[i].clone()).collect();
+        let id = {
+            let mut next = self.inner.next_client.lock().unwrap();
+            *next += 1;
+            *next - 1
+        };
+        let node = self.cluster().client_node();
+        Client {
+            clerk: node.enter(|| Clerk::new(ends)),
+            id,
+            node,
+            history: self.inner.history.clone(),
+            recording: self.inner.recording.clone(),
+        }
+    }
+
+    /// Go's `randclerk(kvh)`: a clerk of every server, in random order.
+    pub fn randclerk(&self) -> Client {
+        let mut servers: Vec<usize> = (0..self.n()).collect();
+        sim::with_rng(|rng| servers.shuffle(rng));
+        self.clerk(&servers)
+    }
+
+    /// Go's `part(t, tag, nservers, p1, p2, p3)`: servers reach each other
+    /// only inside a group; a server in no group is isolated.
+    pub fn part(&self, groups: &[&[usize]]) {
+        let cluster = self.cluster();
+        let names: Vec<Vec<&str>> = groups
+            .iter()
+            .map(|g| g.iter().map(|&i| cluster.name(i)).collect())
+            .collect();
+        if let Err(e) = cluster.net().partition(&names) {
+            panic!("part({groups:?}): os.Link failed: {e}");
+        }
+        tracing::info!(topic = "test", "partition {groups:?}");
+        let majority = self.n() / 2 + 1;
+        let mut cut_off = self.inner.cut_off.lock().unwrap();
+        for i in 0..self.n() {
+            let size = groups
+                .iter()
+                .find(|g| g.contains(&i))
+                .map_or(1, |g| g.len());
+            let cut = size < majority;
+            if cut != cut_off[i] {
+                if cut {
+                    timeline::band_start(cluster.name(i), Band::Disconnected);
+                } else {
+                    timeline::band_end(cluster.name(i), Band::Disconnected);
+                }
+                cut_off[i] = cut;
+            }
+        }
+    }
+
+    /// Go's `part(t, tag, n, all, {}, {})`.
+    pub fn heal(&self) {
+        let all: Vec<usize> = (0..self.n()).collect();
+        self.part(&[&all]);
+    }
+
+    /// Go's `fmt.Printf("Test: ... ...\n")`.
+    pub fn begin(&self, description: &str) {
+        self.cluster().begin(description);
+    }
+
+    /// Go's `fmt.Printf("  ... Passed\n")`.
+    pub fn passed(&self) {
+        labtest::passed("");
+    }
+
+    /// Stops recording clerks' operations: for a stretch the checker cannot
+    /// decide in time, such as many concurrent Appends to one key with no
+    /// Get between them (the search is exponential there), which Go's
+    /// `checkAppends` checks instead. Operations on the keys used in that
+    /// stretch must not be recorded afterwards either.
+    pub fn stop_recording(&self) {
+        self.inner.recording.store(false, Ordering::SeqCst);
+    }
+
+    /// Checks the recorded history with the project's linearizability
+    /// checker (a check Go's kvpaxos tests did not make). Fails the test if
+    /// the history is not linearizable, writing its picture next to the logs.
+    pub fn check_linearizable(&self) {
+        let Some(history) = &self.inner.history else {
+            return;
+        };
+        let operations = history.read();
+        if operations.is_empty() {
+            return;
+        }
+        let count = operations.len();
+        let (result, info) = linearizability::check_operations_verbose(
+            &KvModel,
+            operations,
+            Some(LINEARIZABILITY_CHECK_TIMEOUT),
+        );
+        match result {
+            CheckResult::Ok => println!("  linearizable: {count} operations"),
+            CheckResult::Unknown => {
+                println!("info: linearizability check timed out, assuming history is ok");
+            }
+            CheckResult::Illegal => {
+                let path = labrpc::log::run_file_path(sim::seed(), ".history.html");
+                let written = path
+                    .parent()
+                    .map_or(Ok(()), std::fs::create_dir_all)
+                    .and_then(|()| linearizability::write_html(&KvModel, &info, &path))
+                    .map(|()| path);
+                match written {
+                    Ok(path) => println!("info: wrote history visualization to {}", path.display()),
+                    Err(error) => println!("info: failed to write history visualization: {error}"),
+                }
+                panic!("history is not linearizable");
+            }
+        }
+    }
+
+    /// Go's deferred `cleanup(kva)`: kills every server.
+    pub fn cleanup(&self) {
+        for i in 0..self.n() {
+            self.cluster().stop(i);
+        }
+    }
+}
