@@ -351,6 +351,7 @@ pub fn write(root: &Path, plan: &Plan, out: &Path) -> Result<(), String> {
             }
         }
     }
+    format_rust(staging.path(), plan)?;
     // .ci/run is executable even where the reference's was not tracked.
     let ci = staging.path().join(".ci/run");
     if ci.exists() {
@@ -365,6 +366,43 @@ pub fn write(root: &Path, plan: &Plan, out: &Path) -> Result<(), String> {
         let _ = fs::remove_dir_all(&staged);
         format!("moving the handout into {}: {e}", out.display())
     })
+}
+
+/// Runs rustfmt over the Rust files the handout rewrote: removing a region
+/// can leave a blank line rustfmt would not (before a closing brace, say),
+/// and the handout must pass `cargo fmt --check` as the reference does.
+/// Without rustfmt the files stay as they are, with a warning.
+fn format_rust(staging: &Path, plan: &Plan) -> Result<(), String> {
+    let files: Vec<PathBuf> = plan
+        .files
+        .iter()
+        .filter(|(path, action)| {
+            matches!(action, Action::Write(_)) && path.extension().is_some_and(|e| e == "rs")
+        })
+        .map(|(path, _)| staging.join(path))
+        .collect();
+    if files.is_empty() {
+        return Ok(());
+    }
+    let rustfmt = std::env::var("RUSTFMT").unwrap_or_else(|_| "rustfmt".into());
+    let output = Command::new(&rustfmt)
+        .args(["--edition", "2024", "--"])
+        .args(&files)
+        .stdin(Stdio::null())
+        .output();
+    match output {
+        Err(e) => {
+            eprintln!(
+                "handout: warning: could not run {rustfmt} ({e}): the handout is not formatted"
+            );
+            Ok(())
+        }
+        Ok(o) if o.status.success() => Ok(()),
+        Ok(o) => Err(format!(
+            "rustfmt failed on the handout's Rust files (is a region cut in the middle of an item?):\n{}",
+            String::from_utf8_lossy(&o.stderr).replace(&staging.display().to_string(), "")
+        )),
+    }
 }
 
 /// A handout's leaks: marker lines left in a lab's or the docs' files, and
