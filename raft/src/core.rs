@@ -51,9 +51,34 @@ pub const MAX_ENTRIES_PER_APPEND: usize = 256;
 /// At most this many messages are taken for the apply channel per lock.
 pub const MAX_APPLY_BATCH: usize = 64;
 
+/// The timing knobs of one server. [`Timing::default`] is what the labs use
+/// (the constants above); a driver on a real network with other costs (the
+/// kvstore replica counts every message) picks its own.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Timing {
+    /// How often an idle leader sends AppendEntries to every follower.
+    pub heartbeat_interval: Duration,
+    /// Election timeouts are drawn uniformly from this range (milliseconds).
+    pub election_timeout_ms: std::ops::Range<u64>,
+    /// Send a new commit index to followers as soon as it moves (one extra
+    /// message per follower per commit, so followers apply within a round
+    /// trip). When false, followers learn it with the next AppendEntries.
+    pub eager_commit: bool,
+}
+
+impl Default for Timing {
+    fn default() -> Timing {
+        Timing {
+            heartbeat_interval: HEARTBEAT_INTERVAL,
+            election_timeout_ms: ELECTION_TIMEOUT_MS,
+            eager_commit: true,
+        }
+    }
+}
+
 /// An RPC the driver must send.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum Rpc {
+pub enum Rpc {
     RequestVote(RequestVoteArgs),
     AppendEntries(AppendEntriesArgs),
     InstallSnapshot(InstallSnapshotArgs),
@@ -61,19 +86,19 @@ pub(crate) enum Rpc {
 
 /// An RPC for peer `to`.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Outbound {
-    pub(crate) to: usize,
-    pub(crate) rpc: Rpc,
+pub struct Outbound {
+    pub to: usize,
+    pub rpc: Rpc,
 }
 
 /// What handling one input asks the driver to do, in this order: save the
 /// persistent state (before anything else becomes visible), then wake the
 /// applier, then send the messages.
 #[derive(Debug, Default)]
-pub(crate) struct Effects {
-    pub(crate) persist: bool,
-    pub(crate) apply: bool,
-    pub(crate) messages: Vec<Outbound>,
+pub struct Effects {
+    pub persist: bool,
+    pub apply: bool,
+    pub messages: Vec<Outbound>,
 }
 
 /// The leader's view of one follower.
@@ -104,9 +129,11 @@ enum Role {
     },
 }
 
-pub(crate) struct Core {
+/// One Raft server's protocol state. See the module documentation.
+pub struct Core {
     me: usize,
     peers: usize,
+    timing: Timing,
 
     // Persistent state (Figure 2), saved whenever it changes.
     term: u64,
@@ -139,6 +166,25 @@ impl Core {
         seed: u64,
         now: Instant,
     ) -> Core {
+        Core::with_state(me, peers, saved, snapshot, seed, now, Timing::default())
+    }
+
+    /// A brand-new server (empty log, term 0) with its own [`Timing`]: the
+    /// entry point for drivers outside this crate, which keep no persistent
+    /// state across restarts.
+    pub fn fresh(me: usize, peers: usize, seed: u64, now: Instant, timing: Timing) -> Core {
+        Core::with_state(me, peers, None, Vec::new(), seed, now, timing)
+    }
+
+    fn with_state(
+        me: usize,
+        peers: usize,
+        saved: Option<PersistentState>,
+        snapshot: Vec<u8>,
+        seed: u64,
+        now: Instant,
+        timing: Timing,
+    ) -> Core {
         assert!(me < peers, "server {me} is not one of {peers} peers");
         let (term, voted_for, log) = match saved {
             Some(state) => (
@@ -154,6 +200,7 @@ impl Core {
         let mut core = Core {
             me,
             peers,
+            timing,
             term,
             voted_for,
             log,
@@ -173,11 +220,11 @@ impl Core {
     // ----- Queries -------------------------------------------------------
 
     /// (current term, whether this server believes it is the leader).
-    pub(crate) fn state(&self) -> (u64, bool) {
+    pub fn state(&self) -> (u64, bool) {
         (self.term, self.is_leader())
     }
 
-    pub(crate) fn is_leader(&self) -> bool {
+    pub fn is_leader(&self) -> bool {
         matches!(self.role, Role::Leader { .. })
     }
 
@@ -206,7 +253,7 @@ impl Core {
     }
 
     /// The effects collected since the last call.
-    pub(crate) fn take_effects(&mut self) -> Effects {
+    pub fn take_effects(&mut self) -> Effects {
         std::mem::take(&mut self.effects)
     }
 
@@ -222,7 +269,9 @@ impl Core {
     // ----- Terms, roles, timers ------------------------------------------
 
     fn reset_election_timer(&mut self, now: Instant) {
-        let ms = self.rng.random_range(ELECTION_TIMEOUT_MS);
+        let ms = self
+            .rng
+            .random_range(self.timing.election_timeout_ms.clone());
         self.election_deadline = now + Duration::from_millis(ms);
     }
 
@@ -247,11 +296,11 @@ impl Core {
     }
 
     /// Called on every clock tick.
-    pub(crate) fn tick(&mut self, now: Instant) {
+    pub fn tick(&mut self, now: Instant) {
         match &mut self.role {
             Role::Leader { heartbeat_due, .. } => {
                 if now >= *heartbeat_due {
-                    *heartbeat_due = now + HEARTBEAT_INTERVAL;
+                    *heartbeat_due = now + self.timing.heartbeat_interval;
                     self.broadcast_append(now);
                 }
             }
@@ -297,11 +346,7 @@ impl Core {
         }
     }
 
-    pub(crate) fn handle_request_vote(
-        &mut self,
-        args: RequestVoteArgs,
-        now: Instant,
-    ) -> RequestVoteReply {
+    pub fn handle_request_vote(&mut self, args: RequestVoteArgs, now: Instant) -> RequestVoteReply {
         self.observe_term(args.term, now);
         let mut vote_granted = false;
         if args.term == self.term {
@@ -333,7 +378,7 @@ impl Core {
         }
     }
 
-    pub(crate) fn on_request_vote_reply(
+    pub fn on_request_vote_reply(
         &mut self,
         from: usize,
         args: &RequestVoteArgs,
@@ -370,7 +415,7 @@ impl Core {
         };
         self.role = Role::Leader {
             progress: vec![progress; self.peers],
-            heartbeat_due: now + HEARTBEAT_INTERVAL,
+            heartbeat_due: now + self.timing.heartbeat_interval,
         };
         // Announce the new leadership at once, before anyone else times out.
         self.broadcast_append(now);
@@ -383,7 +428,7 @@ impl Core {
     /// The command is sent to followers right away (not at the next heartbeat)
     /// unless a message to that follower is already in flight, in which case
     /// it goes with the next one.
-    pub(crate) fn start(&mut self, command: Vec<u8>, now: Instant) -> Option<(u64, u64)> {
+    pub fn start(&mut self, command: Vec<u8>, now: Instant) -> Option<(u64, u64)> {
         if !self.is_leader() {
             return None;
         }
@@ -428,10 +473,11 @@ impl Core {
     fn send_append_if_news(&mut self, peer: usize, now: Instant) {
         let last = self.log.last_index();
         let commit = self.commit_index;
+        let eager = self.timing.eager_commit;
         let Some(p) = self.progress_mut(peer) else {
             return;
         };
-        if !p.in_flight && (p.next <= last || p.commit_sent < commit) {
+        if !p.in_flight && (p.next <= last || (eager && p.commit_sent < commit)) {
             self.send_append(peer, now);
         }
     }
@@ -474,7 +520,7 @@ impl Core {
         self.effects.messages.push(Outbound { to: peer, rpc });
     }
 
-    pub(crate) fn on_append_entries_reply(
+    pub fn on_append_entries_reply(
         &mut self,
         from: usize,
         args: &AppendEntriesArgs,
@@ -531,7 +577,7 @@ impl Core {
         }
     }
 
-    pub(crate) fn on_install_snapshot_reply(
+    pub fn on_install_snapshot_reply(
         &mut self,
         from: usize,
         args: &InstallSnapshotArgs,
@@ -613,7 +659,7 @@ impl Core {
         self.reset_election_timer(now);
     }
 
-    pub(crate) fn handle_append_entries(
+    pub fn handle_append_entries(
         &mut self,
         args: AppendEntriesArgs,
         now: Instant,
@@ -717,7 +763,7 @@ impl Core {
         }
     }
 
-    pub(crate) fn handle_install_snapshot(
+    pub fn handle_install_snapshot(
         &mut self,
         args: InstallSnapshotArgs,
         now: Instant,
@@ -776,7 +822,7 @@ impl Core {
 
     /// The next messages for the apply channel, in log order: a pending
     /// snapshot first, else committed commands not yet handed out.
-    pub(crate) fn take_apply_batch(&mut self) -> Vec<ApplyMsg> {
+    pub fn take_apply_batch(&mut self) -> Vec<ApplyMsg> {
         if self.snapshot_pending {
             self.snapshot_pending = false;
             self.last_applied = self.log.base_index();

@@ -9,8 +9,10 @@
 //!
 // BEGIN SOLUTION
 //! The crate is split the way production Raft libraries are:
-//! * `core` (private): the protocol as a pure state machine:
-//!   inputs in, replies and effects out, no I/O and no clock;
+//! * [`core`]: the protocol as a pure state machine:
+//!   inputs in, replies and effects out, no I/O and no clock. It is public so
+//!   that drivers outside the labs' simulation can reuse it (the kvstore
+//!   replica drives it over UDP in real time) instead of a second Raft;
 //! * `driver` (private): the async shell, with its ticker,
 //!   RPC tasks, persistence and applier, built on `labrpc`'s simulation;
 //! * `log` (private): the log with its snapshotted prefix cut off;
@@ -51,7 +53,7 @@
 //! message ahead of the service) and is what the tests use.
 
 // BEGIN SOLUTION
-mod core;
+pub mod core;
 mod log;
 mod persist;
 // END SOLUTION
