@@ -10,14 +10,17 @@
 //!   faults, oracle), independent of sockets and clocks;
 //! * [`report`]: statistics, correctness checks, performance tiers;
 //! * [`udp`]: the real-process driver (child processes, UDP on 127.0.0.1);
-//! * [`replica`]: the reference replica's logic (pure) and its UDP driver;
+//! * `replica`: the reference replica's logic (pure) and its UDP driver
+//!   (the student's work: absent from the handout);
 //! * [`det`]: the deterministic mode, the simulator and the reference
 //!   replica in one process on labrpc's virtual time.
 
 pub mod config;
 pub mod md5;
 pub mod protocol;
+// BEGIN SOLUTION
 pub mod replica;
+// END SOLUTION
 pub mod report;
 pub mod sim;
 pub mod udp;

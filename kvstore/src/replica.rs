@@ -1,4 +1,5 @@
 //! The reference replica: a key/value store replicated with the `raft`
+// SOLUTION FILE
 //! crate's protocol core ([`raft::core::Core`]), speaking the simulator's
 //! JSON protocol.
 //!

@@ -1,4 +1,5 @@
 //! End-to-end runs of `kvstore-sim` over real processes and UDP on 127.0.0.1:
+// SOLUTION FILE
 //! the reference replica passes short configs, and the judge catches each of
 //! the deliberately wrong replicas of `kvstore-faulty` with the right check.
 //!

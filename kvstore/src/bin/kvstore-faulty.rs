@@ -1,4 +1,5 @@
 //! `kvstore-faulty PORT ID OTHER_ID…`: a test program, the reference replica
+// SOLUTION FILE
 //! with a deliberate bug, for testing the simulator's judge. The bug is named
 //! by the environment variable `KVSTORE_FAULT` (see
 //! `kvstore::replica::Fault::parse`: `local-gets`, `lose-acked-puts`,

@@ -4,10 +4,8 @@
 use std::process::ExitCode;
 
 use kvstore::protocol;
-use kvstore::replica::{Fault, run_udp};
 
 fn main() -> ExitCode {
-    let fault = Fault::None;
     let args: Vec<String> = std::env::args().skip(1).collect();
     let usage = "usage: kvstore-replica PORT ID OTHER_ID...";
     let Some((port, rest)) = args.split_first() else {
@@ -26,11 +24,16 @@ fn main() -> ExitCode {
         eprintln!("{usage}: IDs are 4 hex digits");
         return ExitCode::from(2);
     }
-    match run_udp(port, id, others, fault) {
+    // BEGIN SOLUTION
+    match kvstore::replica::run_udp(port, id, others, kvstore::replica::Fault::None) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("replica {id}: {e}");
             ExitCode::FAILURE
         }
     }
+    // HANDOUT
+    // let _ = (port, id, others);
+    // todo!("kvstore: the replica: bind 127.0.0.1, send hello to PORT, serve (docs/lab-kvstore.md)")
+    // END SOLUTION
 }
