@@ -23,14 +23,13 @@ use labrpc::rand::seq::SliceRandom;
 use labrpc::sim::{self, Node};
 use labrpc::timeline::{self, Band};
 use labrpc::{Network, Profile, Service};
+use labtest::history::{KvLog, timed};
 use labtest::{Cluster, Lab, Status};
-use linearizability::models::kv::{KvInput, KvModel, KvOutput};
-use linearizability::{CheckResult, OpLog, Operation};
+use linearizability::OpLog;
+use linearizability::models::kv::KvInput;
 
 /// How often the timeline records every server's state.
 const TIMELINE_POLL: Duration = Duration::from_millis(100);
-/// The checker's wall-clock budget (Go's porcupine call in the Raft labs).
-const LINEARIZABILITY_CHECK_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// labtest's view of a kvpaxos server.
 pub struct KvLab;
@@ -58,7 +57,7 @@ pub fn port(tag: &str, i: usize) -> String {
 
 struct Shared {
     cluster: Cluster<KvLab>,
-    history: Option<OpLog<KvInput, KvOutput>>,
+    history: Option<KvLog>,
     /// Whether clerks add to the history now.
     recording: Arc<AtomicBool>,
     next_client: Mutex<usize>,
@@ -76,7 +75,7 @@ pub struct Client {
     clerk: Clerk,
     id: usize,
     node: Node,
-    history: Option<OpLog<KvInput, KvOutput>>,
+    history: Option<KvLog>,
     recording: Arc<AtomicBool>,
 }
 
@@ -86,41 +85,34 @@ impl Client {
         self.node.clone()
     }
 
-    fn record(&self, input: KvInput, value: &str, call: u64) {
-        if let Some(history) = self
-            .history
+    /// The history to record into, while the test records.
+    fn log(&self) -> Option<&KvLog> {
+        self.history
             .as_ref()
             .filter(|_| self.recording.load(Ordering::SeqCst))
-        {
-            history.append(Operation {
-                client_id: self.id,
-                input,
-                call: call as i64,
-                output: KvOutput {
-                    value: value.to_string(),
-                },
-                return_time: sim::now().as_nanos_since_start() as i64,
-            });
-        }
     }
 
     pub async fn get(&mut self, key: &str) -> String {
-        let call = sim::now().as_nanos_since_start();
-        let value = self.clerk.get(key).await;
-        self.record(KvInput::get(key), &value, call);
-        value
+        let (log, id) = (self.log().cloned(), self.id);
+        timed(log.as_ref(), id, KvInput::get(key), self.clerk.get(key)).await
     }
 
     pub async fn put(&mut self, key: &str, value: &str) {
-        let call = sim::now().as_nanos_since_start();
-        self.clerk.put(key, value).await;
-        self.record(KvInput::put(key, value), "", call);
+        let (log, id) = (self.log().cloned(), self.id);
+        let op = async {
+            self.clerk.put(key, value).await;
+            String::new()
+        };
+        timed(log.as_ref(), id, KvInput::put(key, value), op).await;
     }
 
     pub async fn append(&mut self, key: &str, value: &str) {
-        let call = sim::now().as_nanos_since_start();
-        self.clerk.append(key, value).await;
-        self.record(KvInput::append(key, value), "", call);
+        let (log, id) = (self.log().cloned(), self.id);
+        let op = async {
+            self.clerk.append(key, value).await;
+            String::new()
+        };
+        timed(log.as_ref(), id, KvInput::append(key, value), op).await;
     }
 }
 
@@ -138,22 +130,7 @@ pub fn next_value(prev: &str, val: &str) -> String {
 /// Go's `checkAppends`: every known append is in `v` exactly once, and each
 /// client's appends are in order.
 pub fn check_appends(v: &str, counts: &[usize]) {
-    for (i, &count) in counts.iter().enumerate() {
-        let mut lastoff: Option<usize> = None;
-        for j in 0..count {
-            let wanted = format!("x {i} {j} y");
-            let Some(off) = v.find(&wanted) else {
-                panic!("missing element in Append result");
-            };
-            let off1 = v.rfind(&wanted);
-            assert_eq!(off1, Some(off), "duplicate element in Append result");
-            assert!(
-                lastoff.is_none_or(|last| off > last),
-                "wrong order for element in Append result"
-            );
-            lastoff = Some(off);
-        }
-    }
+    labtest::history::check_concurrent_appends(v, counts);
 }
 
 impl Config {
@@ -302,30 +279,8 @@ impl Config {
             return;
         }
         let count = operations.len();
-        let (result, info) = linearizability::check_operations_verbose(
-            &KvModel,
-            operations,
-            Some(LINEARIZABILITY_CHECK_TIMEOUT),
-        );
-        match result {
-            CheckResult::Ok => println!("  linearizable: {count} operations"),
-            CheckResult::Unknown => {
-                println!("info: linearizability check timed out, assuming history is ok");
-            }
-            CheckResult::Illegal => {
-                let path = labrpc::log::run_file_path(sim::seed(), ".history.html");
-                let written = path
-                    .parent()
-                    .map_or(Ok(()), std::fs::create_dir_all)
-                    .and_then(|()| linearizability::write_html(&KvModel, &info, &path))
-                    .map(|()| path);
-                match written {
-                    Ok(path) => println!("info: wrote history visualization to {}", path.display()),
-                    Err(error) => println!("info: failed to write history visualization: {error}"),
-                }
-                panic!("history is not linearizable");
-            }
-        }
+        labtest::history::check_linearizable(operations);
+        println!("  linearizability checked: {count} operations");
     }
 
     /// Go's deferred `cleanup(kva)`: kills every server.
