@@ -42,12 +42,18 @@ fn value_of_a_forgotten_or_pending_instance_is_a_clear_error() {
         for i in 0..3 {
             cfg.px(i).done(0);
         }
+        // Each peer proposes an instance of its own, so every peer hears
+        // every other's Done value (as in Go's TestForget).
         for i in 0..3 {
-            cfg.start(i, 1, &8i64);
+            cfg.start(i, 1 + i as i64, &8i64);
         }
-        cfg.waitn::<i64>(1, 3).await;
-        sim::sleep(Duration::from_secs(1)).await;
         let px = cfg.px(2);
+        for _ in 0..10 {
+            if px.min() == 1 {
+                break;
+            }
+            sim::sleep(Duration::from_secs(1)).await;
+        }
         assert_eq!(px.min(), 1);
         assert_eq!(px.status::<i64>(0), Ok(Fate::Forgotten));
         let error = px.decided::<i64>(0).unwrap_err();

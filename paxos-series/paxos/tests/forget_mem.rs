@@ -29,8 +29,8 @@ fn live_heap_bytes() -> usize {
 fn forget_mem() {
     sim::run(async {
         const NPAXOS: usize = 3;
-        println!("Test: Paxos frees forgotten instance memory ...");
         let cfg = Config::new("gcmem", NPAXOS);
+        cfg.begin("Test: Paxos frees forgotten instance memory");
 
         cfg.start(0, 0, "x");
         cfg.waitn::<String>(0, NPAXOS).await;
@@ -92,7 +92,7 @@ fn forget_mem() {
                 );
             }
         }
-        println!("  ... Passed");
+        cfg.passed();
         cfg.cleanup();
     });
 }

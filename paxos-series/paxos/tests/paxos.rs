@@ -306,10 +306,11 @@ fn rpc_count() {
 
 /// Many agreements, at most 5 in flight, no failures (TestMany), or at most
 /// 3 with unreliable RPC (TestManyUnreliable).
-async fn many_agreements(tag: &str, unreliable: bool, in_flight: i64) {
+async fn many_agreements(tag: &str, description: &str, unreliable: bool, in_flight: i64) {
     const NPAXOS: usize = 3;
     const NINST: i64 = 50;
     let cfg = Config::new(tag, NPAXOS);
+    cfg.begin(description);
     for i in 0..NPAXOS {
         cfg.set_unreliable(i, unreliable);
         cfg.start(i, 0, &0i64);
@@ -333,8 +334,7 @@ async fn many_agreements(tag: &str, unreliable: bool, in_flight: i64) {
 #[test]
 fn many() {
     sim::run(async {
-        println!("Test: Many instances ...");
-        many_agreements("many", false, 5).await;
+        many_agreements("many", "Test: Many instances", false, 5).await;
     });
 }
 
@@ -364,8 +364,7 @@ fn old() {
 #[test]
 fn many_unreliable() {
     sim::run(async {
-        println!("Test: Many instances, unreliable RPC ...");
-        many_agreements("manyun", true, 3).await;
+        many_agreements("manyun", "Test: Many instances, unreliable RPC", true, 3).await;
     });
 }
 
