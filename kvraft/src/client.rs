@@ -12,13 +12,16 @@ use labrpc::{ClientEnd, sim};
 
 use crate::common::{Err, GetArgs, GetReply, PutAppendArgs, PutAppendReply, SERVICE};
 
+// BEGIN SOLUTION
 /// After trying every server without success, pause this long before the
 /// next round. Without it a clerk facing instant "wrong leader" replies
 /// during an election would spin without ever letting (virtual) time pass.
 const ROUND_PAUSE: Duration = Duration::from_millis(20);
+// END SOLUTION
 
 /// A client of the KV service. One request at a time (methods take `&mut self`).
 pub struct Clerk {
+    // BEGIN SOLUTION
     servers: Vec<ClientEnd>,
     client_id: u64,
     seq: u64,
@@ -26,10 +29,14 @@ pub struct Clerk {
     leader: usize,
     /// Where the current request started its round of servers.
     first_tried: usize,
+    // HANDOUT
+    // // 3A: your clerk's state (the servers it was given, ...)
+    // END SOLUTION
 }
 
 impl Clerk {
     pub fn new(servers: Vec<ClientEnd>) -> Clerk {
+        // BEGIN SOLUTION
         assert!(!servers.is_empty(), "a clerk needs at least one server");
         Clerk {
             servers,
@@ -38,14 +45,22 @@ impl Clerk {
             leader: 0,
             first_tried: 0,
         }
+        // HANDOUT
+        // todo!("3A: Clerk::new")
+        // END SOLUTION
     }
 
     pub fn client_id(&self) -> u64 {
+        // BEGIN SOLUTION
         self.client_id
+        // HANDOUT
+        // todo!("3A: Clerk::client_id")
+        // END SOLUTION
     }
 
     /// The current value of `key`, or "" if it has none.
     pub async fn get(&mut self, key: &str) -> String {
+        // BEGIN SOLUTION
         self.seq += 1;
         self.first_tried = self.leader;
         let args = GetArgs {
@@ -67,6 +82,9 @@ impl Clerk {
             }
             self.next_server().await;
         }
+        // HANDOUT
+        // todo!("3A: Clerk::get, retry until a leader answers")
+        // END SOLUTION
     }
 
     pub async fn put(&mut self, key: &str, value: &str) {
@@ -78,6 +96,7 @@ impl Clerk {
     }
 
     async fn put_append(&mut self, key: &str, value: &str, method: &str) {
+        // BEGIN SOLUTION
         self.seq += 1;
         self.first_tried = self.leader;
         let args = PutAppendArgs {
@@ -96,8 +115,12 @@ impl Clerk {
             }
             self.next_server().await;
         }
+        // HANDOUT
+        // todo!("3A: Clerk::put and Clerk::append, retry until a leader answers")
+        // END SOLUTION
     }
 
+    // BEGIN SOLUTION
     /// Moves on to the next server, pausing after each full round.
     async fn next_server(&mut self) {
         self.leader = (self.leader + 1) % self.servers.len();
@@ -105,4 +128,5 @@ impl Clerk {
             sim::sleep(ROUND_PAUSE).await;
         }
     }
+    // END SOLUTION
 }

@@ -22,8 +22,12 @@ pub enum Err {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GetArgs {
     pub key: String,
+    // BEGIN SOLUTION
     pub client_id: u64,
     pub seq: u64,
+    // HANDOUT
+    // // 3A: whatever else a Get needs
+    // END SOLUTION
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -36,8 +40,12 @@ pub struct GetReply {
 pub struct PutAppendArgs {
     pub key: String,
     pub value: String,
+    // BEGIN SOLUTION
     pub client_id: u64,
     pub seq: u64,
+    // HANDOUT
+    // // 3A: whatever else a Put or Append needs to take effect once
+    // END SOLUTION
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,9 +1,14 @@
+// BEGIN SOLUTION
 //! The KV server: a key/value map as a [`StateMachine`] behind an [`Rsm`].
 //!
 //! Everything the lab asks of the server that is not specific to key/value
 //! maps (going through the log, waiting for the op, noticing lost leadership,
 //! duplicate detection, snapshots, restart) lives in [`rsm`]; what is
 //! left here is the map itself and the three RPC handlers.
+// HANDOUT
+// //! The KV server: a replica of the key/value map on Raft (through the
+// //! `rsm` crate's `Rsm` if you like) and its RPC handlers.
+// END SOLUTION
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -14,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use crate::common::{Err, GetArgs, GetReply, PutAppendArgs, PutAppendReply, SERVICE};
 use rsm::{ClientTag, Rsm, StateMachine};
 
+// BEGIN SOLUTION
 /// One operation in the log.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum KvOp {
@@ -76,10 +82,15 @@ impl StateMachine for KvStore {
         self.data = labrpc::codec::decode(snapshot).expect("a KV snapshot this server wrote");
     }
 }
+// END SOLUTION
 
 /// One KV server replica.
 pub struct KvServer {
+    // BEGIN SOLUTION
     rsm: Arc<Rsm<KvStore>>,
+    // HANDOUT
+    // // 3A: your replica's state
+    // END SOLUTION
 }
 
 impl KvServer {
@@ -92,12 +103,17 @@ impl KvServer {
         persister: Persister,
         max_raft_state: Option<usize>,
     ) -> Arc<KvServer> {
+        // BEGIN SOLUTION
         let rsm = Rsm::start(servers, me, persister, max_raft_state, KvStore::default());
         Arc::new(KvServer { rsm })
+        // HANDOUT
+        // todo!("3A: KvServer::start")
+        // END SOLUTION
     }
 
     /// The KV service and the Raft service this replica answers.
     pub fn services(self: &Arc<Self>) -> Vec<Service> {
+        // BEGIN SOLUTION
         let get = self.clone();
         let put = self.clone();
         let append = self.clone();
@@ -115,6 +131,9 @@ impl KvServer {
                 async move { server.put_append(args, true).await }
             });
         vec![kv, self.rsm.raft_service()]
+        // HANDOUT
+        // todo!("3A: KvServer::services, the KVServer service and the Raft service")
+        // END SOLUTION
     }
 
     /// A Get goes through the log like any op (a leader cut off in a
@@ -122,6 +141,7 @@ impl KvServer {
     /// detection: reading twice is harmless, and remembering each client's
     /// last value would put every value read into the snapshot.
     pub async fn get(&self, args: GetArgs) -> GetReply {
+        // BEGIN SOLUTION
         match self.rsm.submit(KvOp::Get { key: args.key }).await {
             Ok(KvOutput::Value(Some(value))) => GetReply {
                 err: Err::Ok,
@@ -136,9 +156,13 @@ impl KvServer {
                 value: String::new(),
             },
         }
+        // HANDOUT
+        // todo!("3A: KvServer::get")
+        // END SOLUTION
     }
 
     pub async fn put_append(&self, args: PutAppendArgs, append: bool) -> PutAppendReply {
+        // BEGIN SOLUTION
         let tag = ClientTag {
             client_id: args.client_id,
             seq: args.seq,
@@ -154,19 +178,31 @@ impl KvServer {
             Err(_) => Err::ErrWrongLeader,
         };
         PutAppendReply { err }
+        // HANDOUT
+        // todo!("3A: KvServer::put_append")
+        // END SOLUTION
     }
 
     /// The replica's Raft peer (the tests ask it who leads).
     pub fn raft(&self) -> &raft::Raft {
+        // BEGIN SOLUTION
         self.rsm.raft()
+        // HANDOUT
+        // todo!("3A: KvServer::raft")
+        // END SOLUTION
     }
 
     /// Stops the replica (Go's `Kill`); the test harness also kills its node.
     pub fn kill(&self) {
+        // BEGIN SOLUTION
         self.rsm.kill();
+        // HANDOUT
+        // todo!("3A: KvServer::kill")
+        // END SOLUTION
     }
 }
 
+// BEGIN SOLUTION
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -217,3 +253,4 @@ mod tests {
         assert_eq!(restored.get("stale"), None);
     }
 }
+// END SOLUTION

@@ -24,11 +24,16 @@
 //! * **restart**: a new instance restores the state machine from the last
 //!   snapshot in its Persister.
 //!
+// BEGIN SOLUTION
 //! Locking: one `std::sync::Mutex` guards the state machine and the waiters.
 //! It is never held across an `.await`, nor while calling into Raft's `start`
 //! (so the apply loop, which holds it while applying, can never deadlock
 //! against a handler waiting on Raft). Raft's `snapshot` is called from the
 //! apply loop without this lock held.
+// HANDOUT
+// //! Locking: never hold a `std::sync::Mutex` guard across an `.await`, nor
+// //! while calling into Raft.
+// END SOLUTION
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -41,6 +46,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, oneshot};
 
+// BEGIN SOLUTION
 /// A submission that is not applied within this long gives up, so a client
 /// stuck on a leader cut off in a minority partition moves on.
 const SUBMIT_TIMEOUT: Duration = Duration::from_millis(1000);
@@ -52,6 +58,7 @@ const LEADERSHIP_CHECK: Duration = Duration::from_millis(50);
 /// Start snapshotting when Raft's state reaches this fraction of the limit,
 /// so the state stays under `max_raft_state` with room for the next entries.
 const SNAPSHOT_THRESHOLD_PERCENT: usize = 90;
+// END SOLUTION
 
 /// What a service's state machine must provide.
 pub trait StateMachine: Send + 'static {
@@ -94,6 +101,7 @@ pub enum SubmitError {
     Shutdown,
 }
 
+// BEGIN SOLUTION
 /// What Raft's log carries: the command and the client tag for duplicate
 /// detection. (A waiter recognises its own command by the term Raft applies
 /// it with: an index and a term identify one entry, Raft's Log Matching
@@ -128,19 +136,29 @@ struct Core<S: StateMachine> {
     /// log index -> the submission waiting for it
     waiters: BTreeMap<u64, Waiter<S::Output>>,
 }
+// END SOLUTION
 
 /// A replicated state machine: a Raft peer plus the service's state.
 pub struct Rsm<S: StateMachine> {
+    // BEGIN SOLUTION
     me: usize,
     raft: Raft,
     core: Arc<Mutex<Core<S>>>,
+    // HANDOUT
+    // // 3A: your replica's state: its Raft peer, the state machine, who waits for
+    // // which index, the duplicate table (replace this placeholder, which only
+    // // makes the skeleton compile)
+    // machine: std::marker::PhantomData<S>,
+    // END SOLUTION
 }
 
+// BEGIN SOLUTION
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
+// END SOLUTION
 
 impl<S: StateMachine> Rsm<S> {
     /// Starts a replica: restores from the persisted snapshot, starts Raft
@@ -153,6 +171,7 @@ impl<S: StateMachine> Rsm<S> {
         max_raft_state: Option<usize>,
         mut machine: S,
     ) -> Arc<Rsm<S>> {
+        // BEGIN SOLUTION
         let snapshot = persister.read_snapshot();
         let mut last_outputs = BTreeMap::new();
         let mut last_applied = 0;
@@ -182,25 +201,44 @@ impl<S: StateMachine> Rsm<S> {
         };
         sim::spawn(apply_loop.run(apply_rx));
         rsm
+        // HANDOUT
+        // todo!("3A: Rsm::start, restore from the snapshot, start Raft and the apply loop")
+        // END SOLUTION
     }
 
     /// The Raft peer underneath (tests ask it for its state).
     pub fn raft(&self) -> &Raft {
+        // BEGIN SOLUTION
         &self.raft
+        // HANDOUT
+        // todo!("3A: Rsm::raft")
+        // END SOLUTION
     }
 
     /// The Raft service, to register on this server's labrpc endpoint.
     pub fn raft_service(&self) -> Service {
+        // BEGIN SOLUTION
         self.raft.service()
+        // HANDOUT
+        // todo!("3A: Rsm::raft_service")
+        // END SOLUTION
     }
 
     pub fn me(&self) -> usize {
+        // BEGIN SOLUTION
         self.me
+        // HANDOUT
+        // todo!("3A: Rsm::me")
+        // END SOLUTION
     }
 
     /// Runs `command` through the log and returns its output once applied.
     pub async fn submit(&self, command: S::Command) -> Result<S::Output, SubmitError> {
+        // BEGIN SOLUTION
         self.propose(None, command).await
+        // HANDOUT
+        // todo!("3A: Rsm::submit, propose and wait until applied")
+        // END SOLUTION
     }
 
     /// Like [`submit`](Self::submit), but the command takes effect at most
@@ -210,27 +248,40 @@ impl<S: StateMachine> Rsm<S> {
         tag: ClientTag,
         command: S::Command,
     ) -> Result<S::Output, SubmitError> {
+        // BEGIN SOLUTION
         if let Some(output) = self.already_applied(tag) {
             return Ok(output);
         }
         self.propose(Some(tag), command).await
+        // HANDOUT
+        // todo!("3A: Rsm::submit_once, at most once per tag")
+        // END SOLUTION
     }
 
     /// Reads the state machine directly (for tests and for services that must
     /// inspect their own state, e.g. to decide what to propose).
     pub fn with_state<R>(&self, f: impl FnOnce(&S) -> R) -> R {
+        // BEGIN SOLUTION
         f(&lock(&self.core).machine)
+        // HANDOUT
+        // todo!("3A: Rsm::with_state")
+        // END SOLUTION
     }
 
     /// Stops Raft; pending submissions fail with `Shutdown`.
     pub fn kill(&self) {
+        // BEGIN SOLUTION
         self.raft.kill();
         let waiters = std::mem::take(&mut lock(&self.core).waiters);
         for (_, waiter) in waiters {
             let _ = waiter.reply.send(Err(SubmitError::Shutdown));
         }
+        // HANDOUT
+        // todo!("3A: Rsm::kill")
+        // END SOLUTION
     }
 
+    // BEGIN SOLUTION
     fn already_applied(&self, tag: ClientTag) -> Option<S::Output> {
         let core = lock(&self.core);
         match core.last_outputs.get(&tag.client_id) {
@@ -300,8 +351,10 @@ impl<S: StateMachine> Rsm<S> {
             core.waiters.remove(&index);
         }
     }
+    // END SOLUTION
 }
 
+// BEGIN SOLUTION
 /// The task that applies what Raft commits.
 struct ApplyLoop<S: StateMachine> {
     core: Arc<Mutex<Core<S>>>,
@@ -433,6 +486,9 @@ impl<S: StateMachine> Core<S> {
     }
 }
 
+// END SOLUTION
+
+// BEGIN SOLUTION
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -501,3 +557,4 @@ mod tests {
         assert_eq!(restored.0, 4);
     }
 }
+// END SOLUTION

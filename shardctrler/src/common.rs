@@ -22,16 +22,24 @@ pub enum Err {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct JoinArgs {
     pub servers: BTreeMap<Gid, Vec<String>>,
+    // BEGIN SOLUTION
     pub client_id: u64,
     pub seq: u64,
+    // HANDOUT
+    // // 4A: whatever else the request needs to take effect once
+    // END SOLUTION
 }
 
 /// Removes replica groups.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct LeaveArgs {
     pub gids: Vec<Gid>,
+    // BEGIN SOLUTION
     pub client_id: u64,
     pub seq: u64,
+    // HANDOUT
+    // // 4A: whatever else the request needs to take effect once
+    // END SOLUTION
 }
 
 /// Assigns one shard to one group.
@@ -39,16 +47,24 @@ pub struct LeaveArgs {
 pub struct MoveArgs {
     pub shard: usize,
     pub gid: Gid,
+    // BEGIN SOLUTION
     pub client_id: u64,
     pub seq: u64,
+    // HANDOUT
+    // // 4A: whatever else the request needs to take effect once
+    // END SOLUTION
 }
 
 /// Asks for configuration `num`; -1 (or a number not yet reached) means the latest.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct QueryArgs {
     pub num: i64,
+    // BEGIN SOLUTION
     pub client_id: u64,
     pub seq: u64,
+    // HANDOUT
+    // // 4A: whatever else the request needs to take effect once
+    // END SOLUTION
 }
 
 /// The reply to Join, Leave and Move.

@@ -48,6 +48,7 @@ impl Config {
     /// The next configuration after adding `groups` (existing GIDs get their
     /// server lists replaced) and rebalancing.
     pub fn join(&self, groups: &BTreeMap<Gid, Vec<String>>) -> Config {
+        // BEGIN SOLUTION
         let mut next = self.successor();
         for (gid, servers) in groups {
             assert_ne!(*gid, NO_GROUP, "GID 0 is reserved");
@@ -55,27 +56,39 @@ impl Config {
         }
         next.rebalance();
         next
+        // HANDOUT
+        // todo!("4A: Config::join, add groups and rebalance")
+        // END SOLUTION
     }
 
     /// The next configuration after removing `gids` and rebalancing.
     pub fn leave(&self, gids: &[Gid]) -> Config {
+        // BEGIN SOLUTION
         let mut next = self.successor();
         for gid in gids {
             next.groups.remove(gid);
         }
         next.rebalance();
         next
+        // HANDOUT
+        // todo!("4A: Config::leave, remove groups and rebalance")
+        // END SOLUTION
     }
 
     /// The next configuration with `shard` assigned to `gid`, no rebalancing.
     pub fn move_shard(&self, shard: usize, gid: Gid) -> Config {
+        // BEGIN SOLUTION
         let mut next = self.successor();
         if shard < N_SHARDS {
             next.shards[shard] = gid;
         }
         next
+        // HANDOUT
+        // todo!("4A: Config::move_shard")
+        // END SOLUTION
     }
 
+    // BEGIN SOLUTION
     fn successor(&self) -> Config {
         Config {
             num: self.num + 1,
@@ -135,8 +148,10 @@ impl Config {
             .map(|(rank, (_, gid))| (*gid, base + usize::from(rank < extra)))
             .collect()
     }
+    // END SOLUTION
 }
 
+// BEGIN SOLUTION
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -246,3 +261,4 @@ mod tests {
         assert_eq!(counts(&config).iter().filter(|&&c| c == 0).count(), 3);
     }
 }
+// END SOLUTION

@@ -1,6 +1,7 @@
 //! The controller's server: the list of configurations as a
 //! [`StateMachine`], replicated by the generic [`Rsm`] of the `rsm` crate.
 //!
+// BEGIN SOLUTION
 //! Join, Leave and Move go through the Raft log with at-most-once semantics
 //! ([`Rsm::submit_once`]), and each appends one configuration computed by the
 //! deterministic rebalance in [`crate::config`], so every replica computes the
@@ -13,6 +14,7 @@
 //! once it exists, so the answer is the same everywhere. This keeps the replica
 //! groups' polling (which mostly asks "is there a configuration after mine?")
 //! cheap.
+// END SOLUTION
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -24,6 +26,7 @@ use serde::{Deserialize, Serialize};
 use crate::common::{Err, JoinArgs, LeaveArgs, MoveArgs, QueryArgs, QueryReply, Reply, SERVICE};
 use crate::config::{Config, Gid};
 
+// BEGIN SOLUTION
 /// One operation in the controller's log.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum CtrlOp {
@@ -98,22 +101,32 @@ impl StateMachine for Configs {
         self.configs = labrpc::codec::decode(snapshot).expect("a controller snapshot");
     }
 }
+// END SOLUTION
 
 /// One controller replica.
 pub struct ShardCtrler {
+    // BEGIN SOLUTION
     rsm: Arc<Rsm<Configs>>,
+    // HANDOUT
+    // // 4A: your replica's state
+    // END SOLUTION
 }
 
 impl ShardCtrler {
     /// Starts a replica on the current node (Go's `StartServer`). The
     /// controller never snapshots (Go passes no `maxraftstate`).
     pub fn start(servers: Vec<ClientEnd>, me: usize, persister: Persister) -> Arc<ShardCtrler> {
+        // BEGIN SOLUTION
         let rsm = Rsm::start(servers, me, persister, None, Configs::default());
         Arc::new(ShardCtrler { rsm })
+        // HANDOUT
+        // todo!("4A: ShardCtrler::start")
+        // END SOLUTION
     }
 
     /// The `ShardCtrler` service and the Raft service this replica answers.
     pub fn services(self: &Arc<Self>) -> Vec<Service> {
+        // BEGIN SOLUTION
         let (join, leave, mv, query) = (self.clone(), self.clone(), self.clone(), self.clone());
         let ctrler = Service::new(SERVICE)
             .method("Join", move |args: JoinArgs| {
@@ -133,25 +146,37 @@ impl ShardCtrler {
                 async move { server.query(args).await }
             });
         vec![ctrler, self.rsm.raft_service()]
+        // HANDOUT
+        // todo!("4A: ShardCtrler::services, the ShardCtrler service and the Raft service")
+        // END SOLUTION
     }
 
     pub async fn join(&self, args: JoinArgs) -> Reply {
+        // BEGIN SOLUTION
         let tag = ClientTag {
             client_id: args.client_id,
             seq: args.seq,
         };
         self.change(tag, CtrlOp::Join(args.servers)).await
+        // HANDOUT
+        // todo!("4A: ShardCtrler::join")
+        // END SOLUTION
     }
 
     pub async fn leave(&self, args: LeaveArgs) -> Reply {
+        // BEGIN SOLUTION
         let tag = ClientTag {
             client_id: args.client_id,
             seq: args.seq,
         };
         self.change(tag, CtrlOp::Leave(args.gids)).await
+        // HANDOUT
+        // todo!("4A: ShardCtrler::leave")
+        // END SOLUTION
     }
 
     pub async fn move_shard(&self, args: MoveArgs) -> Reply {
+        // BEGIN SOLUTION
         let tag = ClientTag {
             client_id: args.client_id,
             seq: args.seq,
@@ -161,8 +186,12 @@ impl ShardCtrler {
             gid: args.gid,
         };
         self.change(tag, op).await
+        // HANDOUT
+        // todo!("4A: ShardCtrler::move_shard")
+        // END SOLUTION
     }
 
+    // BEGIN SOLUTION
     async fn change(&self, tag: ClientTag, op: CtrlOp) -> Reply {
         let wrong_leader = self.rsm.submit_once(tag, op).await.is_err();
         Reply {
@@ -170,8 +199,10 @@ impl ShardCtrler {
             err: Err::Ok,
         }
     }
+    // END SOLUTION
 
     pub async fn query(&self, args: QueryArgs) -> QueryReply {
+        // BEGIN SOLUTION
         if let Some(config) = self.rsm.with_state(|s| s.get(args.num).cloned()) {
             return QueryReply {
                 wrong_leader: false,
@@ -195,20 +226,35 @@ impl ShardCtrler {
                 config: Config::default(),
             },
         }
+        // HANDOUT
+        // todo!("4A: ShardCtrler::query")
+        // END SOLUTION
     }
 
     /// The replica's Raft peer (the tests ask it who leads).
     pub fn raft(&self) -> &raft::Raft {
+        // BEGIN SOLUTION
         self.rsm.raft()
+        // HANDOUT
+        // todo!("4A: ShardCtrler::raft")
+        // END SOLUTION
     }
 
     /// The replica's newest configuration (for tests and debugging).
     pub fn latest(&self) -> Config {
+        // BEGIN SOLUTION
         self.rsm.with_state(|s| s.latest().clone())
+        // HANDOUT
+        // todo!("4A: ShardCtrler::latest")
+        // END SOLUTION
     }
 
     /// Stops the replica (Go's `Kill`); the harness also kills its node.
     pub fn kill(&self) {
+        // BEGIN SOLUTION
         self.rsm.kill();
+        // HANDOUT
+        // todo!("4A: ShardCtrler::kill")
+        // END SOLUTION
     }
 }

@@ -18,22 +18,29 @@ use crate::common::{
 };
 use crate::server::MakeEnd;
 
+// BEGIN SOLUTION
 /// Pause before asking the controller again.
 const RETRY_PAUSE: Duration = Duration::from_millis(100);
+// END SOLUTION
 
 /// A client of the sharded service. One request at a time.
 pub struct Clerk {
+    // BEGIN SOLUTION
     sm: shardctrler::Clerk,
     config: Config,
     make_end: MakeEnd,
     ends: BTreeMap<String, ClientEnd>,
     client_id: u64,
     seq: u64,
+    // HANDOUT
+    // // 4B: your clerk's state
+    // END SOLUTION
 }
 
 impl Clerk {
     /// Go's `MakeClerk(ctrlers, make_end)`.
     pub fn new(ctrlers: Vec<ClientEnd>, make_end: MakeEnd) -> Clerk {
+        // BEGIN SOLUTION
         Clerk {
             sm: shardctrler::Clerk::new(ctrlers),
             config: Config::default(),
@@ -42,8 +49,12 @@ impl Clerk {
             client_id: sim::random_u64() >> 2,
             seq: 0,
         }
+        // HANDOUT
+        // todo!("4B: Clerk::new")
+        // END SOLUTION
     }
 
+    // BEGIN SOLUTION
     fn end(&mut self, name: &str) -> ClientEnd {
         let make_end = &self.make_end;
         self.ends
@@ -57,9 +68,11 @@ impl Clerk {
         let gid = self.config.shards[key2shard(key)];
         self.config.groups.get(&gid).cloned().unwrap_or_default()
     }
+    // END SOLUTION
 
     /// The current value of `key`, or "" if it has none. Keeps trying forever.
     pub async fn get(&mut self, key: &str) -> String {
+        // BEGIN SOLUTION
         self.seq += 1;
         let args = GetArgs {
             key: key.to_string(),
@@ -81,6 +94,9 @@ impl Clerk {
             sim::sleep(RETRY_PAUSE).await;
             self.config = self.sm.query(-1).await;
         }
+        // HANDOUT
+        // todo!("4B: Clerk::get")
+        // END SOLUTION
     }
 
     pub async fn put(&mut self, key: &str, value: &str) {
@@ -92,6 +108,7 @@ impl Clerk {
     }
 
     async fn put_append(&mut self, key: &str, value: &str, op: PutAppendOp) {
+        // BEGIN SOLUTION
         self.seq += 1;
         let args = PutAppendArgs {
             key: key.to_string(),
@@ -116,5 +133,8 @@ impl Clerk {
             sim::sleep(RETRY_PAUSE).await;
             self.config = self.sm.query(-1).await;
         }
+        // HANDOUT
+        // todo!("4B: Clerk::put and Clerk::append")
+        // END SOLUTION
     }
 }

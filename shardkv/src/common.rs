@@ -40,8 +40,12 @@ pub struct PutAppendArgs {
     pub key: String,
     pub value: String,
     pub op: PutAppendOp,
+    // BEGIN SOLUTION
     pub client_id: u64,
     pub seq: u64,
+    // HANDOUT
+    // // 4B: whatever else the request needs to take effect once
+    // END SOLUTION
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -52,8 +56,12 @@ pub struct PutAppendReply {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct GetArgs {
     pub key: String,
+    // BEGIN SOLUTION
     pub client_id: u64,
     pub seq: u64,
+    // HANDOUT
+    // // 4B: whatever else the request needs to take effect once
+    // END SOLUTION
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -62,6 +70,7 @@ pub struct GetReply {
     pub value: String,
 }
 
+// BEGIN SOLUTION
 /// What moves with a shard: its data and its duplicate-detection table.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ShardData {
@@ -94,3 +103,6 @@ pub struct DeleteShardsArgs {
 pub struct DeleteShardsReply {
     pub err: Err,
 }
+// HANDOUT
+// // 4B: the RPCs between groups (moving shards) are yours to design.
+// END SOLUTION

@@ -6,8 +6,10 @@
 //! groups together with their duplicate-detection tables.
 //!
 //! * [`common`]: the RPC messages and `key2shard`;
+// BEGIN SOLUTION
 //! * [`store`]: a group's replicated state: configuration, shards and their
 //!   migration status, as a [`StateMachine`](rsm::StateMachine);
+// END SOLUTION
 //! * [`server`]: the RPC handlers and the background tasks that poll the
 //!   controller, pull shards and garbage-collect them;
 //! * [`client`]: the Clerk.
@@ -15,7 +17,9 @@
 pub mod client;
 pub mod common;
 pub mod server;
+// BEGIN SOLUTION
 pub mod store;
+// END SOLUTION
 
 pub use client::Clerk;
 pub use common::key2shard;

@@ -1,3 +1,4 @@
+// BEGIN SOLUTION
 //! A shardkv replica: the RPC handlers, and the leader's background work.
 //!
 //! Shard data moves by **pull**: the group that gains a shard asks the
@@ -18,6 +19,11 @@
 //! * every [`MIGRATE_POLL`], pull the shards still missing and ask previous
 //!   owners to delete the shards already received, one task per group.
 
+// HANDOUT
+// //! A shardkv replica: its RPC handlers and its background work (polling
+// //! the controller, moving shards between groups).
+// END SOLUTION
+
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -28,11 +34,17 @@ use labrpc::{ClientEnd, Persister, Service, sim};
 use rsm::{Rsm, SubmitError};
 use shardctrler::{Config, Gid};
 
+// BEGIN SOLUTION
 use crate::common::{
     DeleteShardsArgs, DeleteShardsReply, Err, GetArgs, GetReply, PullShardsArgs, PullShardsReply,
     PutAppendArgs, PutAppendOp, PutAppendReply, SERVICE, key2shard,
 };
+// HANDOUT
+// use crate::common::{GetArgs, GetReply, PutAppendArgs, PutAppendReply};
+// END SOLUTION
+// BEGIN SOLUTION
 use crate::store::{Command, Output, ShardStore, Status};
+// END SOLUTION
 
 /// How often the leader asks the controller for the next configuration.
 pub const CONFIG_POLL: Duration = Duration::from_millis(100);
@@ -45,11 +57,15 @@ pub type MakeEnd = Arc<dyn Fn(&str) -> ClientEnd + Send + Sync>;
 
 /// One replica of one group.
 pub struct ShardKv {
+    // BEGIN SOLUTION
     gid: Gid,
     rsm: Arc<Rsm<ShardStore>>,
     make_end: MakeEnd,
     /// Ends to other groups' servers, made once per name.
     ends: Mutex<BTreeMap<String, ClientEnd>>,
+    // HANDOUT
+    // // 4B: your replica's state
+    // END SOLUTION
 }
 
 impl ShardKv {
@@ -65,6 +81,7 @@ impl ShardKv {
         ctrlers: Vec<ClientEnd>,
         make_end: MakeEnd,
     ) -> Arc<ShardKv> {
+        // BEGIN SOLUTION
         let rsm = Rsm::start(servers, me, persister, max_raft_state, ShardStore::new(gid));
         let kv = Arc::new(ShardKv {
             gid,
@@ -75,10 +92,14 @@ impl ShardKv {
         sim::spawn(kv.clone().poll_config(shardctrler::Clerk::new(ctrlers)));
         sim::spawn(kv.clone().migrate());
         kv
+        // HANDOUT
+        // todo!("4B: ShardKv::start")
+        // END SOLUTION
     }
 
     /// The `ShardKV` service and the Raft service this replica answers.
     pub fn services(self: &Arc<Self>) -> Vec<Service> {
+        // BEGIN SOLUTION
         let (get, put, pull, delete) = (self.clone(), self.clone(), self.clone(), self.clone());
         let kv = Service::new(SERVICE)
             .method("Get", move |args: GetArgs| {
@@ -98,27 +119,55 @@ impl ShardKv {
                 async move { server.delete_shards(args).await }
             });
         vec![kv, self.rsm.raft_service()]
+        // HANDOUT
+        // todo!("4B: ShardKv::services, the ShardKV service and the Raft service")
+        // END SOLUTION
     }
 
     pub fn gid(&self) -> Gid {
+        // BEGIN SOLUTION
         self.gid
+        // HANDOUT
+        // todo!("4B: ShardKv::gid")
+        // END SOLUTION
     }
 
     /// The replica's Raft peer.
     pub fn raft(&self) -> &raft::Raft {
+        // BEGIN SOLUTION
         self.rsm.raft()
+        // HANDOUT
+        // todo!("4B: ShardKv::raft")
+        // END SOLUTION
     }
 
+    /// The number of the configuration this replica has reached (the tests
+    /// show it on the failure timeline).
+    pub fn config_num(&self) -> u64 {
+        // BEGIN SOLUTION
+        self.rsm.with_state(|s| s.config().num)
+        // HANDOUT
+        // todo!("4B: ShardKv::config_num")
+        // END SOLUTION
+    }
+
+    // BEGIN SOLUTION
     /// Reads the replica's state (tests and debugging).
     pub fn with_state<R>(&self, f: impl FnOnce(&ShardStore) -> R) -> R {
         self.rsm.with_state(f)
     }
+    // END SOLUTION
 
     /// Stops the replica (Go's `Kill`); the harness also kills its node.
     pub fn kill(&self) {
+        // BEGIN SOLUTION
         self.rsm.kill();
+        // HANDOUT
+        // todo!("4B: ShardKv::kill")
+        // END SOLUTION
     }
 
+    // BEGIN SOLUTION
     fn is_leader(&self) -> bool {
         self.rsm.raft().get_state().1
     }
@@ -135,8 +184,10 @@ impl ShardKv {
         }
         None
     }
+    // END SOLUTION
 
     pub async fn get(&self, args: GetArgs) -> GetReply {
+        // BEGIN SOLUTION
         let reply = |err, value| GetReply { err, value };
         if let Some(err) = self.precheck(&args.key) {
             return reply(err, String::new());
@@ -147,9 +198,13 @@ impl ShardKv {
             Ok(Output::WrongGroup) => reply(Err::ErrWrongGroup, String::new()),
             Ok(Output::Done) | Err(_) => reply(Err::ErrWrongLeader, String::new()),
         }
+        // HANDOUT
+        // todo!("4B: ShardKv::get")
+        // END SOLUTION
     }
 
     pub async fn put_append(&self, args: PutAppendArgs) -> PutAppendReply {
+        // BEGIN SOLUTION
         if let Some(err) = self.precheck(&args.key) {
             return PutAppendReply { err };
         }
@@ -180,8 +235,12 @@ impl ShardKv {
             Ok(Output::Value(_)) | Err(_) => Err::ErrWrongLeader,
         };
         PutAppendReply { err }
+        // HANDOUT
+        // todo!("4B: ShardKv::put_append")
+        // END SOLUTION
     }
 
+    // BEGIN SOLUTION
     /// Another group's leader wants shards this group gave away in
     /// configuration `args.config_num`. Any replica that has reached that
     /// configuration can answer: the shards are frozen there.
@@ -339,8 +398,11 @@ impl ShardKv {
             }
         }
     }
+    // END SOLUTION
 }
 
+// BEGIN SOLUTION
 fn servers_of(config: &Config, gid: Gid) -> Vec<String> {
     config.groups.get(&gid).cloned().unwrap_or_default()
 }
+// END SOLUTION

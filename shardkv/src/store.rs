@@ -1,4 +1,5 @@
 //! A replica group's replicated state, and every way it can change.
+// SOLUTION FILE
 //!
 //! Everything that changes what a group serves goes through its Raft log, so
 //! every replica of the group sees client operations and configuration

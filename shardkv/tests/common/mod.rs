@@ -70,7 +70,7 @@ impl Lab for ShardKvLab {
     }
     fn status(kv: &Arc<ShardKv>) -> Status {
         let (term, is_leader) = kv.raft().get_state();
-        let num = kv.with_state(|s| s.config().num);
+        let num = kv.config_num();
         let mut status = Status::raft(term, is_leader);
         status.label = format!("{} c{num}", status.label);
         status
