@@ -683,3 +683,26 @@ fn partition2() {
         h.cleanup();
     });
 }
+
+/// Bad input: a request that does not decode as PutAppend's arguments fails
+/// that call with a codec error, and the primary keeps serving.
+#[test]
+fn undecodable_request_fails_the_call_not_the_server() {
+    sim::run(async {
+        let h = Harness::new().await;
+        let s1 = h.start_server(h.vshost(), 1);
+        sim::sleep(DEADTIME * 2).await;
+        let end = h.net().end_to(&s1);
+        let reply = end
+            .call::<_, pbservice::common::PutAppendReply>("PBServer.PutAppend", &42u8)
+            .await;
+        assert!(
+            matches!(reply, Err(labrpc::Error::Codec(ref m)) if m.contains("PBServer.PutAppend")),
+            "{reply:?}"
+        );
+        let (mut ck, _) = h.clerk();
+        h.put(&mut ck, "a", "1", None, 0).await;
+        h.check(&mut ck, "a", "1").await;
+        h.cleanup();
+    });
+}

@@ -29,7 +29,13 @@ impl Clerk {
 
     /// Go's `Ping(viewnum)`: tell the viewservice we are alive and have seen
     /// `viewnum` (0: just restarted); returns the current view.
+    ///
+    /// Panics if the clerk has no name: only a named server can volunteer.
     pub async fn ping(&self, viewnum: u64) -> Result<View, Error> {
+        assert!(
+            !self.me.is_empty(),
+            "viewservice::Clerk::ping: this clerk has no name (Clerk::new(\"\", ..) is for clients, which only Get)"
+        );
         let args = PingArgs {
             me: self.me.clone(),
             viewnum,

@@ -57,7 +57,11 @@ impl ViewState {
     /// Server `me` pings, saying it has seen view `viewnum` (0: restarted).
     /// Returns the view after the ping took effect.
     pub fn ping(&mut self, me: &str, viewnum: u64) -> View {
-        assert!(!me.is_empty(), "a server name cannot be empty");
+        if me.is_empty() {
+            // Not a server (an empty name means "none" in a view): answer,
+            // but never make it primary or backup.
+            return self.view.clone();
+        }
         self.last_ping_tick.insert(me.to_string(), self.now_tick);
         if self.view.viewnum == 0 {
             // Any server may be the very first primary.
@@ -295,6 +299,13 @@ mod tests {
         vs.ping("b", 0); // b restarts: ignored, a will copy to the new b
         vs.ping("a", 2);
         assert_eq!(vs.view(), &view(2, "a", "b"));
+    }
+
+    #[test]
+    fn a_ping_without_a_name_changes_nothing() {
+        let mut vs = ViewState::new();
+        assert_eq!(vs.ping("", 0), view(0, "", ""));
+        assert_eq!(vs.ping("a", 0), view(1, "a", ""));
     }
 
     #[test]

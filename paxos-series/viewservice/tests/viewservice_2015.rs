@@ -279,3 +279,23 @@ fn killed_viewservice_answers_nothing() {
         assert_eq!(ck.primary().await, "");
     });
 }
+
+/// Bad input: a request that does not decode as Ping's arguments fails that
+/// call with a codec error, and the viewservice keeps serving.
+#[test]
+fn undecodable_ping_fails_the_call_not_the_viewservice() {
+    sim::run(async {
+        let net = Network::with_profile(Profile::Go2015);
+        let (_vs, _listener) = start_viewservice(&net);
+        let end = net.end_to(VSHOST);
+        let reply = end
+            .call::<_, Option<viewservice::common::PingReply>>("ViewServer.Ping", &"not a ping")
+            .await;
+        assert!(
+            matches!(reply, Err(labrpc::Error::Codec(ref m)) if m.contains("ViewServer.Ping")),
+            "{reply:?}"
+        );
+        let ck = clerk(&net, "1");
+        assert_eq!(ck.ping(0).await.map(|v| v.primary).as_deref(), Ok("1"));
+    });
+}
