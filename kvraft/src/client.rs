@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use labrpc::{ClientEnd, sim};
 
-use crate::common::{Err, GetArgs, GetReply, PutAppendArgs, PutAppendReply, SERVICE};
+use crate::common::{GetArgs, GetReply, Outcome, PutAppendArgs, PutAppendReply, SERVICE};
 
 // BEGIN SOLUTION
 /// After trying every server without success, pause this long before the
@@ -75,9 +75,9 @@ impl Clerk {
                 .await
             {
                 match reply.err {
-                    Err::Ok => return reply.value,
-                    Err::ErrNoKey => return String::new(),
-                    Err::ErrWrongLeader => {}
+                    Outcome::Ok => return reply.value,
+                    Outcome::ErrNoKey => return String::new(),
+                    Outcome::ErrWrongLeader => {}
                 }
             }
             self.next_server().await;
@@ -109,7 +109,7 @@ impl Clerk {
         loop {
             let end = &self.servers[self.leader];
             if let Ok(reply) = end.call::<_, PutAppendReply>(&method, &args).await
-                && reply.err == Err::Ok
+                && reply.err == Outcome::Ok
             {
                 return;
             }

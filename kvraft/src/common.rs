@@ -10,9 +10,10 @@ use serde::{Deserialize, Serialize};
 /// The labrpc service name.
 pub const SERVICE: &str = "KVServer";
 
-/// Outcome of a request.
+/// Outcome of a request (Go's `Err` strings; named so as not to shadow
+/// `Result::Err`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Err {
+pub enum Outcome {
     Ok,
     ErrNoKey,
     /// Not the leader, or lost leadership before the request committed: try another server.
@@ -32,7 +33,7 @@ pub struct GetArgs {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GetReply {
-    pub err: Err,
+    pub err: Outcome,
     pub value: String,
 }
 
@@ -50,5 +51,5 @@ pub struct PutAppendArgs {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PutAppendReply {
-    pub err: Err,
+    pub err: Outcome,
 }

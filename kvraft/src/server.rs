@@ -16,7 +16,7 @@ use std::sync::Arc;
 use labrpc::{ClientEnd, Persister, Service};
 use serde::{Deserialize, Serialize};
 
-use crate::common::{Err, GetArgs, GetReply, PutAppendArgs, PutAppendReply, SERVICE};
+use crate::common::{GetArgs, GetReply, Outcome, PutAppendArgs, PutAppendReply, SERVICE};
 use rsm::{ClientTag, Rsm, StateMachine};
 
 // BEGIN SOLUTION
@@ -144,15 +144,15 @@ impl KvServer {
         // BEGIN SOLUTION
         match self.rsm.submit(KvOp::Get { key: args.key }).await {
             Ok(KvOutput::Value(Some(value))) => GetReply {
-                err: Err::Ok,
+                err: Outcome::Ok,
                 value,
             },
             Ok(_) => GetReply {
-                err: Err::ErrNoKey,
+                err: Outcome::ErrNoKey,
                 value: String::new(),
             },
             Err(_) => GetReply {
-                err: Err::ErrWrongLeader,
+                err: Outcome::ErrWrongLeader,
                 value: String::new(),
             },
         }
@@ -174,8 +174,8 @@ impl KvServer {
             KvOp::Put { key, value }
         };
         let err = match self.rsm.submit_once(tag, op).await {
-            Ok(_) => Err::Ok,
-            Err(_) => Err::ErrWrongLeader,
+            Ok(_) => Outcome::Ok,
+            Err(_) => Outcome::ErrWrongLeader,
         };
         PutAppendReply { err }
         // HANDOUT

@@ -553,7 +553,7 @@ impl Replica {
                 value: request.value.clone(),
             };
             let bytes = serde_json::to_vec(&command).expect("a command serializes");
-            if self.core.start(bytes, now).is_none() {
+            if self.core.start(bytes).is_none() {
                 return self.hold(request, now);
             }
             return None;
@@ -600,7 +600,7 @@ impl Replica {
     // ----- After every input -----------------------------------------------
 
     fn after_input(&mut self, now: Instant) {
-        self.maybe_propose_noop(now);
+        self.maybe_propose_noop();
         self.apply_committed();
         self.send_core_messages(now);
         // Held requests get another chance (the leader or the lease may be
@@ -616,11 +616,11 @@ impl Replica {
         }
     }
 
-    fn maybe_propose_noop(&mut self, now: Instant) {
+    fn maybe_propose_noop(&mut self) {
         let (term, is_leader) = self.core.state();
         if is_leader
             && self.noop.is_none_or(|(t, _)| t != term)
-            && let Some((index, t)) = self.core.start(Vec::new(), now)
+            && let Some((index, t)) = self.core.start(Vec::new())
         {
             self.noop = Some((t, index));
         }

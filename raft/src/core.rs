@@ -301,7 +301,7 @@ impl Core {
             Role::Leader { heartbeat_due, .. } => {
                 if now >= *heartbeat_due {
                     *heartbeat_due = now + self.timing.heartbeat_interval;
-                    self.broadcast_append(now);
+                    self.broadcast_append();
                 }
             }
             Role::Follower | Role::Candidate { .. } => {
@@ -418,8 +418,8 @@ impl Core {
             heartbeat_due: now + self.timing.heartbeat_interval,
         };
         // Announce the new leadership at once, before anyone else times out.
-        self.broadcast_append(now);
-        self.advance_commit(now);
+        self.broadcast_append();
+        self.advance_commit();
     }
 
     // ----- Client commands -----------------------------------------------
@@ -428,7 +428,7 @@ impl Core {
     /// The command is sent to followers right away (not at the next heartbeat)
     /// unless a message to that follower is already in flight, in which case
     /// it goes with the next one.
-    pub fn start(&mut self, command: Vec<u8>, now: Instant) -> Option<(u64, u64)> {
+    pub fn start(&mut self, command: Vec<u8>) -> Option<(u64, u64)> {
         if !self.is_leader() {
             return None;
         }
@@ -446,9 +446,9 @@ impl Core {
             self.term
         );
         for peer in self.others() {
-            self.send_append_if_news(peer, now);
+            self.send_append_if_news(peer);
         }
-        self.advance_commit(now); // a one-server cluster commits alone
+        self.advance_commit(); // a one-server cluster commits alone
         Some((index, self.term))
     }
 
@@ -462,15 +462,15 @@ impl Core {
     }
 
     /// Heartbeat: one message to every follower, news or not.
-    fn broadcast_append(&mut self, now: Instant) {
+    fn broadcast_append(&mut self) {
         for peer in self.others() {
-            self.send_append(peer, now);
+            self.send_append(peer);
         }
     }
 
     /// Sends to `peer` only if it lacks entries or the commit index, and no
     /// message with news is already on its way.
-    fn send_append_if_news(&mut self, peer: usize, now: Instant) {
+    fn send_append_if_news(&mut self, peer: usize) {
         let last = self.log.last_index();
         let commit = self.commit_index;
         let eager = self.timing.eager_commit;
@@ -478,13 +478,13 @@ impl Core {
             return;
         };
         if !p.in_flight && (p.next <= last || (eager && p.commit_sent < commit)) {
-            self.send_append(peer, now);
+            self.send_append(peer);
         }
     }
 
     /// Sends `peer` what it needs next: entries from `next`, or the snapshot
     /// if those entries were compacted away.
-    fn send_append(&mut self, peer: usize, _now: Instant) {
+    fn send_append(&mut self, peer: usize) {
         let (term, me, commit) = (self.term, self.me, self.commit_index);
         let base = self.log.base_index();
         let Some(next) = self.progress_mut(peer).map(|p| p.next) else {
@@ -557,9 +557,9 @@ impl Core {
             }
         }
         if reply.success {
-            self.advance_commit(now);
+            self.advance_commit();
         }
-        self.send_append_if_news(from, now);
+        self.send_append_if_news(from);
     }
 
     /// Where to resume sending after a rejection, from the follower's hints.
@@ -593,13 +593,13 @@ impl Core {
             p.matched = p.matched.max(args.last_included_index);
             p.next = p.next.max(p.matched + 1);
         }
-        self.advance_commit(now);
-        self.send_append_if_news(from, now);
+        self.advance_commit();
+        self.send_append_if_news(from);
     }
 
     /// Commits the highest index of the current term stored on a majority
     /// (§5.4.2: entries of earlier terms only commit along with it).
-    fn advance_commit(&mut self, now: Instant) {
+    fn advance_commit(&mut self) {
         let Role::Leader { progress, .. } = &self.role else {
             return;
         };
@@ -614,7 +614,7 @@ impl Core {
                 // Tell the followers now rather than at the next heartbeat,
                 // so that they apply within one round trip.
                 for peer in self.others() {
-                    self.send_append_if_news(peer, now);
+                    self.send_append_if_news(peer);
                 }
                 return;
             }
@@ -964,11 +964,11 @@ mod tests {
         let mut c = Cluster::new(3);
         c.tick(0, 1000);
         c.deliver_all(&[]);
-        c.cores[0].start(vec![1], c.now);
+        c.cores[0].start(vec![1]);
         c.collect(0);
         c.deliver_all(&[]);
         // Server 2 misses the next entry, then times out.
-        c.cores[0].start(vec![2], c.now);
+        c.cores[0].start(vec![2]);
         c.collect(0);
         c.deliver_all(&[2]);
         c.tick(2, 5000);
@@ -985,9 +985,9 @@ mod tests {
         c.tick(1, 1000);
         c.deliver_all(&[]);
         for k in 0..5u8 {
-            assert!(c.cores[1].start(vec![k], c.now).is_some());
+            assert!(c.cores[1].start(vec![k]).is_some());
         }
-        assert!(c.cores[0].start(vec![9], c.now).is_none());
+        assert!(c.cores[0].start(vec![9]).is_none());
         c.collect(1);
         c.deliver_all(&[]);
         for core in &mut c.cores {
@@ -1003,11 +1003,11 @@ mod tests {
         let mut c = Cluster::new(3);
         c.tick(0, 1000);
         c.deliver_all(&[]);
-        c.cores[0].start(vec![0], c.now);
+        c.cores[0].start(vec![0]);
         c.collect(0);
         let first = c.queue.len();
         for k in 1..10u8 {
-            c.cores[0].start(vec![k], c.now);
+            c.cores[0].start(vec![k]);
             c.collect(0);
         }
         assert_eq!(
@@ -1026,7 +1026,7 @@ mod tests {
         c.deliver_all(&[]);
         // Leader 0 and follower 1 get 50 entries that never commit.
         for k in 0..50u8 {
-            c.cores[0].start(vec![k], c.now);
+            c.cores[0].start(vec![k]);
         }
         c.collect(0);
         c.deliver_all(&[2, 3, 4]);
@@ -1035,7 +1035,7 @@ mod tests {
         c.deliver_all(&[0, 1]);
         assert!(c.cores[2].is_leader());
         for k in 0..30u8 {
-            c.cores[2].start(vec![100 + k], c.now);
+            c.cores[2].start(vec![100 + k]);
         }
         c.collect(2);
         c.deliver_all(&[0, 1]);
@@ -1064,7 +1064,7 @@ mod tests {
         c.tick(0, 1000);
         c.deliver_all(&[]);
         for k in 0..20u8 {
-            c.cores[0].start(vec![k], c.now);
+            c.cores[0].start(vec![k]);
             c.collect(0);
             c.deliver_all(&[2]);
         }
@@ -1127,7 +1127,7 @@ mod tests {
         core.tick(at(1000));
         assert!(core.is_leader());
         for k in 0..12u8 {
-            core.start(vec![k], at(1000));
+            core.start(vec![k]);
         }
         core.take_apply_batch();
         core.snapshot(10, b"snap".to_vec());

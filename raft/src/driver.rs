@@ -139,7 +139,7 @@ impl Raft {
         if self.killed() {
             return None;
         }
-        self.inner.with_core(|core| core.start(command, sim::now()))
+        self.inner.with_core(|core| core.start(command))
         // HANDOUT
         // todo!("2B: Raft::start, propose a command")
         // END SOLUTION
@@ -267,7 +267,8 @@ impl Inner {
         let from = outbound.to;
         match outbound.rpc {
             Rpc::RequestVote(args) => {
-                let reply = end.call::<_, RequestVoteReply>("Raft.RequestVote", &args);
+                let reply =
+                    end.call::<_, RequestVoteReply>(&format!("{SERVICE_NAME}.RequestVote"), &args);
                 if let Ok(reply) = reply.await
                     && !self.killed()
                 {
@@ -275,7 +276,8 @@ impl Inner {
                 }
             }
             Rpc::AppendEntries(args) => {
-                let reply = end.call::<_, AppendEntriesReply>("Raft.AppendEntries", &args);
+                let reply = end
+                    .call::<_, AppendEntriesReply>(&format!("{SERVICE_NAME}.AppendEntries"), &args);
                 if let Ok(reply) = reply.await
                     && !self.killed()
                 {
@@ -283,7 +285,10 @@ impl Inner {
                 }
             }
             Rpc::InstallSnapshot(args) => {
-                let reply = end.call::<_, InstallSnapshotReply>("Raft.InstallSnapshot", &args);
+                let reply = end.call::<_, InstallSnapshotReply>(
+                    &format!("{SERVICE_NAME}.InstallSnapshot"),
+                    &args,
+                );
                 if let Ok(reply) = reply.await
                     && !self.killed()
                 {

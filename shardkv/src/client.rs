@@ -14,7 +14,7 @@ use labrpc::{ClientEnd, sim};
 use shardctrler::Config;
 
 use crate::common::{
-    Err, GetArgs, GetReply, PutAppendArgs, PutAppendOp, PutAppendReply, SERVICE, key2shard,
+    GetArgs, GetReply, Outcome, PutAppendArgs, PutAppendOp, PutAppendReply, SERVICE, key2shard,
 };
 use crate::server::MakeEnd;
 
@@ -84,10 +84,10 @@ impl Clerk {
             for name in self.servers_for(key) {
                 let reply = self.end(&name).call::<_, GetReply>(&method, &args).await;
                 match reply {
-                    Ok(reply) if matches!(reply.err, Err::Ok | Err::ErrNoKey) => {
+                    Ok(reply) if matches!(reply.err, Outcome::Ok | Outcome::ErrNoKey) => {
                         return reply.value;
                     }
-                    Ok(reply) if reply.err == Err::ErrWrongGroup => break,
+                    Ok(reply) if reply.err == Outcome::ErrWrongGroup => break,
                     _ => {} // not ok, or not the leader: try the next server
                 }
             }
@@ -125,8 +125,8 @@ impl Clerk {
                     .call::<_, PutAppendReply>(&method, &args)
                     .await;
                 match reply {
-                    Ok(reply) if reply.err == Err::Ok => return,
-                    Ok(reply) if reply.err == Err::ErrWrongGroup => break,
+                    Ok(reply) if reply.err == Outcome::Ok => return,
+                    Ok(reply) if reply.err == Outcome::ErrWrongGroup => break,
                     _ => {}
                 }
             }

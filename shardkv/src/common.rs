@@ -17,8 +17,10 @@ pub fn key2shard(key: &str) -> usize {
     key.as_bytes().first().map_or(0, |&b| usize::from(b)) % N_SHARDS
 }
 
+/// Outcome of a request (Go's `Err` strings; named so as not to shadow
+/// `Result::Err`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Err {
+pub enum Outcome {
     Ok,
     ErrNoKey,
     /// This group does not serve the key's shard (now, or not yet).
@@ -50,7 +52,7 @@ pub struct PutAppendArgs {
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct PutAppendReply {
-    pub err: Err,
+    pub err: Outcome,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -66,7 +68,7 @@ pub struct GetArgs {
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct GetReply {
-    pub err: Err,
+    pub err: Outcome,
     pub value: String,
 }
 
@@ -88,7 +90,7 @@ pub struct PullShardsArgs {
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct PullShardsReply {
-    pub err: Err,
+    pub err: Outcome,
     pub shards: BTreeMap<usize, ShardData>,
 }
 
@@ -101,7 +103,7 @@ pub struct DeleteShardsArgs {
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct DeleteShardsReply {
-    pub err: Err,
+    pub err: Outcome,
 }
 // HANDOUT
 // // 4B: the RPCs between groups (moving shards) are yours to design.

@@ -36,8 +36,8 @@ use shardctrler::{Config, Gid};
 
 // BEGIN SOLUTION
 use crate::common::{
-    DeleteShardsArgs, DeleteShardsReply, Err, GetArgs, GetReply, PullShardsArgs, PullShardsReply,
-    PutAppendArgs, PutAppendOp, PutAppendReply, SERVICE, key2shard,
+    DeleteShardsArgs, DeleteShardsReply, GetArgs, GetReply, Outcome, PullShardsArgs,
+    PullShardsReply, PutAppendArgs, PutAppendOp, PutAppendReply, SERVICE, key2shard,
 };
 // HANDOUT
 // use crate::common::{GetArgs, GetReply, PutAppendArgs, PutAppendReply};
@@ -174,13 +174,13 @@ impl ShardKv {
 
     /// Quick rejections before anything enters the log; the state machine
     /// checks the shard again when the operation is applied.
-    fn precheck(&self, key: &str) -> Option<Err> {
+    fn precheck(&self, key: &str) -> Option<Outcome> {
         if !self.is_leader() {
-            return Some(Err::ErrWrongLeader);
+            return Some(Outcome::ErrWrongLeader);
         }
         let shard = key2shard(key);
         if !self.rsm.with_state(|s| s.serves(shard)) {
-            return Some(Err::ErrWrongGroup);
+            return Some(Outcome::ErrWrongGroup);
         }
         None
     }
@@ -193,10 +193,10 @@ impl ShardKv {
             return reply(err, String::new());
         }
         match self.rsm.submit(Command::Get { key: args.key }).await {
-            Ok(Output::Value(Some(value))) => reply(Err::Ok, value),
-            Ok(Output::Value(None)) => reply(Err::ErrNoKey, String::new()),
-            Ok(Output::WrongGroup) => reply(Err::ErrWrongGroup, String::new()),
-            Ok(Output::Done) | Err(_) => reply(Err::ErrWrongLeader, String::new()),
+            Ok(Output::Value(Some(value))) => reply(Outcome::Ok, value),
+            Ok(Output::Value(None)) => reply(Outcome::ErrNoKey, String::new()),
+            Ok(Output::WrongGroup) => reply(Outcome::ErrWrongGroup, String::new()),
+            Ok(Output::Done) | Err(_) => reply(Outcome::ErrWrongLeader, String::new()),
         }
         // HANDOUT
         // todo!("4B: ShardKv::get")
@@ -230,9 +230,9 @@ impl ShardKv {
             },
         };
         let err = match self.rsm.submit(command).await {
-            Ok(Output::Done) => Err::Ok,
-            Ok(Output::WrongGroup) => Err::ErrWrongGroup,
-            Ok(Output::Value(_)) | Err(_) => Err::ErrWrongLeader,
+            Ok(Output::Done) => Outcome::Ok,
+            Ok(Output::WrongGroup) => Outcome::ErrWrongGroup,
+            Ok(Output::Value(_)) | Err(_) => Outcome::ErrWrongLeader,
         };
         PutAppendReply { err }
         // HANDOUT
@@ -250,11 +250,11 @@ impl ShardKv {
             .with_state(|s| s.frozen_shards(args.config_num, &args.shards))
         {
             Some(shards) => PullShardsReply {
-                err: Err::Ok,
+                err: Outcome::Ok,
                 shards,
             },
             None => PullShardsReply {
-                err: Err::ErrNotReady,
+                err: Outcome::ErrNotReady,
                 shards: BTreeMap::new(),
             },
         }
@@ -266,19 +266,19 @@ impl ShardKv {
         let err = if num > args.config_num {
             // This group moved on, which it only does once every shard it
             // gave away in that configuration was deleted.
-            Err::Ok
+            Outcome::Ok
         } else if num < args.config_num {
-            Err::ErrNotReady
+            Outcome::ErrNotReady
         } else if !self.is_leader() {
-            Err::ErrWrongLeader
+            Outcome::ErrWrongLeader
         } else {
             let command = Command::DeleteShards {
                 config_num: args.config_num,
                 shards: args.shards,
             };
             match self.rsm.submit(command).await {
-                Ok(_) => Err::Ok,
-                Err(SubmitError::WrongLeader) | Err(_) => Err::ErrWrongLeader,
+                Ok(_) => Outcome::Ok,
+                Err(SubmitError::WrongLeader) | Err(_) => Outcome::ErrWrongLeader,
             }
         };
         DeleteShardsReply { err }
@@ -364,7 +364,7 @@ impl ShardKv {
                 .call::<_, PullShardsReply>(&method, &args)
                 .await;
             if let Ok(reply) = reply
-                && reply.err == Err::Ok
+                && reply.err == Outcome::Ok
             {
                 tracing::debug!(topic = "migrate", gid = self.gid, config_num, shards = ?args.shards, from = %name, "pulled");
                 let command = Command::InsertShards {
@@ -387,7 +387,7 @@ impl ShardKv {
                 .call::<_, DeleteShardsReply>(&method, &args)
                 .await;
             if let Ok(reply) = reply
-                && reply.err == Err::Ok
+                && reply.err == Outcome::Ok
             {
                 let command = Command::GcDone {
                     config_num,
