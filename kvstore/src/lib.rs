@@ -12,10 +12,14 @@
 //! * [`udp`]: the real-process driver (child processes, UDP on 127.0.0.1);
 //! * `replica`: the reference replica's logic (pure) and its UDP driver
 //!   (the student's work: absent from the handout);
-//! * [`det`]: the deterministic mode, the simulator and the reference
-//!   replica in one process on labrpc's virtual time.
+//! * `det`: the deterministic mode, the simulator and the reference replica
+//!   in one process on labrpc's virtual time (needs the reference replica:
+//!   absent from the handout).
 
 pub mod config;
+// BEGIN SOLUTION
+pub mod det;
+// END SOLUTION
 pub mod md5;
 pub mod protocol;
 // BEGIN SOLUTION

@@ -164,6 +164,25 @@ enum Wire {
         seq: u64,
         reply: AppendEntriesReply,
     },
+    /// Would you vote for me in `term`? (No state changes on either side.)
+    PreVote {
+        seq: u64,
+        term: u64,
+        last_log_index: u64,
+        last_log_term: u64,
+    },
+    PreVoteReply {
+        seq: u64,
+        granted: bool,
+    },
+}
+
+/// A pre-vote round in progress.
+#[derive(Clone, Debug)]
+struct PreVote {
+    seq: u64,
+    started: Instant,
+    grants: BTreeSet<usize>,
 }
 
 /// A put in the log.
@@ -230,6 +249,7 @@ pub struct Replica {
     out: Vec<Vec<u8>>,
     puts_seen: u64,
     messages_sent: u64,
+    pre_vote: Option<PreVote>,
 }
 
 impl Replica {
@@ -280,6 +300,7 @@ impl Replica {
             out: Vec::new(),
             puts_seen: 0,
             messages_sent: 0,
+            pre_vote: None,
         };
         if fault != Fault::NoHello {
             let hello = protocol::hello(my_id);
@@ -337,10 +358,50 @@ impl Replica {
     }
 
     /// The passage of time: call often (every few milliseconds).
+    ///
+    /// A follower whose election timeout passed first asks the others whether
+    /// they would vote for it (pre-vote, Raft thesis §9.6) and starts the
+    /// election only with a majority's yes: a server cut off by a partition
+    /// then does not inflate its term and depose the leader when it returns.
     pub fn tick(&mut self, now: Instant) {
-        self.core.tick(now);
+        let is_leader = self.core.state().1;
+        if is_leader || now < self.core.election_deadline() {
+            self.core.tick(now);
+        } else {
+            self.pre_vote_tick(now);
+        }
         self.retransmit(now);
         self.after_input(now);
+    }
+
+    fn pre_vote_tick(&mut self, now: Instant) {
+        let retry_after = Duration::from_millis(self.tuning.election_timeout_ms.start);
+        if self
+            .pre_vote
+            .as_ref()
+            .is_some_and(|p| now.saturating_duration_since(p.started) < retry_after)
+        {
+            return; // a round is still collecting answers
+        }
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.pre_vote = Some(PreVote {
+            seq,
+            started: now,
+            grants: BTreeSet::from([self.me]),
+        });
+        let (last_log_index, last_log_term) = self.core.last_log();
+        let term = self.core.state().0 + 1;
+        let me = self.me;
+        for peer in (0..self.ids.len()).filter(|&p| p != me) {
+            let wire = Wire::PreVote {
+                seq,
+                term,
+                last_log_index,
+                last_log_term,
+            };
+            self.send_wire(peer, &wire);
+        }
     }
 
     fn on_client(&mut self, msg: &Envelope, now: Instant) {
@@ -388,6 +449,34 @@ impl Replica {
                 }
                 let reply = self.core.handle_request_vote(args, now);
                 self.send_wire(from, &Wire::VoteReply { seq, reply });
+            }
+            Wire::PreVote {
+                seq,
+                term,
+                last_log_index,
+                last_log_term,
+            } => {
+                let (my_term, _) = self.core.state();
+                let granted = term > my_term
+                    && !self.refuses_votes(now)
+                    && (last_log_term, last_log_index) >= {
+                        let (index, t) = self.core.last_log();
+                        (t, index)
+                    };
+                self.send_wire(from, &Wire::PreVoteReply { seq, granted });
+            }
+            Wire::PreVoteReply { seq, granted } => {
+                let majority = self.ids.len() / 2 + 1;
+                let Some(round) = self.pre_vote.as_mut().filter(|p| p.seq == seq) else {
+                    return;
+                };
+                if granted {
+                    round.grants.insert(from);
+                }
+                if round.grants.len() >= majority {
+                    self.pre_vote = None;
+                    self.core.tick(now); // the deadline has passed: campaign
+                }
             }
             Wire::VoteReply { seq, reply } => {
                 if let Some(InFlight {

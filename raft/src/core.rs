@@ -228,6 +228,18 @@ impl Core {
         matches!(self.role, Role::Leader { .. })
     }
 
+    /// When a follower or candidate will start an election (at the first
+    /// [`tick`](Core::tick) at or after it). A driver may run a pre-vote
+    /// round first and tick only once it succeeded (Raft thesis §9.6).
+    pub fn election_deadline(&self) -> Instant {
+        self.election_deadline
+    }
+
+    /// (index, term) of the last log entry, as a RequestVote would carry.
+    pub fn last_log(&self) -> (u64, u64) {
+        (self.log.last_index(), self.log.last_term())
+    }
+
     #[cfg(test)]
     fn term(&self) -> u64 {
         self.term

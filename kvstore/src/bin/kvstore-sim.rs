@@ -36,6 +36,10 @@ struct Cli {
     /// With `all`: read the configs from this directory instead of the built-in ones.
     #[arg(short = 'c', long = "config-directory")]
     config_directory: Option<PathBuf>,
+    /// Run the reference replica in-process on virtual time instead of
+    /// real processes: deterministic, replayable by seed, seconds per config.
+    #[arg(long)]
+    deterministic: bool,
     /// A config file or name, or `all`.
     config: String,
 }
@@ -95,6 +99,15 @@ fn main() -> ExitCode {
         }
     };
     let single = configs.len() == 1 && cli.config != "all";
+    if cli.deterministic {
+        // BEGIN SOLUTION
+        return deterministic(&cli, &configs, seed, single);
+        // HANDOUT
+        // let _ = single;
+        // eprintln!("error: --deterministic runs the reference replica, which the handout does not have");
+        // return ExitCode::from(2);
+        // END SOLUTION
+    }
     println!("replica {}, seed {seed}", replica.display());
     let mut verdicts: Vec<Verdict> = Vec::new();
     for (i, (name, config)) in configs.iter().enumerate() {
@@ -132,12 +145,17 @@ fn main() -> ExitCode {
         }
         verdicts.push(verdict);
     }
+    finish(&cli, &verdicts, single)
+}
+
+/// The `all` total, the JSON file, the exit status.
+fn finish(cli: &Cli, verdicts: &[Verdict], single: bool) -> ExitCode {
     let passed = verdicts.iter().filter(|v| v.passed).count();
     if !single {
         println!("Passed {passed} out of {} tests", verdicts.len());
     }
     if let Some(path) = &cli.json {
-        let text = serde_json::to_string_pretty(&verdicts).expect("verdicts serialize");
+        let text = serde_json::to_string_pretty(verdicts).expect("verdicts serialize");
         if let Err(e) = std::fs::write(path, text) {
             eprintln!("error: cannot write {}: {e}", path.display());
             return ExitCode::from(2);
@@ -149,6 +167,35 @@ fn main() -> ExitCode {
         ExitCode::FAILURE
     }
 }
+
+// BEGIN SOLUTION
+/// `--deterministic`: the reference replica in-process on virtual time.
+fn deterministic(cli: &Cli, configs: &[(String, Config)], seed: u64, single: bool) -> ExitCode {
+    println!("deterministic mode (reference replica, virtual time), seed {seed}");
+    let mut verdicts = Vec::new();
+    for (name, config) in configs {
+        let run_seed = cli.seed.or(config.seed).unwrap_or(seed);
+        let outcome = kvstore::det::run(name, config, run_seed, Default::default());
+        let verdict = outcome.verdict;
+        if single {
+            print!("{}", verdict.full_report());
+        } else {
+            let description = if config.description.is_empty() {
+                name.as_str()
+            } else {
+                config.description.as_str()
+            };
+            println!("{}", verdict.summary_line(description));
+        }
+        println!("  seed {run_seed} trace {:016x}", outcome.digest);
+        if !verdict.passed {
+            println!("  replay: kvstore-sim --deterministic --seed {run_seed} {name}");
+        }
+        verdicts.push(verdict);
+    }
+    finish(cli, &verdicts, single)
+}
+// END SOLUTION
 
 fn all_configs(dir: Option<&Path>) -> Result<Vec<(String, Config)>, kvstore::config::ConfigError> {
     BUILTIN
