@@ -122,12 +122,16 @@ pub enum AppError {
     Store(#[from] StoreError),
 }
 
+/// The longest stall of the `crash` app (Go's `maybeCrash` sleeps up to 10 s).
+pub const CRASH_MAX_DELAY: Duration = Duration::from_secs(10);
+
 /// An app as loaded by one worker: the kind plus its per-process state
 /// (jobcount's counter is a Go package-level variable).
 #[derive(Debug)]
 pub struct App {
     kind: AppKind,
     map_calls: AtomicU64,
+    crash_max_delay: Duration,
 }
 
 impl App {
@@ -135,7 +139,20 @@ impl App {
         App {
             kind,
             map_calls: AtomicU64::new(0),
+            crash_max_delay: CRASH_MAX_DELAY,
         }
+    }
+
+    /// Overrides [`CRASH_MAX_DELAY`], the longest stall of the `crash` app.
+    /// A quick crash test scales it down together with the coordinator's task
+    /// timeout, keeping Go's ratio (a stall as long as the timeout at most).
+    pub fn with_crash_max_delay(mut self, max_delay: Duration) -> App {
+        assert!(
+            !max_delay.is_zero(),
+            "the crash app's stall bound must be positive"
+        );
+        self.crash_max_delay = max_delay;
+        self
     }
 
     pub fn kind(&self) -> AppKind {
@@ -162,7 +179,7 @@ impl App {
             AppKind::EarlyExit => vec![KeyValue::new(filename, "1")],
             AppKind::Crash | AppKind::Nocrash => {
                 if self.kind == AppKind::Crash {
-                    maybe_crash(env).await;
+                    maybe_crash(env, self.crash_max_delay).await;
                 }
                 vec![
                     KeyValue::new("a", filename),
@@ -196,7 +213,7 @@ impl App {
             }
             AppKind::Crash | AppKind::Nocrash => {
                 if self.kind == AppKind::Crash {
-                    maybe_crash(env).await;
+                    maybe_crash(env, self.crash_max_delay).await;
                 }
                 sorted(values).join(" ")
             }
@@ -272,13 +289,17 @@ async fn count_files<S: FileStore>(store: &S, prefix: &str) -> Result<usize, App
 }
 
 /// Go's `maybeCrash`: a third of the time exit, a third of the time stall
-/// for up to 10 s, otherwise carry on.
-async fn maybe_crash<E: Env>(env: &E) {
+/// for up to `max_delay` (Go: 10 s), otherwise carry on.
+async fn maybe_crash<E: Env>(env: &E, max_delay: Duration) {
     let r = env.random_below(1000);
     if r < 330 {
         env.crash().await;
     } else if r < 660 {
-        let ms = env.random_below(10_000);
+        // At least 1 ms: the bound is positive (asserted where it is set).
+        let max_ms = u64::try_from(max_delay.as_millis())
+            .unwrap_or(u64::MAX)
+            .max(1);
+        let ms = env.random_below(max_ms);
         env.sleep(Duration::from_millis(ms)).await;
     }
 }

@@ -81,8 +81,13 @@ impl Coordinator {
         // END SOLUTION
     }
 
-    /// Overrides [`TASK_TIMEOUT`] (tests of the state machine use short ones).
+    /// Overrides [`TASK_TIMEOUT`] (`mrcoordinator --task-timeout`; the quick
+    /// crash test and the state machine's unit tests use short ones).
     pub fn with_timeout(mut self, timeout: Duration) -> Coordinator {
+        assert!(
+            !timeout.is_zero(),
+            "a zero task timeout reissues every task at once"
+        );
         // BEGIN SOLUTION
         self.timeout = timeout;
         self

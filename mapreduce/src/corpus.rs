@@ -15,6 +15,7 @@
 //! The first eight files take the Go lab's book names (`pg-tom_sawyer.txt`…),
 //! which the `early_exit` app looks for.
 
+use std::collections::BTreeSet;
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -174,9 +175,12 @@ impl Vocabulary {
     fn new(seed: u64) -> Vocabulary {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let mut words: Vec<String> = COMMON.iter().map(|w| w.to_string()).collect();
+        // The set only answers "seen before?" (a linear `contains` made this
+        // quadratic: 40 ms per corpus); `words` keeps the order of first draw.
+        let mut seen: BTreeSet<String> = words.iter().cloned().collect();
         while words.len() < VOCABULARY {
             let word = random_word(&mut rng);
-            if !words.contains(&word) {
+            if seen.insert(word.clone()) {
                 words.push(word);
             }
         }

@@ -5,7 +5,7 @@
 //!
 //! * **real processes** ([`real`]): `mrcoordinator` and `mrworker` talk over a
 //!   UNIX domain socket, files live on disk, time is the wall clock, a crash is
-//!   `exit(1)`. This is what `test-mr.sh`'s ports in `tests/real_mr.rs` drive.
+//!   `exit(1)`. This is what `test-mr.sh`'s ports in `tests/real_mr/` drive.
 //! * **simulation** ([`sim`]): the coordinator is a labrpc service, workers are
 //!   `labrpc::sim::Node`s, files live in an in-memory store, time is virtual, a
 //!   crash is `Node::kill`. Crash and timing behaviour is then deterministic and

@@ -11,6 +11,7 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use crate::apps::{App, AppKind};
 use crate::real::server::{check_inputs, run_coordinator};
@@ -18,23 +19,32 @@ use crate::real::{DiskStore, ProcessEnv, client::UnixClient, default_socket_path
 use crate::worker::WorkerError;
 use crate::{N_REDUCE, sequential, worker};
 
-/// `mrcoordinator [--socket PATH] FILES…`
+/// `mrcoordinator [--socket PATH] [--task-timeout 10s] FILES…`
 #[derive(Clone, Debug, clap::Args)]
 pub struct CoordinatorArgs {
     /// UNIX socket to listen on [default: /var/tmp/5840-mr-<uid>].
     #[arg(long)]
     pub socket: Option<PathBuf>,
+    /// Hand a task to another worker when it is not reported done this long
+    /// after it was handed out (e.g. 10s, 1.5s, 500ms). The lab's rule is
+    /// 10 s; shorter values make crash tests quicker.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    pub task_timeout: Duration,
     /// Input files, one map task each.
     #[arg(required = true)]
     pub files: Vec<String>,
 }
 
-/// `mrworker [--socket PATH] APP`
+/// `mrworker [--socket PATH] [--crash-max-delay 10s] APP`
 #[derive(Clone, Debug, clap::Args)]
 pub struct WorkerArgs {
     /// UNIX socket of the coordinator [default: /var/tmp/5840-mr-<uid>].
     #[arg(long)]
     pub socket: Option<PathBuf>,
+    /// The crash app's longest stall (Go's: 10s); quick crash tests scale it
+    /// down with the coordinator's --task-timeout. Other apps ignore it.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    pub crash_max_delay: Duration,
     /// The application: wc, indexer, mtiming, rtiming, jobcount, early_exit,
     /// crash or nocrash (Go's `wc.so` style names work too).
     pub app: AppKind,
@@ -50,6 +60,28 @@ pub struct SequentialArgs {
     pub files: Vec<String>,
 }
 
+/// Parses `10s`, `1.5s`, `500ms` (a unit is required: a bare number could
+/// mean either).
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let (number, scale) = if let Some(ms) = text.strip_suffix("ms") {
+        (ms, 1e-3)
+    } else if let Some(s) = text.strip_suffix('s') {
+        (s, 1.0)
+    } else {
+        return Err(format!("{text:?}: give a unit, e.g. 10s or 500ms"));
+    };
+    let value: f64 = number
+        .trim()
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration such as 10s or 500ms"))?;
+    let secs = value * scale;
+    if !(secs.is_finite() && secs > 0.0 && secs <= 3600.0) {
+        return Err(format!("{text:?}: must be more than 0 and at most 1 hour"));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
 fn fail(program: &str, error: &dyn std::fmt::Display) -> ExitCode {
     eprintln!("{program}: {error}");
     ExitCode::FAILURE
@@ -58,7 +90,7 @@ fn fail(program: &str, error: &dyn std::fmt::Display) -> ExitCode {
 pub fn coordinator_main(args: CoordinatorArgs) -> ExitCode {
     init_logging("info");
     let socket = args.socket.unwrap_or_else(default_socket_path);
-    match run_coordinator(&socket, args.files, N_REDUCE) {
+    match run_coordinator(&socket, args.files, N_REDUCE, args.task_timeout) {
         Ok(_) => ExitCode::SUCCESS,
         Err(e) => fail("mrcoordinator", &e),
     }
@@ -70,7 +102,7 @@ pub fn worker_main(args: WorkerArgs) -> ExitCode {
     let client = UnixClient::new(&socket);
     let env = ProcessEnv::new();
     let store = DiskStore::current_dir();
-    let app = App::new(args.app);
+    let app = App::new(args.app).with_crash_max_delay(args.crash_max_delay);
     match futures::executor::block_on(worker::run(&client, &env, &store, &app)) {
         Ok(stats) => {
             tracing::info!(
@@ -106,5 +138,20 @@ pub fn sequential_main(args: SequentialArgs) -> ExitCode {
     match written {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail("mrsequential", &e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_need_a_unit_and_a_sane_value() {
+        assert_eq!(parse_duration("10s"), Ok(Duration::from_secs(10)));
+        assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        for bad in ["10", "s", "-1s", "0ms", "2h", "1e9s", "fast"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -131,22 +131,27 @@ pub struct JobSummary {
 }
 
 /// Runs one job to completion: check inputs, listen, serve until done, linger,
-/// remove the socket.
+/// remove the socket. A task not reported done `task_timeout` after it was
+/// handed out goes to the next worker that asks (the lab's rule:
+/// [`crate::coordinator::TASK_TIMEOUT`]).
 pub fn run_coordinator(
     socket: &Path,
     files: Vec<String>,
     n_reduce: usize,
+    task_timeout: Duration,
 ) -> Result<JobSummary, CoordinatorError> {
     check_inputs(&files)?;
     let listener = bind(socket)?;
     let n_files = files.len();
     let shared = Shared {
-        coordinator: Arc::new(Mutex::new(Coordinator::new(files, n_reduce))),
+        coordinator: Arc::new(Mutex::new(
+            Coordinator::new(files, n_reduce).with_timeout(task_timeout),
+        )),
         start: Instant::now(),
     };
     tracing::info!(
         topic = "coord",
-        "serving {n_files} map tasks on {}",
+        "serving {n_files} map tasks on {} (task timeout {task_timeout:?})",
         socket.display()
     );
     let acceptor = shared.clone();

@@ -8,6 +8,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use mapreduce::corpus::{CorpusConfig, write_corpus};
@@ -23,6 +24,10 @@ pub const MRGEN: &str = env!("CARGO_BIN_EXE_mrgen");
 pub const PROCESS_LIMIT: Duration = Duration::from_secs(45);
 /// …and `timeout 120s` in the crash test.
 pub const CRASH_LIMIT: Duration = Duration::from_secs(120);
+
+/// Whether [`Sandbox::report`] prints its `TIMING` line (the runner sets it
+/// from `--nocapture`, since it does not capture output).
+pub static SHOW_TIMING: AtomicBool = AtomicBool::new(false);
 
 /// Size of each of the 8 generated input files.
 const INPUT_BYTES: usize = 150_000;
@@ -86,16 +91,39 @@ impl Sandbox {
     }
 
     pub fn coordinator(&self, limit: Duration) -> Proc {
+        self.coordinator_with(limit, &[])
+    }
+
+    /// A coordinator with extra options (e.g. `--task-timeout 2s`).
+    pub fn coordinator_with(&self, limit: Duration, options: &[&str]) -> Proc {
         let mut command = Command::new(MRCOORDINATOR);
-        command.arg("--socket").arg(&self.socket).args(&self.inputs);
+        command
+            .arg("--socket")
+            .arg(&self.socket)
+            .args(options)
+            .args(&self.inputs);
         let mut p = Proc::spawn("mrcoordinator", &mut command, &self.work, limit);
         p.wait_listening(&self.socket);
         p
     }
 
     pub fn worker(&self, app: &str, limit: Duration) -> Proc {
+        self.worker_with::<&str>(app, limit, &[])
+    }
+
+    /// A worker with extra options (e.g. `--crash-max-delay 2s`).
+    pub fn worker_with<S: AsRef<std::ffi::OsStr>>(
+        &self,
+        app: &str,
+        limit: Duration,
+        options: &[S],
+    ) -> Proc {
         let mut command = Command::new(MRWORKER);
-        command.arg("--socket").arg(&self.socket).arg(app);
+        command
+            .arg("--socket")
+            .arg(&self.socket)
+            .args(options)
+            .arg(app);
         Proc::spawn("mrworker", &mut command, &self.work, limit)
     }
 
@@ -104,9 +132,12 @@ impl Sandbox {
         read_dir_outputs(&self.work).unwrap()
     }
 
-    /// Prints the wall time of the test (shown with --nocapture; the
-    /// measure script collects these lines).
+    /// Prints the wall time of the test with --nocapture (the measure
+    /// script collects these lines).
     pub fn report(&self) {
+        if !SHOW_TIMING.load(Ordering::SeqCst) {
+            return;
+        }
         eprintln!(
             "TIMING {} {:.2} s",
             self.name,

@@ -1,14 +1,31 @@
 //! Bad input: every failure is one clear line on stderr, a non-zero exit,
-//! and nothing half-written.
-
-#![allow(clippy::disallowed_methods)] // allowed: real processes, not a simulation
-
-mod common;
+//! and nothing half-written. The tests are named `bad_input::<name>`.
 
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{MRCOORDINATOR, MRDEMO, MRSEQUENTIAL, MRWORKER, PROCESS_LIMIT, Proc, Sandbox, run};
+use libtest_mimic::Trial;
+
+use crate::common::{
+    MRCOORDINATOR, MRDEMO, MRSEQUENTIAL, MRWORKER, PROCESS_LIMIT, Proc, Sandbox, run,
+};
+
+pub fn trials() -> Vec<Trial> {
+    trials!("bad_input::";
+        coordinator_rejects_a_missing_input,
+        coordinator_rejects_a_directory_as_input,
+        coordinator_rejects_a_bad_task_timeout,
+        sequential_rejects_a_missing_input_and_writes_nothing,
+        unknown_app_is_a_usage_error,
+        a_live_coordinators_socket_is_not_taken_over,
+        a_stale_socket_is_replaced,
+        a_regular_file_at_the_socket_path_is_left_alone,
+        a_worker_without_a_coordinator_exits_with_an_error,
+        workers_exit_when_the_coordinator_dies_mid_job,
+        a_worker_started_by_hand_can_be_killed_without_partial_output,
+        demo_rejects_a_missing_file,
+    )
+}
 
 fn tiny(name: &str) -> Sandbox {
     Sandbox::with_inputs(name, 2, 2_000)
@@ -22,7 +39,6 @@ fn assert_fails(status: std::process::ExitStatus, log: &str, expect: &str) {
     );
 }
 
-#[test]
 fn coordinator_rejects_a_missing_input() {
     let sandbox = tiny("missing-input");
     let missing = sandbox.root().join("no-such-book.txt");
@@ -38,7 +54,6 @@ fn coordinator_rejects_a_missing_input() {
     assert!(!sandbox.socket.exists(), "never started listening");
 }
 
-#[test]
 fn coordinator_rejects_a_directory_as_input() {
     let sandbox = tiny("dir-input");
     let (status, log) = run(
@@ -51,7 +66,30 @@ fn coordinator_rejects_a_directory_as_input() {
     assert_fails(status, &log, "not a regular file");
 }
 
-#[test]
+fn coordinator_rejects_a_bad_task_timeout() {
+    let sandbox = tiny("bad-timeout");
+    for (value, expect) in [
+        ("10", "give a unit"),
+        ("0s", "more than 0"),
+        ("soon", "soon"),
+    ] {
+        let (status, log) = run(
+            Command::new(MRCOORDINATOR)
+                .arg("--socket")
+                .arg(&sandbox.socket)
+                .args(["--task-timeout", value])
+                .args(&sandbox.inputs),
+            &sandbox.work,
+        );
+        assert_eq!(status.code(), Some(2), "clap's usage-error status: {log}");
+        assert!(
+            log.contains(expect),
+            "stderr should mention {expect:?}: {log}"
+        );
+        assert!(!sandbox.socket.exists(), "never started listening");
+    }
+}
+
 fn sequential_rejects_a_missing_input_and_writes_nothing() {
     let sandbox = tiny("seq-missing");
     let (status, log) = run(
@@ -65,7 +103,6 @@ fn sequential_rejects_a_missing_input_and_writes_nothing() {
     assert!(!sandbox.work.join("mr-out-0").exists());
 }
 
-#[test]
 fn unknown_app_is_a_usage_error() {
     let sandbox = tiny("unknown-app");
     for command in [
@@ -85,7 +122,6 @@ fn unknown_app_is_a_usage_error() {
     assert!(!sandbox.work.join("mr-out-0").exists());
 }
 
-#[test]
 fn a_live_coordinators_socket_is_not_taken_over() {
     let sandbox = tiny("socket-in-use");
     let mut first = sandbox.coordinator(PROCESS_LIMIT);
@@ -106,7 +142,6 @@ fn a_live_coordinators_socket_is_not_taken_over() {
     assert!(!sandbox.socket.exists(), "removed on exit");
 }
 
-#[test]
 fn a_stale_socket_is_replaced() {
     let sandbox = tiny("stale-socket");
     // A socket file nobody listens on, as a crashed coordinator leaves.
@@ -119,7 +154,6 @@ fn a_stale_socket_is_replaced() {
     assert_eq!(sandbox.output(), sandbox.sequential("wc"));
 }
 
-#[test]
 fn a_regular_file_at_the_socket_path_is_left_alone() {
     let sandbox = tiny("not-a-socket");
     std::fs::write(&sandbox.socket, "precious").unwrap();
@@ -137,7 +171,6 @@ fn a_regular_file_at_the_socket_path_is_left_alone() {
     );
 }
 
-#[test]
 fn a_worker_without_a_coordinator_exits_with_an_error() {
     let sandbox = tiny("no-coordinator");
     let (status, log) = run(
@@ -150,7 +183,6 @@ fn a_worker_without_a_coordinator_exits_with_an_error() {
     assert_fails(status, &log, "coordinator gone");
 }
 
-#[test]
 fn workers_exit_when_the_coordinator_dies_mid_job() {
     let sandbox = tiny("coordinator-dies");
     let mut coordinator = sandbox.coordinator(PROCESS_LIMIT);
@@ -170,19 +202,19 @@ fn workers_exit_when_the_coordinator_dies_mid_job() {
     assert!(outputs.is_empty(), "no partial output");
 }
 
-#[test]
 fn demo_rejects_a_missing_file() {
     let sandbox = tiny("demo-missing");
     let (status, log) = run(Command::new(MRDEMO).arg("no-such-book.txt"), &sandbox.work);
     assert_fails(status, &log, "no-such-book.txt");
 }
 
-#[test]
 fn a_worker_started_by_hand_can_be_killed_without_partial_output() {
     // A worker killed at any moment leaves only temporary files behind, and
     // the job still finishes with another worker.
     let sandbox = Sandbox::with_inputs("kill-worker", 4, 200_000);
-    let mut coordinator = sandbox.coordinator(PROCESS_LIMIT);
+    // A short task timeout: the victim's task is handed out again after 2 s
+    // instead of 10 s; the scenario is the same.
+    let mut coordinator = sandbox.coordinator_with(PROCESS_LIMIT, &["--task-timeout", "2s"]);
     let mut victim: Proc = sandbox.worker("wc", PROCESS_LIMIT);
     std::thread::sleep(Duration::from_millis(150));
     victim.kill();
