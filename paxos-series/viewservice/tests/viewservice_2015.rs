@@ -6,13 +6,16 @@
 //! as in Go, so the viewservice ticks between iterations.
 
 use std::sync::Arc;
+use std::time::Duration;
 
-use labrpc::sim::{self, Node};
-use labrpc::timeline;
-use labrpc::{Listener, Network, Profile, Server};
+use labrpc::sim;
+use labrpc::{Network, Profile, Service};
+use labtest::{Cluster, Lab, Status};
 use viewservice::{Clerk, DEAD_PINGS, PING_INTERVAL, View, ViewServer};
 
 const VSHOST: &str = "viewserver-v";
+/// How often the timeline records the view.
+const TIMELINE_POLL: Duration = Duration::from_millis(10);
 
 /// Go's `check(t, ck, p, b, n)`.
 async fn check(ck: &Clerk, p: &str, b: &str, n: u64) {
@@ -30,22 +33,33 @@ async fn check(ck: &Clerk, p: &str, b: &str, n: u64) {
     assert_eq!(primary, p, "wanted primary {p:?}, got {primary:?}");
 }
 
-/// Starts the viewservice on its own node, listening at `VSHOST`.
-fn start_viewservice(net: &Network) -> (Arc<ViewServer>, Listener) {
-    let node = Node::new("VS");
-    let vs = node.enter(|| ViewServer::start(VSHOST));
-    let server = Server::new(&node);
-    server.add_service(vs.service());
-    let listener = net.listen(VSHOST, server);
-    let recorder = vs.clone();
-    sim::spawn(async move {
-        loop {
-            let v = recorder.current_view();
-            timeline::state("VS", &lane_label(&v), Some(v.viewnum));
-            sim::sleep(PING_INTERVAL / 10).await;
-        }
-    });
-    (vs, listener)
+/// labtest's view of the viewservice: its lane shows the view.
+struct VsLab;
+
+impl Lab for VsLab {
+    type Server = Arc<ViewServer>;
+
+    fn kill(vs: &Arc<ViewServer>) {
+        vs.kill();
+    }
+
+    fn services(vs: &Arc<ViewServer>) -> Vec<Service> {
+        vec![vs.service()]
+    }
+
+    fn status(vs: &Arc<ViewServer>) -> Status {
+        let v = vs.current_view();
+        Status::new(lane_label(&v), (v.viewnum > 0).then_some(v.viewnum))
+    }
+}
+
+/// Go's `StartServer(vshost)`: the viewservice, a one-server labtest
+/// cluster listening at `VSHOST` on the 2015 profile.
+fn start_viewservice(net: &Network) -> Cluster<VsLab> {
+    let cluster = Cluster::named(net, vec![VSHOST.to_string()]);
+    cluster.start(0, |_| ViewServer::start(VSHOST));
+    cluster.spawn_observer(TIMELINE_POLL);
+    cluster
 }
 
 fn lane_label(v: &View) -> String {
@@ -69,14 +83,14 @@ fn begin(description: &str) {
 }
 
 fn passed() {
-    println!("  ... Passed");
+    labtest::passed("");
 }
 
 #[test]
 fn test1() {
     sim::run(async {
         let net = Network::with_profile(Profile::Go2015);
-        let (vs, listener) = start_viewservice(&net);
+        let vs = start_viewservice(&net);
         let ck1 = clerk(&net, "1");
         let ck2 = clerk(&net, "2");
         let ck3 = clerk(&net, "3");
@@ -260,8 +274,7 @@ fn test1() {
         }
         passed();
 
-        vs.kill();
-        listener.close();
+        vs.stop(0);
     });
 }
 
@@ -270,11 +283,10 @@ fn test1() {
 fn killed_viewservice_answers_nothing() {
     sim::run(async {
         let net = Network::with_profile(Profile::Go2015);
-        let (vs, listener) = start_viewservice(&net);
+        let vs = start_viewservice(&net);
         let ck = clerk(&net, "1");
         assert!(ck.ping(0).await.is_ok());
-        vs.kill();
-        listener.close();
+        vs.stop(0);
         assert!(ck.ping(0).await.is_err());
         assert_eq!(ck.primary().await, "");
     });
@@ -286,7 +298,7 @@ fn killed_viewservice_answers_nothing() {
 fn undecodable_ping_fails_the_call_not_the_viewservice() {
     sim::run(async {
         let net = Network::with_profile(Profile::Go2015);
-        let (_vs, _listener) = start_viewservice(&net);
+        let _vs = start_viewservice(&net);
         let end = net.end_to(VSHOST);
         let reply = end
             .call::<_, Option<viewservice::common::PingReply>>("ViewServer.Ping", &"not a ping")
