@@ -33,9 +33,11 @@
 //!   outputs go out, and the core sends new entries to a follower only when no
 //!   AppendEntries with news is in flight to it, so a burst of puts shares one
 //!   message per follower; commit indexes ride on the next AppendEntries.
-//! * **Few messages.** Heartbeats every [`Tuning::heartbeat`] (500 ms), the
-//!   commit index sent lazily, retransmission of an unanswered AppendEntries
-//!   after [`Tuning::rto`] only.
+//! * **Few messages.** Heartbeats every [`Tuning::heartbeat`] (400 ms), and
+//!   only to followers that were sent nothing since the previous one; the
+//!   commit index sent lazily; retransmission of an unanswered AppendEntries,
+//!   RequestVote or pre-vote after [`Tuning::rto`] only.
+//! * **Pre-vote.** See [`Replica::tick`].
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
@@ -71,11 +73,11 @@ pub struct Tuning {
 impl Default for Tuning {
     fn default() -> Tuning {
         Tuning {
-            heartbeat: Duration::from_millis(500),
+            heartbeat: Duration::from_millis(400),
             election_timeout_ms: 1200..2000,
             lease: Duration::from_millis(1000),
-            rto: Duration::from_millis(20),
-            max_retransmits: 3,
+            rto: Duration::from_millis(10),
+            max_retransmits: 6,
             suspect: Duration::from_millis(60),
         }
     }
@@ -181,8 +183,13 @@ enum Wire {
 #[derive(Clone, Debug)]
 struct PreVote {
     seq: u64,
+    term: u64,
     started: Instant,
+    last_sent: Instant,
     grants: BTreeSet<usize>,
+    /// Peers that answered (yes or no): not asked again in this round.
+    answered: BTreeSet<usize>,
+    resends: u32,
 }
 
 /// A put in the log.
@@ -250,6 +257,8 @@ pub struct Replica {
     puts_seen: u64,
     messages_sent: u64,
     pre_vote: Option<PreVote>,
+    /// When each peer last answered one of our AppendEntries.
+    last_reply: Vec<Option<Instant>>,
 }
 
 impl Replica {
@@ -272,6 +281,7 @@ impl Replica {
             heartbeat_interval: tuning.heartbeat,
             election_timeout_ms: tuning.election_timeout_ms.clone(),
             eager_commit: false,
+            heartbeat_only_idle: true,
         };
         assert!(
             tuning.lease < Duration::from_millis(tuning.election_timeout_ms.start),
@@ -301,6 +311,7 @@ impl Replica {
             puts_seen: 0,
             messages_sent: 0,
             pre_vote: None,
+            last_reply: vec![None; n],
         };
         if fault != Fault::NoHello {
             let hello = protocol::hello(my_id);
@@ -385,15 +396,42 @@ impl Replica {
         }
         let seq = self.next_seq;
         self.next_seq += 1;
+        let term = self.core.state().0 + 1;
         self.pre_vote = Some(PreVote {
             seq,
+            term,
             started: now,
+            last_sent: now,
             grants: BTreeSet::from([self.me]),
+            answered: BTreeSet::from([self.me]),
+            resends: 0,
         });
+        self.send_pre_votes(seq, term, &BTreeSet::from([self.me]));
+    }
+
+    /// Asks again, every `rto`, the peers that have not answered yet.
+    fn resend_pre_votes(&mut self, now: Instant) {
+        if self.core.state().1 || now < self.core.election_deadline() {
+            self.pre_vote = None; // we lead, or heard from a leader since
+            return;
+        }
+        let max = self.tuning.max_retransmits;
+        let Some(round) = self.pre_vote.as_mut() else {
+            return;
+        };
+        if now.saturating_duration_since(round.last_sent) < self.tuning.rto || round.resends >= max
+        {
+            return;
+        }
+        round.resends += 1;
+        round.last_sent = now;
+        let (seq, term, answered) = (round.seq, round.term, round.answered.clone());
+        self.send_pre_votes(seq, term, &answered);
+    }
+
+    fn send_pre_votes(&mut self, seq: u64, term: u64, skip: &BTreeSet<usize>) {
         let (last_log_index, last_log_term) = self.core.last_log();
-        let term = self.core.state().0 + 1;
-        let me = self.me;
-        for peer in (0..self.ids.len()).filter(|&p| p != me) {
+        for peer in (0..self.ids.len()).filter(|p| !skip.contains(p)) {
             let wire = Wire::PreVote {
                 seq,
                 term,
@@ -470,6 +508,7 @@ impl Replica {
                 let Some(round) = self.pre_vote.as_mut().filter(|p| p.seq == seq) else {
                     return;
                 };
+                round.answered.insert(from);
                 if granted {
                     round.grants.insert(from);
                 }
@@ -539,6 +578,7 @@ impl Replica {
                 for s in stale {
                     self.inflight.remove(&s);
                 }
+                self.last_reply[from] = Some(now);
                 let (term, is_leader) = self.core.state();
                 if is_leader && reply.term == args.term && args.term == term {
                     self.refresh_lease_term();
@@ -602,11 +642,14 @@ impl Replica {
     /// Fewer than a majority of followers answer promptly.
     fn suspect(&self, now: Instant) -> bool {
         let term = self.core.state().0;
+        // Slow: a message older than `suspect` is unanswered and nothing
+        // came back from that peer since it left.
         let slow: BTreeSet<usize> = self
             .inflight
             .values()
             .filter(|f| f.term == term && matches!(f.rpc, Rpc::AppendEntries(_)))
             .filter(|f| now.saturating_duration_since(f.first_sent) >= self.tuning.suspect)
+            .filter(|f| self.last_reply[f.peer].is_none_or(|t| t < f.first_sent))
             .map(|f| f.peer)
             .collect();
         let responsive = self.ids.len() - slow.len();
@@ -827,14 +870,19 @@ impl Replica {
         let horizon = Duration::from_secs(5);
         self.inflight
             .retain(|_, f| f.term == term && now.saturating_duration_since(f.first_sent) < horizon);
-        if !is_leader {
-            return;
-        }
+        self.resend_pre_votes(now);
         let due: Vec<u64> = self
             .inflight
             .iter()
             .filter(|(_, f)| {
-                matches!(f.rpc, Rpc::AppendEntries(_))
+                // A leader's AppendEntries, a candidate's RequestVote (both
+                // idempotent: a second copy changes nothing).
+                let kind_matches = match f.rpc {
+                    Rpc::AppendEntries(_) => is_leader,
+                    Rpc::RequestVote(_) => !is_leader,
+                    Rpc::InstallSnapshot(_) => false,
+                };
+                kind_matches
                     && f.retransmits < self.tuning.max_retransmits
                     && now.saturating_duration_since(f.sent) >= self.tuning.rto
             })

@@ -254,3 +254,18 @@ fn the_reference_passes_and_the_judge_names_each_bug() {
         }
     }
 }
+
+/// All 17 configs against the reference, as real processes: about 12 minutes
+/// of wall time, so not in the default suite. Run it with
+/// `cargo test -p kvstore --test real_processes -- --ignored --nocapture`.
+#[test]
+#[ignore = "12 minutes of wall time: run with --ignored"]
+fn all_17_configs_real_processes() {
+    let output = Command::new(SIM)
+        .args(["--silence", "--replica", REFERENCE, "all"])
+        .output()
+        .expect("kvstore-sim runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    println!("{stdout}");
+    assert!(output.status.success(), "some configs failed:\n{stdout}");
+}

@@ -64,6 +64,10 @@ pub struct Timing {
     /// message per follower per commit, so followers apply within a round
     /// trip). When false, followers learn it with the next AppendEntries.
     pub eager_commit: bool,
+    /// At each heartbeat, skip the followers that were sent something since
+    /// the previous one (a follower then hears from the leader at least every
+    /// two intervals). When false, every heartbeat goes to every follower.
+    pub heartbeat_only_idle: bool,
 }
 
 impl Default for Timing {
@@ -72,6 +76,7 @@ impl Default for Timing {
             heartbeat_interval: HEARTBEAT_INTERVAL,
             election_timeout_ms: ELECTION_TIMEOUT_MS,
             eager_commit: true,
+            heartbeat_only_idle: false,
         }
     }
 }
@@ -115,6 +120,8 @@ struct Progress {
     in_flight: bool,
     /// The commit index last sent to this follower.
     commit_sent: u64,
+    /// Something was sent to this follower since the last heartbeat.
+    sent_since_heartbeat: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -313,7 +320,11 @@ impl Core {
             Role::Leader { heartbeat_due, .. } => {
                 if now >= *heartbeat_due {
                     *heartbeat_due = now + self.timing.heartbeat_interval;
-                    self.broadcast_append();
+                    if self.timing.heartbeat_only_idle {
+                        self.heartbeat_idle();
+                    } else {
+                        self.broadcast_append();
+                    }
                 }
             }
             Role::Follower | Role::Candidate { .. } => {
@@ -424,6 +435,7 @@ impl Core {
             matched: 0,
             in_flight: false,
             commit_sent: 0,
+            sent_since_heartbeat: false,
         };
         self.role = Role::Leader {
             progress: vec![progress; self.peers],
@@ -480,6 +492,21 @@ impl Core {
         }
     }
 
+    /// Heartbeat only the followers that got nothing since the last one.
+    fn heartbeat_idle(&mut self) {
+        for peer in self.others() {
+            let busy = self
+                .progress_mut(peer)
+                .is_some_and(|p| std::mem::replace(&mut p.sent_since_heartbeat, false));
+            if !busy {
+                self.send_append(peer);
+                if let Some(p) = self.progress_mut(peer) {
+                    p.sent_since_heartbeat = false;
+                }
+            }
+        }
+    }
+
     /// Sends to `peer` only if it lacks entries or the commit index, and no
     /// message with news is already on its way.
     fn send_append_if_news(&mut self, peer: usize) {
@@ -528,6 +555,7 @@ impl Core {
         if let Some(p) = self.progress_mut(peer) {
             p.in_flight = true;
             p.commit_sent = commit;
+            p.sent_since_heartbeat = true;
         }
         self.effects.messages.push(Outbound { to: peer, rpc });
     }
