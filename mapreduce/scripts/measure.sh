@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 echo "== building (release)"
-cargo build --release -q -p mapreduce --bins --tests
+cargo build --release -q -p mapreduce -p mrtools --bins --tests
 
 for threads in default 1; do
     if [ "$threads" = default ]; then args=(); label="all at once"; else args=(--test-threads=1); label="one at a time"; fi
@@ -24,4 +24,4 @@ for threads in default 1; do
 done
 
 echo "== wc: sequential vs workers"
-cargo run --release -q -p mapreduce --bin mrbench -- "$@"
+cargo run --release -q -p mrtools --bin mrbench -- "$@"

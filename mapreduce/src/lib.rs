@@ -20,7 +20,6 @@
 
 pub mod apps;
 pub mod coordinator;
-pub mod corpus;
 pub mod env;
 pub mod hash;
 pub mod letters;

@@ -12,8 +12,8 @@ use std::time::Duration;
 
 use labrpc::sim;
 use mapreduce::apps::AppKind;
-use mapreduce::corpus::{CorpusConfig, generate};
 use mapreduce::sim::job::{JobOutcome, JobSpec, ProcessEnd, run_job, sequential_output};
+use mrtools::corpus::{CorpusConfig, generate};
 
 /// test-mr.sh's per-process limit, in virtual time.
 const PROCESS_LIMIT: Duration = Duration::from_secs(45);

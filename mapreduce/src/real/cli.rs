@@ -1,6 +1,6 @@
 //! The command lines of `mrcoordinator`, `mrworker` and `mrsequential`.
 //!
-//! They live in the library so that `mrdemo` and `mrbench` can embed the very
+//! They live in the library so that `mrdemo` and `mrbench` (crate `mrtools`) can embed the very
 //! same commands as hidden subcommands and run *themselves* as the
 //! coordinator and the workers: `cargo run --bin mrdemo` builds only `mrdemo`,
 //! so sibling binaries may be missing or stale, while the running executable

@@ -10,7 +10,6 @@
 pub mod cli;
 pub mod client;
 mod disk;
-pub mod launch;
 mod process_env;
 pub mod server;
 pub mod wire;
@@ -28,11 +27,15 @@ pub fn default_socket_path() -> PathBuf {
 }
 
 /// Logs to stderr; `RUST_LOG` overrides `default` (e.g. `RUST_LOG=debug`).
+/// Colours only on a terminal: the tests and `mrdemo` send stderr to log
+/// files, which must stay plain text.
 pub fn init_logging(default: &str) {
+    use std::io::IsTerminal;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr)
         .with_target(false)
         .try_init();

@@ -11,14 +11,12 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use mapreduce::corpus::{CorpusConfig, write_corpus};
 use mapreduce::output::read_dir_outputs;
+use mrtools::corpus::{CorpusConfig, write_corpus};
 
 pub const MRCOORDINATOR: &str = env!("CARGO_BIN_EXE_mrcoordinator");
 pub const MRWORKER: &str = env!("CARGO_BIN_EXE_mrworker");
 pub const MRSEQUENTIAL: &str = env!("CARGO_BIN_EXE_mrsequential");
-pub const MRDEMO: &str = env!("CARGO_BIN_EXE_mrdemo");
-pub const MRGEN: &str = env!("CARGO_BIN_EXE_mrgen");
 
 /// test-mr.sh's `timeout 45s` for every process…
 pub const PROCESS_LIMIT: Duration = Duration::from_secs(45);

@@ -6,9 +6,7 @@ use std::time::{Duration, Instant};
 
 use libtest_mimic::Trial;
 
-use crate::common::{
-    MRCOORDINATOR, MRDEMO, MRSEQUENTIAL, MRWORKER, PROCESS_LIMIT, Proc, Sandbox, run,
-};
+use crate::common::{MRCOORDINATOR, MRSEQUENTIAL, MRWORKER, PROCESS_LIMIT, Proc, Sandbox, run};
 
 pub fn trials() -> Vec<Trial> {
     trials!("bad_input::";
@@ -23,7 +21,6 @@ pub fn trials() -> Vec<Trial> {
         a_worker_without_a_coordinator_exits_with_an_error,
         workers_exit_when_the_coordinator_dies_mid_job,
         a_worker_started_by_hand_can_be_killed_without_partial_output,
-        demo_rejects_a_missing_file,
     )
 }
 
@@ -200,12 +197,6 @@ fn workers_exit_when_the_coordinator_dies_mid_job() {
         .filter(|e| e.file_name().to_string_lossy().starts_with("mr-out"))
         .collect();
     assert!(outputs.is_empty(), "no partial output");
-}
-
-fn demo_rejects_a_missing_file() {
-    let sandbox = tiny("demo-missing");
-    let (status, log) = run(Command::new(MRDEMO).arg("no-such-book.txt"), &sandbox.work);
-    assert_fails(status, &log, "no-such-book.txt");
 }
 
 fn a_worker_started_by_hand_can_be_killed_without_partial_output() {

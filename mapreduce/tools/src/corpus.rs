@@ -386,7 +386,7 @@ fn consonant_devanagari(rng: &mut ChaCha8Rng) -> char {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::letters::{is_letter, words};
+    use mapreduce::letters::{is_letter, words};
 
     fn small() -> CorpusConfig {
         CorpusConfig {

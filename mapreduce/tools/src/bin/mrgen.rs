@@ -1,11 +1,11 @@
 //! `mrgen [--files N] [--size 500KB] [--seed S] OUTDIR`: writes the
-//! deterministic test corpus (see `mapreduce::corpus`) and prints the paths.
+//! deterministic test corpus (see `mrtools::corpus`) and prints the paths.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use mapreduce::corpus::{CorpusConfig, parse_size, write_corpus};
+use mrtools::corpus::{CorpusConfig, parse_size, write_corpus};
 
 #[derive(Parser)]
 #[command(about = "Generate a deterministic multi-script text corpus for MapReduce")]

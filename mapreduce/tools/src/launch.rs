@@ -13,9 +13,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::N_REDUCE;
-use crate::apps::AppKind;
-use crate::worker::output_name;
+use mapreduce::N_REDUCE;
+use mapreduce::apps::AppKind;
+use mapreduce::worker::output_name;
 
 /// How to start one of the three programs.
 #[derive(Clone, Debug)]

@@ -15,12 +15,12 @@ use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand};
 use mapreduce::apps::AppKind;
-use mapreduce::corpus::{CorpusConfig, parse_size, write_corpus};
 use mapreduce::output::read_dir_outputs;
 use mapreduce::real::cli::{
     CoordinatorArgs, SequentialArgs, WorkerArgs, coordinator_main, sequential_main, worker_main,
 };
-use mapreduce::real::launch::{Launcher, log_tail, run_job, spawn_logged};
+use mrtools::corpus::{CorpusConfig, parse_size, write_corpus};
+use mrtools::launch::{Launcher, log_tail, run_job, spawn_logged};
 
 #[derive(Parser)]
 #[command(
