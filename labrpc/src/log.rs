@@ -7,6 +7,7 @@
 //!
 //! * `LAB_LOG=all` keeps every topic; `LAB_LOG=vote,leader,term` keeps those;
 //!   `LAB_LOG=all,-net` keeps all but `net` (the network's own per-message lines).
+//!   A topic that is not in [`TOPICS`] is an error that lists them.
 //! * The log of a run goes to `<LAB_LOG_DIR>/<test>-<seed>.log` (default
 //!   `target/lab-logs` of the workspace) and its path is printed at the end.
 //!
@@ -34,6 +35,68 @@ use tracing::{Event, Metadata, Subscriber};
 use crate::sim::base::lock;
 use crate::sim::context::Context;
 
+/// Every topic the labs of this workspace log, with what it covers. `LAB_LOG`
+/// may only name these (a typo such as `votee` would otherwise silently give
+/// an empty log). Code that logs a topic of its own adds it here. Events
+/// without a `topic` field are filed under their level (`info`, `debug`, ...).
+pub const TOPICS: &[(&str, &str)] = &[
+    ("apply", "entries handed to the service"),
+    ("cfg", "shard configurations (shardkv)"),
+    ("chaos", "injected faults"),
+    ("client", "clerks' requests and replies"),
+    ("commit", "commit index moves"),
+    ("coord", "the MapReduce coordinator"),
+    ("crash", "MapReduce worker crashes"),
+    ("ctrl", "the shard controller"),
+    ("gc", "shard garbage collection"),
+    ("leader", "elections won, leadership lost"),
+    ("log", "log appends and truncations"),
+    ("migrate", "shard migration"),
+    (
+        "net",
+        "every message the network sends, delivers, loses or answers",
+    ),
+    ("persist", "saves to the Persister"),
+    ("poll", "polling loops"),
+    ("rpc", "RPC retries outside the simulated network"),
+    ("rsm", "the replicated state machine layer"),
+    ("snap", "snapshots (kvraft, shardkv)"),
+    ("snapshot", "snapshots (Raft)"),
+    ("task", "MapReduce tasks"),
+    ("term", "term changes"),
+    (
+        "test",
+        "the test harness: crashes, partitions, phases, the failure",
+    ),
+    ("timer", "election timeouts"),
+    ("vote", "votes asked for and granted"),
+    ("worker", "MapReduce workers"),
+    ("error", "untopical events by level"),
+    ("warn", "untopical events by level"),
+    ("info", "untopical events by level"),
+    ("debug", "untopical events by level"),
+    ("trace", "untopical events by level"),
+];
+
+/// A `LAB_LOG` that names a topic nobody logs.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "LAB_LOG={spec:?}: unknown topic {topic:?}. Use `all`, `all,-TOPIC`, or a comma-separated list of: {}",
+    known_topics()
+)]
+pub struct UnknownTopic {
+    pub spec: String,
+    pub topic: String,
+}
+
+fn known_topics() -> String {
+    TOPICS
+        .iter()
+        .map(|(name, _)| *name)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Which topics to keep, from `LAB_LOG`.
 #[derive(Clone, Debug, Default)]
 pub struct TopicFilter {
@@ -43,19 +106,29 @@ pub struct TopicFilter {
 }
 
 impl TopicFilter {
-    /// Parses `all`, `vote,leader`, or `all,-net`.
-    pub fn parse(spec: &str) -> TopicFilter {
+    /// Parses `all`, `vote,leader`, or `all,-net`; every topic named must be
+    /// one of [`TOPICS`].
+    pub fn parse(spec: &str) -> Result<TopicFilter, UnknownTopic> {
         let mut filter = TopicFilter::default();
         for item in spec.split(',').map(str::trim).filter(|s| !s.is_empty()) {
             if item == "all" || item == "1" || item == "*" {
                 filter.all = true;
-            } else if let Some(topic) = item.strip_prefix('-') {
-                filter.exclude.push(topic.to_ascii_lowercase());
-            } else {
-                filter.include.push(item.to_ascii_lowercase());
+                continue;
             }
+            let (list, topic) = match item.strip_prefix('-') {
+                Some(topic) => (&mut filter.exclude, topic),
+                None => (&mut filter.include, item),
+            };
+            let topic = topic.to_ascii_lowercase();
+            if !TOPICS.iter().any(|(name, _)| *name == topic) {
+                return Err(UnknownTopic {
+                    spec: spec.to_string(),
+                    topic,
+                });
+            }
+            list.push(topic);
         }
-        filter
+        Ok(filter)
     }
 
     pub fn keeps(&self, topic: &str) -> bool {
@@ -154,6 +227,10 @@ pub(crate) struct LogGuard {
 }
 
 /// Installs the run's log subscriber on this thread when `LAB_LOG` is set.
+///
+/// # Panics
+/// If `LAB_LOG` names an unknown topic: the test fails at once with the list
+/// of topics, before anything runs.
 pub(crate) fn install(context: &Arc<Context>) -> LogGuard {
     let Ok(spec) = std::env::var("LAB_LOG") else {
         return LogGuard {
@@ -161,8 +238,9 @@ pub(crate) fn install(context: &Arc<Context>) -> LogGuard {
             log: None,
         };
     };
+    let filter = TopicFilter::parse(&spec).unwrap_or_else(|error| panic!("{error}"));
     let log = Arc::new(RunLog {
-        filter: TopicFilter::parse(&spec),
+        filter,
         lines: Mutex::new(String::new()),
         context: Arc::downgrade(context),
     });
@@ -171,6 +249,31 @@ pub(crate) fn install(context: &Arc<Context>) -> LogGuard {
     LogGuard {
         _default: Some(tracing::dispatcher::set_default(&dispatch)),
         log: Some(log),
+    }
+}
+
+impl LogGuard {
+    /// Writes the run's failure at the end of its log, whatever the topic
+    /// filter, so the log file says how the run ended: `FAIL` lines on the
+    /// `test` node, the message (every line of it) and the replay command.
+    pub(crate) fn record_failure(&self, context: &Context, failure: &crate::sim::Failure) {
+        let Some(log) = &self.log else { return };
+        let millis = context.now_nanos() as f64 / 1e6;
+        let mut lines = lock(&log.lines);
+        let mut message = failure.message.lines();
+        let first = message.next().unwrap_or_default();
+        let _ = writeln!(
+            lines,
+            "{millis:>10.3} FAIL  test simulation failed: {first}"
+        );
+        for line in message {
+            let _ = writeln!(lines, "{millis:>10.3} FAIL  test   {line}");
+        }
+        let _ = writeln!(
+            lines,
+            "{millis:>10.3} FAIL  test seed {} replay: {}",
+            failure.seed, failure.replay
+        );
     }
 }
 
@@ -238,4 +341,27 @@ pub(crate) fn write_run_file(seed: u64, suffix: &str, text: &str) -> std::io::Re
 
 fn write_log_file(context: &Context, text: &str) -> std::io::Result<PathBuf> {
     write_run_file(context.seed, ".log", text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filters_keep_what_they_name() {
+        let filter = TopicFilter::parse("all,-net").unwrap();
+        assert!(filter.keeps("vote") && filter.keeps("VOTE") && !filter.keeps("net"));
+        let filter = TopicFilter::parse("vote, leader").unwrap();
+        assert!(filter.keeps("leader") && !filter.keeps("term"));
+    }
+
+    #[test]
+    fn an_unknown_topic_is_an_error_listing_the_topics() {
+        let error = TopicFilter::parse("votee").unwrap_err();
+        assert_eq!(error.topic, "votee");
+        let message = error.to_string();
+        assert!(message.starts_with("LAB_LOG=\"votee\": unknown topic \"votee\""));
+        assert!(message.contains("vote, worker"), "{message}");
+        assert!(TopicFilter::parse("all,-nett").is_err(), "exclusions too");
+    }
 }

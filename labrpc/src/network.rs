@@ -384,10 +384,19 @@ impl ClientEnd {
     fn send(&self, method: &str, request: Vec<u8>) -> sim::JoinHandle<Result<Vec<u8>, Error>> {
         let context = Context::current();
         let source = Context::current_node();
-        {
+        // Only a log needs to know who calls whom (see trace::label_end).
+        let logging = tracing::enabled!(tracing::Level::TRACE);
+        let server = {
             let mut state = lock(&self.inner.state);
             state.total_count += 1;
             state.total_bytes += request.len() as u64;
+            logging
+                .then(|| state.ends.get(&*self.name).and_then(|e| e.server.clone()))
+                .flatten()
+        };
+        if logging {
+            let from = context.node_name(source);
+            crate::trace::label_end(&context, &self.name, &from, server.as_deref());
         }
         record_rpc_event(&context, "send", &self.name, method, request.len() as u64);
         let end = self.clone();

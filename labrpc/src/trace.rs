@@ -10,6 +10,7 @@
 //! The trace is kept on the run's context (as an extension), and this module
 //! reaches down to it: the runtime itself records nothing here.
 
+use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::sync::Mutex;
 
@@ -73,8 +74,26 @@ fn record(context: &Context, event: std::fmt::Arguments<'_>) {
     lock(&context.extension::<Mutex<Trace>>()).record(now, event);
 }
 
+/// Who talks to whom over each end, for the log's `NET` lines: end names
+/// are random strings, the nodes at either end are what a reader follows.
+#[derive(Default)]
+struct EndLabels(Mutex<BTreeMap<String, String>>);
+
+/// Notes that `from` (a node) is calling `to` (a server) over `end`; the
+/// network calls it only when the log is on (the digest never sees this).
+pub(crate) fn label_end(context: &Context, end: &str, from: &str, to: Option<&str>) {
+    let label = format!("{from} -> {}", to.unwrap_or("(unconnected)"));
+    let labels = context.extension::<EndLabels>();
+    let mut labels = lock(&labels.0);
+    if labels.get(end) != Some(&label) {
+        labels.insert(end.to_string(), label);
+    }
+}
+
 /// Records one network event: `kind` (send, deliver, drop-request, ...), the
-/// end it came from, the method, and a detail such as a byte count.
+/// end it came from, the method, and a detail such as a byte count. The log
+/// line names the sender and the receiver (see [`label_end`]) rather than
+/// the end.
 pub(crate) fn record_rpc_event(
     context: &Context,
     kind: &str,
@@ -83,7 +102,16 @@ pub(crate) fn record_rpc_event(
     detail: u64,
 ) {
     record(context, format_args!("{kind} {end} {method} {detail}"));
-    tracing::trace!(topic = "net", "{kind} {method} via {end} ({detail})");
+    if tracing::enabled!(tracing::Level::TRACE) {
+        let labels = context.extension::<EndLabels>();
+        let label = lock(&labels.0).get(end).cloned();
+        let route = label.unwrap_or_else(|| format!("via {end}"));
+        if detail > 0 {
+            tracing::trace!(topic = "net", "{kind} {method} {route} ({detail} bytes)");
+        } else {
+            tracing::trace!(topic = "net", "{kind} {method} {route}");
+        }
+    }
 }
 
 /// Records a node-level event (kill).

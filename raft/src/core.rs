@@ -31,6 +31,7 @@ use crate::messages::{
     AppendEntriesArgs, AppendEntriesReply, ApplyMsg, Entry, InstallSnapshotArgs,
     InstallSnapshotReply, RequestVoteArgs, RequestVoteReply,
 };
+use crate::observe::{self, PeerState};
 use crate::persist::{self, PersistentState};
 
 /// A leader sends AppendEntries to every peer this often when idle. The lab
@@ -245,6 +246,21 @@ impl Core {
     /// (index, term) of the last log entry, as a RequestVote would carry.
     pub fn last_log(&self) -> (u64, u64) {
         (self.log.last_index(), self.log.last_term())
+    }
+
+    /// What the peer reports to the tests' observer.
+    pub(crate) fn peer_state(&self) -> PeerState {
+        PeerState {
+            role: match self.role {
+                Role::Follower => observe::Role::Follower,
+                Role::Candidate { .. } => observe::Role::Candidate,
+                Role::Leader { .. } => observe::Role::Leader,
+            },
+            term: self.term,
+            commit_index: self.commit_index,
+            last_log_index: self.log.last_index(),
+            snapshot_index: self.log.base_index(),
+        }
     }
 
     #[cfg(test)]

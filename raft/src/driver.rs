@@ -34,6 +34,7 @@ use crate::messages::{
     AppendEntriesArgs, AppendEntriesReply, ApplyMsg, InstallSnapshotArgs, InstallSnapshotReply,
     RequestVoteArgs, RequestVoteReply,
 };
+use crate::observe::{Observer, PeerState};
 use crate::persist;
 
 /// How often the ticker wakes the core. Timeouts are therefore accurate to
@@ -55,6 +56,7 @@ pub const TICK: Duration = Duration::from_millis(10);
 // use tokio::sync::mpsc;
 //
 // use crate::messages::ApplyMsg;
+// use crate::observe::Observer;
 //
 // END SOLUTION
 /// The RPC service name the tests (and Go's labrpc) address: `Raft.Method`.
@@ -82,6 +84,10 @@ struct Inner {
     /// Wakes the applier when the commit index moved or a snapshot arrived.
     apply_ready: Notify,
     killed: AtomicBool,
+    /// The tests' observer and the state last reported to it. Its own lock,
+    /// taken after the core's is released, so the callback never runs under
+    /// the core's.
+    observer: Mutex<Option<(Observer, Option<PeerState>)>>,
 }
 // END SOLUTION
 
@@ -117,6 +123,7 @@ impl Raft {
             core: Mutex::new(core),
             apply_ready: Notify::new(),
             killed: AtomicBool::new(false),
+            observer: Mutex::new(None),
         });
         inner.node.spawn(inner.clone().ticker());
         inner.node.spawn(inner.clone().applier(apply_tx));
@@ -181,6 +188,24 @@ impl Raft {
         self.inner.killed.load(Ordering::SeqCst)
         // HANDOUT
         // todo!("2A: Raft::killed")
+        // END SOLUTION
+    }
+
+    /// Hands the peer the tests' [`Observer`]; the peer calls it with its
+    /// [`PeerState`] at once and after every change, so that the failure
+    /// timeline shows what the peer believed: its role (candidates too), term,
+    /// commit index, log length and snapshots. See [`crate::observe`].
+    /// Optional: a peer that never reports is drawn from `get_state()`.
+    pub fn set_observer(&self, observer: Observer) {
+        // BEGIN SOLUTION
+        *self
+            .inner
+            .observer
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = Some((observer, None));
+        self.inner.report();
+        // HANDOUT
+        // let _ = observer; // optional: call it with your PeerState whenever it changes
         // END SOLUTION
     }
 
@@ -253,12 +278,31 @@ impl Inner {
         if effects.apply {
             self.apply_ready.notify_one();
         }
+        self.report();
         if !self.killed() {
             for outbound in effects.messages {
                 self.node.spawn(self.clone().call(outbound));
             }
         }
         result
+    }
+
+    /// Tells the observer, if there is one, the peer's state if it changed
+    /// since the last report.
+    fn report(&self) {
+        let state = self.lock().peer_state();
+        let observer = {
+            let mut slot = self.observer.lock().unwrap_or_else(|e| e.into_inner());
+            let Some((observer, last)) = slot.as_mut() else {
+                return;
+            };
+            if *last == Some(state) {
+                return;
+            }
+            *last = Some(state);
+            observer.clone()
+        };
+        observer(&state);
     }
 
     /// Sends one RPC and feeds its reply (if any arrives) back to the core.
@@ -322,7 +366,24 @@ impl Inner {
                 continue;
             }
             for msg in batch {
-                tracing::debug!(topic = "apply", "S{} applies {}", self.me, msg.index());
+                match &msg {
+                    ApplyMsg::Command {
+                        index,
+                        term,
+                        command,
+                    } => tracing::debug!(
+                        topic = "apply",
+                        "S{} applies index {index} (T{term}): {}",
+                        self.me,
+                        labrpc::codec::summary(command)
+                    ),
+                    ApplyMsg::Snapshot { index, term, data } => tracing::debug!(
+                        topic = "apply",
+                        "S{} applies a snapshot up to index {index} (T{term}, {} bytes)",
+                        self.me,
+                        data.len()
+                    ),
+                }
                 if self.killed() || apply_tx.send(msg).await.is_err() {
                     return; // killed, or the service is gone
                 }

@@ -17,12 +17,15 @@
 //!   RPC tasks, persistence and applier, built on `labrpc`'s simulation;
 //! * `log` (private): the log with its snapshotted prefix cut off;
 //! * [`messages`]: RPC arguments and replies, log entries, apply messages;
+//! * [`observe`]: what a peer reports about itself for the tests' timeline;
 //! * `persist` (private): the encoding of the persistent state.
 //!
 // HANDOUT
 // //! Where you write code: `src/driver.rs` ([`Raft`]: its state, its tasks,
 // //! its RPC handlers) and the RPC types in [`messages`] (their fields are your
-// //! design). Add modules as you like. See docs/lab2-raft.md.
+// //! design). Add modules as you like. See docs/lab2-raft.md. Optionally,
+// //! report your peer's role, term and log to the tests' failure timeline
+// //! through [`observe`] (`Raft::set_observer`).
 // //!
 // END SOLUTION
 //! ```
@@ -59,6 +62,7 @@ mod persist;
 // END SOLUTION
 mod driver;
 pub mod messages;
+pub mod observe;
 
 // BEGIN SOLUTION
 pub use crate::core::{
@@ -68,3 +72,4 @@ pub use driver::TICK;
 // END SOLUTION
 pub use driver::{Raft, SERVICE_NAME};
 pub use messages::{ApplyMsg, Entry};
+pub use observe::{Observer, PeerState, Role};

@@ -21,7 +21,8 @@
 //! of the 3A tests, which are never trimmed, as long as in Go.
 //!
 //! Besides Go's checks, the harness records a timeline (each server's role
-//! and term, crashes, partitions) that the runner draws as HTML when a test
+//! and term as its Raft peer reports them, its log length and commit index,
+//! snapshots, crashes, partitions) that the runner draws as HTML when a test
 //! fails.
 
 #![allow(dead_code)] // each test binary uses a different part of the harness
@@ -161,8 +162,13 @@ impl Config {
     /// clients' ends reach it at once, as in Go.
     pub fn start_server(&self, i: usize) {
         let max_raft_state = self.inner.max_raft_state;
+        let lane = self.name(i).to_string();
         self.start(i, |s| {
-            KvServer::start(s.ends, i, s.persister, max_raft_state)
+            let kv = KvServer::start(s.ends, i, s.persister, max_raft_state);
+            // The timeline draws what the server's Raft peer reports (roles,
+            // candidates too, log length, commit index, snapshots).
+            kv.raft().set_observer(raft::observe::to_timeline(&lane));
+            kv
         });
     }
 

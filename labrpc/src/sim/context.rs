@@ -145,9 +145,21 @@ impl Context {
     }
 
     /// Records a panic of a task on `node` as the run's failure.
+    /// The panic's place is in the message when the hook recorded it (see
+    /// `base::quiet_panics`); its backtrace, if any, stays for the runner.
     pub(crate) fn task_panicked(&self, node: NodeId, payload: &(dyn Any + Send)) {
+        let location = super::base::take_panic_site()
+            .map(|site| {
+                if let Some(backtrace) = site.backtrace {
+                    // Put back for the runner's report.
+                    super::base::keep_panic_backtrace(backtrace);
+                }
+                site.location
+            })
+            .unwrap_or_default();
+        let at = location.map(|l| format!(" at {l}")).unwrap_or_default();
         self.fail(format!(
-            "a task on node {} panicked: {}",
+            "a task on node {} panicked{at}: {}",
             self.node_name(node),
             panic_message(payload)
         ));

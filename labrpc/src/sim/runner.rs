@@ -63,6 +63,10 @@ pub struct Failure {
     pub replay: String,
     /// The HTML timeline of the run, when the test recorded one.
     pub timeline: Option<std::path::PathBuf>,
+    /// The backtrace of the panic that failed the run, when `RUST_BACKTRACE`
+    /// asked for one (the panic itself is not printed separately). Boxed to
+    /// keep `Failure` small.
+    pub backtrace: Option<Box<str>>,
 }
 
 impl fmt::Display for Failure {
@@ -78,6 +82,9 @@ impl fmt::Display for Failure {
         write!(f, "  replay: {}", self.replay)?;
         if let Some(path) = &self.timeline {
             write!(f, "\n  timeline: {}", path.display())?;
+        }
+        if let Some(backtrace) = &self.backtrace {
+            write!(f, "\n  backtrace of the panic:\n{backtrace}")?;
         }
         Ok(())
     }
@@ -140,7 +147,9 @@ impl Builder {
     }
 
     /// Runs the test; on failure prints the report and panics, which fails the
-    /// calling `#[test]`.
+    /// calling `#[test]`. The report is the only place the failure is printed:
+    /// the task's panic was kept quiet, and this panic is raised with
+    /// `resume_unwind`, which fails the test without printing it again.
     pub fn run<F>(self, test: F) -> Report
     where
         F: Future<Output = ()> + Send + 'static,
@@ -156,10 +165,10 @@ impl Builder {
                     eprintln!("  log:    LAB_LOG=all {}", failure.replay);
                 }
                 eprintln!();
-                panic!(
+                std::panic::resume_unwind(Box::new(format!(
                     "simulation failed (seed {}): {}",
                     failure.seed, failure.message
-                );
+                )));
             }
         }
     }
@@ -184,16 +193,22 @@ impl Builder {
         let Engine::Sim(executor) = &context.engine else {
             unreachable!()
         };
+        // Before the watchdog: a bad LAB_LOG panics here, with nothing to stop.
+        let log = crate::log::install(&context);
         let heartbeat = Arc::new(AtomicU64::new(0));
         let watchdog = Watchdog::start(self, heartbeat.clone());
-        let _log = crate::log::install(&context);
-        let outcome = context.enter(TEST_NODE, || {
-            let root = spawn_on(&context, TEST_NODE, test);
-            let limit = self.time_limit.as_nanos() as u64;
-            executor.run_until(&*context, limit, &heartbeat, || root.is_finished())
+        let outcome = super::base::quiet_panics(|| {
+            context.enter(TEST_NODE, || {
+                let root = spawn_on(&context, TEST_NODE, test);
+                let limit = self.time_limit.as_nanos() as u64;
+                executor.run_until(&*context, limit, &heartbeat, || root.is_finished())
+            })
         });
         watchdog.stop();
         let result = self.outcome(&context, outcome);
+        if let Err(failure) = &result {
+            log.record_failure(&context, failure);
+        }
         context.enter(TEST_NODE, || executor.shut_down());
         result
     }
@@ -213,7 +228,7 @@ impl Builder {
         let Engine::Real(real) = &context.engine else {
             unreachable!()
         };
-        let _log = crate::log::install(&context);
+        let log = crate::log::install(&context);
         let limit = self.time_limit;
         let outcome = runtime.block_on(async {
             let root = context.enter(TEST_NODE, || spawn_on(&context, TEST_NODE, test));
@@ -238,12 +253,16 @@ impl Builder {
         });
         real.abort_all();
         let result = self.outcome(&context, outcome);
+        if let Err(failure) = &result {
+            log.record_failure(&context, failure);
+        }
         drop(runtime);
         result
     }
 
     fn outcome(&self, context: &Context, outcome: Result<(), Stop>) -> Result<Report, Failure> {
         let at = Duration::from_nanos(context.now_nanos());
+        let backtrace = super::base::take_panic_backtrace().map(String::into_boxed_str);
         let (digest, events) = crate::trace::digest(context);
         let message = match outcome {
             Ok(()) => match context.failure() {
@@ -275,6 +294,7 @@ impl Builder {
             digest,
             replay,
             timeline,
+            backtrace,
         })
     }
 }

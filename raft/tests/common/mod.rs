@@ -19,6 +19,13 @@
 //!
 //! Any failure panics; a panic in any task fails the simulation and prints
 //! the seed that replays it.
+//!
+//! For the failure timeline, every peer gets an observer
+//! ([`Raft::set_observer`]): the lanes show the role (candidates too) and
+//! term each peer reported, its log length and commit index over time, and
+//! its snapshots; a peer that never reports is drawn from `get_state()`
+//! polls. A failed apply check marks the conflicting entry, with the term
+//! each peer applied it in, on the lanes of both peers.
 
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
@@ -30,6 +37,7 @@ use std::time::Duration;
 
 use labrpc::codec;
 use labrpc::sim;
+use labrpc::timeline;
 use labrpc::{Network, Service};
 use labtest::{Cluster, Lab, Status};
 use raft::{ApplyMsg, Raft};
@@ -101,6 +109,11 @@ struct Shared {
 struct State {
     /// Commands each peer has applied, by index.
     logs: Vec<BTreeMap<u64, Vec<u8>>>,
+    /// The term of each entry each peer applied, by index (for messages).
+    applied_terms: Vec<BTreeMap<u64, u64>>,
+    /// Which peer applied each index first, and in which term.
+    first_applied_by: BTreeMap<u64, (usize, Option<u64>)>,
+
     /// The snapshot applier's last applied index per peer.
     last_applied: Vec<u64>,
     max_index: u64,
@@ -128,6 +141,9 @@ pub fn make_config(n: usize, unreliable: bool, snapshot: bool) -> Config {
     net.set_long_delays(true);
     let state = State {
         logs: vec![BTreeMap::new(); n],
+        applied_terms: vec![BTreeMap::new(); n],
+        first_applied_by: BTreeMap::new(),
+
         last_applied: vec![0; n],
         max_index: 0,
         max_index0: 0,
@@ -189,6 +205,7 @@ impl Config {
             }
             let (apply_tx, apply_rx) = mpsc::channel(APPLY_CHANNEL_CAPACITY);
             let raft = Raft::make(start.ends, i, start.persister, apply_tx);
+            raft.set_observer(raft::observe::to_timeline(self.name(i)));
             // On the peer's node: the applier dies with it.
             if self.inner.snapshot {
                 sim::spawn(self.clone().applier_snap(i, raft.clone(), apply_rx));
@@ -201,37 +218,82 @@ impl Config {
 
     // ----- Appliers --------------------------------------------------------
 
-    /// Records `command` as applied by `i` at `index`; returns an error if a
-    /// peer applied something else there, and whether `i` had `index - 1`.
-    fn check_logs(&self, i: usize, index: u64, command: &[u8]) -> (Option<String>, bool) {
+    /// Records `command` (from `term`) as applied by `i` at `index`; returns
+    /// an error if a peer applied something else there, and whether `i` had
+    /// `index - 1`. A conflict is also marked on both peers' timeline lanes.
+    fn check_logs(
+        &self,
+        i: usize,
+        index: u64,
+        term: u64,
+        command: &[u8],
+    ) -> (Option<String>, bool) {
         let mut st = self.state();
         let mut error = None;
+        let in_term = |t: Option<u64>| t.map_or(String::new(), |t| format!(" (T{t})"));
+        // Every peer that applied something else here, for the timeline.
+        let mut others = Vec::new();
         for j in 0..self.n() {
             if let Some(old) = st.logs[j].get(&index)
                 && old != command
             {
+                let old_term = in_term(st.applied_terms[j].get(&index).copied());
                 error = Some(format!(
-                    "commit index={index} server={i} {} != server={j} {}",
+                    "commit index={index} server={i} {}{} != server={j} {}{old_term}",
                     show(command),
+                    in_term(Some(term)),
                     show(old)
                 ));
+                others.push((j, format!("S{j} applied {}{old_term}", show(old))));
+            }
+        }
+        if !others.is_empty() {
+            let list: Vec<&str> = others.iter().map(|(_, text)| text.as_str()).collect();
+            let conflict = format!(
+                "conflicting entry at index {index}: S{i} applied {} (T{term}); {}",
+                show(command),
+                list.join(", ")
+            );
+            timeline::alert(self.name(i), &conflict);
+            for (j, _) in &others {
+                timeline::alert(self.name(*j), &conflict);
             }
         }
         match st.first_applied.get(&index) {
             Some(first) if first != command => {
+                let (by, first_term) = st
+                    .first_applied_by
+                    .get(&index)
+                    .copied()
+                    .unwrap_or((i, None));
                 error = Some(format!(
-                    "safety: index {index} applied as {} by server {i} but as {} earlier",
+                    "safety: index {index} applied as {}{} by server {i} but as {}{} earlier (by server {by})",
                     show(command),
-                    show(first)
+                    in_term(Some(term)),
+                    show(first),
+                    in_term(first_term)
                 ));
+                if others.is_empty() {
+                    // The peer that applied it first has since replaced its
+                    // log (a snapshot): say so on this lane alone.
+                    let conflict = format!(
+                        "index {index} applied as {} (T{term}) here, as {}{} by S{by} earlier",
+                        show(command),
+                        show(first),
+                        in_term(first_term)
+                    );
+                    timeline::alert(self.name(i), &conflict);
+                }
             }
             Some(_) => {}
             None => {
                 st.first_applied.insert(index, command.to_vec());
+                st.first_applied_by.insert(index, (i, Some(term)));
             }
         }
         let prev_ok = st.logs[i].contains_key(&(index - 1));
         st.logs[i].insert(index, command.to_vec());
+        st.applied_terms[i].insert(index, term);
         st.max_index = st.max_index.max(index);
         (error, prev_ok)
     }
@@ -240,10 +302,15 @@ impl Config {
     /// others and arrives in order.
     async fn applier(self, i: usize, mut apply_rx: mpsc::Receiver<ApplyMsg>) {
         while let Some(msg) = apply_rx.recv().await {
-            let ApplyMsg::Command { index, command, .. } = msg else {
+            let ApplyMsg::Command {
+                index,
+                term,
+                command,
+            } = msg
+            else {
                 continue; // ignore other types of ApplyMsg
             };
-            let (mut error, prev_ok) = self.check_logs(i, index, &command);
+            let (mut error, prev_ok) = self.check_logs(i, index, term, &command);
             if index > 1 && !prev_ok {
                 error = Some(format!("server {i} apply out of order {index}"));
             }
@@ -261,8 +328,12 @@ impl Config {
         while let Some(msg) = apply_rx.recv().await {
             let error = match msg {
                 ApplyMsg::Snapshot { index, data, .. } => self.ingest_snap(i, &data, Some(index)),
-                ApplyMsg::Command { index, command, .. } => {
-                    let error = self.apply_in_order(i, index, &command);
+                ApplyMsg::Command {
+                    index,
+                    term,
+                    command,
+                } => {
+                    let error = self.apply_in_order(i, index, term, &command);
                     if error.is_none() && (index + 1) % SNAPSHOT_INTERVAL == 0 {
                         let snapshot = self.encode_snapshot(i, index);
                         raft.snapshot(index, snapshot);
@@ -276,7 +347,7 @@ impl Config {
         }
     }
 
-    fn apply_in_order(&self, i: usize, index: u64, command: &[u8]) -> Option<String> {
+    fn apply_in_order(&self, i: usize, index: u64, term: u64, command: &[u8]) -> Option<String> {
         let expected = self.state().last_applied[i] + 1;
         let mut error = None;
         if index != expected {
@@ -285,7 +356,7 @@ impl Config {
             ));
         }
         if error.is_none() {
-            let (check, prev_ok) = self.check_logs(i, index, command);
+            let (check, prev_ok) = self.check_logs(i, index, term, command);
             error = check;
             if index > 1 && !prev_ok {
                 error = Some(format!("server {i} apply out of order {index}"));
@@ -341,7 +412,8 @@ impl Config {
     }
 
     fn check_safety(&self) {
-        // For the HTML timeline drawn if the test fails.
+        // For the HTML timeline drawn if the test fails (only for peers that
+        // do not report their state through their observer).
         self.observe();
         for (i, raft) in self.running() {
             let (term, is_leader) = raft.get_state();
