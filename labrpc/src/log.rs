@@ -48,7 +48,13 @@ pub const TOPICS: &[(&str, &str)] = &[
     ("coord", "the MapReduce coordinator"),
     ("crash", "MapReduce worker crashes"),
     ("ctrl", "the shard controller"),
+    ("decide", "Paxos decisions"),
+    ("dedup", "duplicate requests detected"),
+    ("forget", "Paxos instances forgotten (Done/Min)"),
+    ("fwd", "primary/backup forwarding"),
     ("gc", "shard garbage collection"),
+    ("get", "Get requests served"),
+    ("kv", "key/value operations applied"),
     ("leader", "elections won, leadership lost"),
     ("log", "log appends and truncations"),
     ("migrate", "shard migration"),
@@ -56,8 +62,11 @@ pub const TOPICS: &[(&str, &str)] = &[
         "net",
         "every message the network sends, delivers, loses or answers",
     ),
+    ("paxos", "Paxos proposer and acceptor steps"),
     ("persist", "saves to the Persister"),
+    ("ping", "view service pings"),
     ("poll", "polling loops"),
+    ("propose", "Paxos proposals"),
     ("rpc", "RPC retries outside the simulated network"),
     ("rsm", "the replicated state machine layer"),
     ("snap", "snapshots (kvraft, shardkv)"),
@@ -69,13 +78,15 @@ pub const TOPICS: &[(&str, &str)] = &[
         "the test harness: crashes, partitions, phases, the failure",
     ),
     ("timer", "election timeouts"),
+    ("view", "view changes (viewservice, pbservice)"),
     ("vote", "votes asked for and granted"),
     ("worker", "MapReduce workers"),
-    ("error", "untopical events by level"),
-    ("warn", "untopical events by level"),
-    ("info", "untopical events by level"),
-    ("debug", "untopical events by level"),
-    ("trace", "untopical events by level"),
+    ("xfer", "state transfer to a new backup"),
+    ("error", "events without a topic, by level"),
+    ("warn", "events without a topic, by level"),
+    ("info", "events without a topic, by level"),
+    ("debug", "events without a topic, by level"),
+    ("trace", "events without a topic, by level"),
 ];
 
 /// A `LAB_LOG` that names a topic nobody logs.
@@ -361,7 +372,45 @@ mod tests {
         assert_eq!(error.topic, "votee");
         let message = error.to_string();
         assert!(message.starts_with("LAB_LOG=\"votee\": unknown topic \"votee\""));
-        assert!(message.contains("vote, worker"), "{message}");
+        assert!(message.contains("vote, worker, xfer"), "{message}");
         assert!(TopicFilter::parse("all,-nett").is_err(), "exclusions too");
+    }
+
+    /// Every `topic = "..."` in the workspace's sources is one of [`TOPICS`],
+    /// so `LAB_LOG` can name it.
+    #[test]
+    fn every_topic_the_workspace_logs_is_listed() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut missing = std::collections::BTreeSet::new();
+        let mut dirs = vec![root];
+        while let Some(dir) = dirs.pop() {
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                let path = entry.path();
+                let name = entry.file_name();
+                let name = name.to_string_lossy();
+                if path.is_dir() {
+                    if !name.starts_with('.') && name != "target" {
+                        dirs.push(path);
+                    }
+                } else if name.ends_with(".rs")
+                    && let Ok(text) = std::fs::read_to_string(&path)
+                {
+                    for piece in text.split("topic = \"").skip(1) {
+                        let topic = piece.split('"').next().unwrap_or_default();
+                        let word = topic.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
+                        if word && !topic.is_empty() && !TOPICS.iter().any(|(t, _)| *t == topic) {
+                            missing.insert(format!("{topic} ({})", path.display()));
+                        }
+                    }
+                }
+            }
+        }
+        assert!(
+            missing.is_empty(),
+            "add to labrpc::log::TOPICS: {missing:?}"
+        );
     }
 }
