@@ -352,6 +352,29 @@ pub fn write(root: &Path, plan: &Plan, out: &Path) -> Result<(), String> {
         }
     }
     format_rust(staging.path(), plan)?;
+    // Every copied file keeps its source's modification time, so a handout
+    // written again to the same place (CI's) leaves cargo's build of it
+    // fresh; a rewritten file is also no older than this generator, whose
+    // changes change it.
+    let generator = std::env::current_exe()
+        .and_then(fs::metadata)
+        .and_then(|m| m.modified())
+        .ok();
+    for (path, action) in plan.files.iter().filter(|(_, a)| **a != Action::Drop) {
+        let source = fs::metadata(root.join(path))
+            .and_then(|m| m.modified())
+            .ok();
+        let stamp = match (action, source, generator) {
+            (Action::Write(_), Some(s), Some(g)) => Some(s.max(g)),
+            (_, s, _) => s,
+        };
+        if let Some(modified) = stamp {
+            let _ = fs::File::options()
+                .write(true)
+                .open(staging.path().join(path))
+                .and_then(|f| f.set_modified(modified));
+        }
+    }
     // .ci/run is executable even where the reference's was not tracked.
     let ci = staging.path().join(".ci/run");
     if ci.exists() {

@@ -103,13 +103,16 @@ fn run(cli: &Cli) -> Result<bool, String> {
         manifest.display().to_string(),
     ];
     let mut packages: Vec<&str> = chosen.iter().map(|p| p.package.as_str()).collect();
+    packages.sort_unstable();
     packages.dedup();
-    for p in &packages {
-        args.push("-p".into());
-        args.push(p.to_string());
-    }
-    eprintln!("grade: building the tests of {}", packages.join(", "));
-    let binaries = discover::build(&cargo, &args)?;
+    // The whole workspace, as `cargo test` builds it: the same feature
+    // resolution, so a warm build compiles nothing again.
+    args.push("--workspace".into());
+    eprintln!("grade: building the tests (for {})", packages.join(", "));
+    let binaries: Vec<_> = discover::build(&cargo, &args)?
+        .into_iter()
+        .filter(|b| packages.contains(&b.package.as_str()))
+        .collect();
     let mut graded: Vec<Graded> = Vec::new();
     for (index, binary) in binaries.iter().enumerate() {
         let (all, ignored) = discover::list(binary)?;
