@@ -68,6 +68,11 @@ pub struct Tuning {
     /// unreachable; without a reachable majority the leader holds new puts
     /// rather than proposing entries that may never commit.
     pub suspect: Duration,
+    /// New entries go at once only to the followers that answered most
+    /// recently, as many as a quorum needs; the others get them batched,
+    /// at most this much later (or at once if the quorum is slow). Zero:
+    /// every follower at once.
+    pub defer: Duration,
 }
 
 impl Default for Tuning {
@@ -79,9 +84,13 @@ impl Default for Tuning {
             rto: Duration::from_millis(10),
             max_retransmits: 6,
             suspect: Duration::from_millis(60),
+            defer: Duration::from_millis(600),
         }
     }
 }
+
+/// After a retransmission, entries go to every follower at once for this long.
+pub const LOSS_MEMORY: Duration = Duration::from_secs(2);
 
 /// How long a request may wait at a replica before it is redirected with an
 /// unknown leader (the client then tries a random replica).
@@ -221,6 +230,9 @@ struct InFlight {
     sent: Instant,
     retransmits: u32,
     term: u64,
+    /// Held back: the follower is not needed for the quorum right now; it
+    /// gets the entries in one batch within [`Tuning::defer`].
+    deferred: bool,
 }
 
 /// The replica's logic. See the module documentation.
@@ -259,6 +271,8 @@ pub struct Replica {
     pre_vote: Option<PreVote>,
     /// When each peer last answered one of our AppendEntries.
     last_reply: Vec<Option<Instant>>,
+    /// When an AppendEntries last had to be retransmitted.
+    last_loss: Option<Instant>,
 }
 
 impl Replica {
@@ -312,6 +326,7 @@ impl Replica {
             messages_sent: 0,
             pre_vote: None,
             last_reply: vec![None; n],
+            last_loss: None,
         };
         if fault != Fault::NoHello {
             let hello = protocol::hello(my_id);
@@ -647,7 +662,7 @@ impl Replica {
         let slow: BTreeSet<usize> = self
             .inflight
             .values()
-            .filter(|f| f.term == term && matches!(f.rpc, Rpc::AppendEntries(_)))
+            .filter(|f| f.term == term && !f.deferred && matches!(f.rpc, Rpc::AppendEntries(_)))
             .filter(|f| now.saturating_duration_since(f.first_sent) >= self.tuning.suspect)
             .filter(|f| self.last_reply[f.peer].is_none_or(|t| t < f.first_sent))
             .map(|f| f.peer)
@@ -798,10 +813,27 @@ impl Replica {
 
     fn send_core_messages(&mut self, now: Instant) {
         let effects = self.core.take_effects();
-        let term = self.core.state().0;
+        let (term, is_leader) = self.core.state();
+        let quorum = self.quorum_peers();
         for Outbound { to, rpc } in effects.messages {
             let seq = self.next_seq;
             self.next_seq += 1;
+            let news = matches!(&rpc, Rpc::AppendEntries(a) if !a.entries.is_empty());
+            if matches!(rpc, Rpc::AppendEntries(_)) {
+                // A newer AppendEntries to a follower starts where the older,
+                // held-back one did, and carries at least its entries.
+                self.inflight.retain(|_, f| !(f.deferred && f.peer == to));
+            }
+            // On a lossy network a quorum of two is often short of one
+            // answer: then everyone gets the entries at once.
+            let lossy = self
+                .last_loss
+                .is_some_and(|t| now.saturating_duration_since(t) < LOSS_MEMORY);
+            let deferred = is_leader
+                && news
+                && !lossy
+                && !self.tuning.defer.is_zero()
+                && quorum.as_ref().is_some_and(|q| !q.contains(&to));
             self.inflight.insert(
                 seq,
                 InFlight {
@@ -811,8 +843,56 @@ impl Replica {
                     sent: now,
                     retransmits: 0,
                     term,
+                    deferred,
                 },
             );
+            if !deferred {
+                self.send_rpc(to, seq, &rpc);
+            }
+        }
+    }
+
+    /// The followers that answered most recently, as many as a quorum needs
+    /// besides us; `None` if fewer than that have ever answered.
+    fn quorum_peers(&self) -> Option<BTreeSet<usize>> {
+        let need = self.ids.len() / 2;
+        let mut answered: Vec<(Instant, usize)> = (0..self.ids.len())
+            .filter(|&p| p != self.me)
+            .filter_map(|p| self.last_reply[p].map(|t| (t, p)))
+            .collect();
+        if answered.len() < need {
+            return None;
+        }
+        answered.sort_unstable_by(|a, b| b.cmp(a));
+        Some(answered.into_iter().take(need).map(|(_, p)| p).collect())
+    }
+
+    /// Sends the held-back AppendEntries that waited `defer`, or all of them
+    /// if a quorum follower is slow to answer.
+    fn flush_deferred(&mut self, now: Instant) {
+        let quorum_slow = self.inflight.values().any(|f| {
+            !f.deferred
+                && matches!(&f.rpc, Rpc::AppendEntries(a) if !a.entries.is_empty())
+                && now.saturating_duration_since(f.first_sent) >= self.tuning.rto
+        });
+        let due: Vec<u64> = self
+            .inflight
+            .iter()
+            .filter(|(_, f)| {
+                f.deferred
+                    && (quorum_slow
+                        || now.saturating_duration_since(f.first_sent) >= self.tuning.defer)
+            })
+            .map(|(s, _)| *s)
+            .collect();
+        for seq in due {
+            let Some(flight) = self.inflight.get_mut(&seq) else {
+                continue;
+            };
+            flight.deferred = false;
+            flight.first_sent = now;
+            flight.sent = now;
+            let (to, rpc) = (flight.peer, flight.rpc.clone());
             self.send_rpc(to, seq, &rpc);
         }
     }
@@ -871,6 +951,9 @@ impl Replica {
         self.inflight
             .retain(|_, f| f.term == term && now.saturating_duration_since(f.first_sent) < horizon);
         self.resend_pre_votes(now);
+        if is_leader {
+            self.flush_deferred(now);
+        }
         let due: Vec<u64> = self
             .inflight
             .iter()
@@ -883,6 +966,7 @@ impl Replica {
                     Rpc::InstallSnapshot(_) => false,
                 };
                 kind_matches
+                    && !f.deferred
                     && f.retransmits < self.tuning.max_retransmits
                     && now.saturating_duration_since(f.sent) >= self.tuning.rto
             })
@@ -896,6 +980,9 @@ impl Replica {
             self.next_seq += 1;
             flight.retransmits += 1;
             flight.sent = now;
+            if matches!(flight.rpc, Rpc::AppendEntries(_)) {
+                self.last_loss = Some(now);
+            }
             let (to, rpc) = (flight.peer, flight.rpc.clone());
             self.inflight.insert(seq, flight);
             self.send_rpc(to, seq, &rpc);
