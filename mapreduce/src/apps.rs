@@ -171,7 +171,7 @@ impl App {
     ) -> Result<Vec<KeyValue>, AppError> {
         let text = || String::from_utf8_lossy(contents);
         Ok(match self.kind {
-            AppKind::Wc => words(&text()).map(|w| KeyValue::new(w, "1")).collect(),
+            AppKind::Wc => wc_map(&text()),
             AppKind::Indexer => indexer_map(filename, &text()),
             AppKind::Mtiming => mtiming_map(env, store).await?,
             AppKind::Rtiming => ('a'..='j').map(|k| KeyValue::new(k, "1")).collect(),
@@ -200,7 +200,7 @@ impl App {
         values: &[String],
     ) -> Result<String, AppError> {
         Ok(match self.kind {
-            AppKind::Wc => values.len().to_string(),
+            AppKind::Wc => wc_reduce(values),
             AppKind::Indexer => format!("{} {}", values.len(), sorted(values).join(",")),
             AppKind::Mtiming => sorted(values).join(" "),
             AppKind::Rtiming => nparallel(env, store, "reduce").await?.to_string(),
@@ -233,6 +233,17 @@ impl App {
         env.sleep(Duration::from_millis(ms)).await;
         Ok(vec![KeyValue::new("a", "x")])
     }
+}
+
+/// Word count's Map: `(word, "1")` for every word of `text`, in order (Go's
+/// `mrapps/wc.go`; also the 2015 lab's `main/wc.go`, crate `mapreduce-2015`).
+pub fn wc_map(text: &str) -> Vec<KeyValue> {
+    words(text).map(|w| KeyValue::new(w, "1")).collect()
+}
+
+/// Word count's Reduce: how many values the word has.
+pub fn wc_reduce(values: &[String]) -> String {
+    values.len().to_string()
 }
 
 fn sorted(values: &[String]) -> Vec<&str> {
