@@ -22,8 +22,16 @@ use serde_json::Value;
 use crate::markers::{self, Stripped, Syntax};
 
 /// The crates students use but do not write: copied whole, never stripped.
-/// (`rsm` is not among them: some courses have students write it.)
-pub const INFRASTRUCTURE: &[&str] = &["labrpc", "linearizability", "labtools", "labtest"];
+/// (`rsm` is not among them: some courses have students write it.) Any
+/// other crate joins them with `[package.metadata.handout] role =
+/// "infrastructure"` in its Cargo.toml.
+pub const INFRASTRUCTURE: &[&str] = &[
+    "labrpc",
+    "linearizability",
+    "labtools",
+    "labtest",
+    "workspace-hack",
+];
 
 /// Files copied whole even though they are in a language with markers:
 /// the instructors' guide shows the markers as examples.
@@ -45,11 +53,13 @@ pub struct Package {
     pub name: String,
     /// Its directory relative to the workspace root (`raft`, `paxos-series/paxos`).
     pub dir: PathBuf,
+    /// Declared infrastructure in its manifest (`[package.metadata.handout]`).
+    pub declared_infrastructure: bool,
 }
 
 impl Package {
     pub fn is_infrastructure(&self) -> bool {
-        INFRASTRUCTURE.contains(&self.name.as_str())
+        self.declared_infrastructure || INFRASTRUCTURE.contains(&self.name.as_str())
     }
 }
 
@@ -86,7 +96,13 @@ pub fn packages(cargo: &str, root: &Path) -> Result<Vec<Package>, String> {
             .and_then(|d| d.strip_prefix(&root_dir).ok())
             .map(Path::to_path_buf)
             .ok_or_else(|| format!("package {name} lies outside the workspace"))?;
-        out.push(Package { name, dir });
+        let declared_infrastructure =
+            package["metadata"]["handout"]["role"].as_str() == Some("infrastructure");
+        out.push(Package {
+            name,
+            dir,
+            declared_infrastructure,
+        });
     }
     out.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(out)
@@ -494,6 +510,7 @@ mod tests {
         Package {
             name: name.into(),
             dir: dir.into(),
+            declared_infrastructure: false,
         }
     }
 
