@@ -57,6 +57,7 @@ pub const TOPICS: &[(&str, &str)] = &[
     ("kv", "key/value operations applied"),
     ("leader", "elections won, leadership lost"),
     ("log", "log appends and truncations"),
+    ("master", "the 2015 MapReduce master"),
     ("migrate", "shard migration"),
     (
         "net",
