@@ -12,7 +12,9 @@ use serde::de::DeserializeOwned;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("cannot decode {type_name}: {reason}")]
 pub struct DecodeError {
+    /// The type that could not be decoded.
     pub type_name: &'static str,
+    /// What the decoder reported.
     pub reason: String,
 }
 
@@ -20,7 +22,9 @@ pub struct DecodeError {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("cannot encode {type_name}: {reason}")]
 pub struct EncodeError {
+    /// The type that could not be encoded.
     pub type_name: &'static str,
+    /// What the encoder reported.
     pub reason: String,
 }
 

@@ -16,6 +16,8 @@
 //!
 //! See docs/testing.md for how the simulation works and why.
 
+#![warn(missing_docs)]
+
 pub mod codec;
 mod error;
 pub mod log;

@@ -97,7 +97,9 @@ pub const TOPICS: &[(&str, &str)] = &[
     known_topics()
 )]
 pub struct UnknownTopic {
+    /// The whole `LAB_LOG` value.
     pub spec: String,
+    /// The topic in it that no lab logs.
     pub topic: String,
 }
 
@@ -143,6 +145,7 @@ impl TopicFilter {
         Ok(filter)
     }
 
+    /// Whether events of `topic` go to the log.
     pub fn keeps(&self, topic: &str) -> bool {
         let topic = topic.to_ascii_lowercase();
         if self.exclude.contains(&topic) {

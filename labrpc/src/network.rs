@@ -66,6 +66,7 @@ pub struct Service {
 }
 
 impl Service {
+    /// An empty service named `name` (no `.` allowed); add methods with [`Service::method`].
     pub fn new(name: &str) -> Service {
         assert!(
             !name.contains('.'),
@@ -122,6 +123,7 @@ impl Server {
         }
     }
 
+    /// Installs `service`; calls to `"<its name>.<method>"` reach it.
     pub fn add_service(&self, service: Service) {
         lock(&self.services).insert(service.name.clone(), Arc::new(service));
     }
@@ -217,10 +219,12 @@ impl Network {
         lock(&self.inner.state)
     }
 
+    /// Unreliable (`false`): requests and replies are delayed, and about 10 % of each are lost.
     pub fn set_reliable(&self, reliable: bool) {
         self.state().reliable = reliable;
     }
 
+    /// Whether the network delivers everything (see [`Network::set_reliable`]).
     pub fn is_reliable(&self) -> bool {
         self.state().reliable
     }
@@ -266,6 +270,7 @@ impl Network {
             .collect()
     }
 
+    /// Removes an end; panics if there is none of that name.
     pub fn delete_end(&self, name: &str) {
         let removed = self.state().ends.remove(name);
         assert!(
@@ -284,6 +289,7 @@ impl Network {
         end_state.server = Some(server.to_string());
     }
 
+    /// Enables or disables an end: calls on a disabled end fail as if the server were unreachable.
     pub fn enable(&self, end: &str, enabled: bool) {
         let mut state = self.state();
         let end_state = state
@@ -350,6 +356,7 @@ struct Route {
 }
 
 impl ClientEnd {
+    /// The end's name on the network.
     pub fn name(&self) -> &str {
         &self.name
     }

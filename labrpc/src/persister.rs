@@ -36,6 +36,7 @@ impl std::fmt::Debug for Persister {
 }
 
 impl Persister {
+    /// Empty storage.
     pub fn new() -> Persister {
         Persister::default()
     }
@@ -60,18 +61,22 @@ impl Persister {
         stored.snapshot = snapshot;
     }
 
+    /// A copy of the saved Raft state (empty if none).
     pub fn read_raft_state(&self) -> Vec<u8> {
         lock(&self.stored).raft_state.to_vec()
     }
 
+    /// A copy of the saved snapshot (empty if none).
     pub fn read_snapshot(&self) -> Vec<u8> {
         lock(&self.stored).snapshot.to_vec()
     }
 
+    /// Size of the saved Raft state, in bytes.
     pub fn raft_state_size(&self) -> usize {
         lock(&self.stored).raft_state.len()
     }
 
+    /// Size of the saved snapshot, in bytes.
     pub fn snapshot_size(&self) -> usize {
         lock(&self.stored).snapshot.len()
     }

@@ -82,7 +82,7 @@
 //! ```
 //!
 //! [`history`] holds the end-of-test linearizability check of the key/value
-//! labs, so that no library crate depends on the checker; [`bench`] the
+//! labs, so that no library crate depends on the checker; [`bench`](mod@bench) the
 //! benchmarks' CPU-time helper.
 
 pub mod bench;

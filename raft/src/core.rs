@@ -85,15 +85,20 @@ impl Default for Timing {
 /// An RPC the driver must send.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Rpc {
+    /// Ask for a vote.
     RequestVote(RequestVoteArgs),
+    /// Replicate entries, or heartbeat.
     AppendEntries(AppendEntriesArgs),
+    /// Send the snapshot to a peer that is too far behind.
     InstallSnapshot(InstallSnapshotArgs),
 }
 
 /// An RPC for peer `to`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Outbound {
+    /// The peer's index.
     pub to: usize,
+    /// What to send.
     pub rpc: Rpc,
 }
 
@@ -102,8 +107,11 @@ pub struct Outbound {
 /// applier, then send the messages.
 #[derive(Debug, Default)]
 pub struct Effects {
+    /// Save the persistent state first.
     pub persist: bool,
+    /// Wake the applier: the commit index moved or a snapshot arrived.
     pub apply: bool,
+    /// RPCs to send, in order.
     pub messages: Vec<Outbound>,
 }
 
@@ -232,6 +240,7 @@ impl Core {
         (self.term, self.is_leader())
     }
 
+    /// Whether this peer is the leader of its current term.
     pub fn is_leader(&self) -> bool {
         matches!(self.role, Role::Leader { .. })
     }
@@ -385,6 +394,7 @@ impl Core {
         }
     }
 
+    /// Handles a RequestVote request (Figure 2's receiver rules) and returns the reply.
     pub fn handle_request_vote(&mut self, args: RequestVoteArgs, now: Instant) -> RequestVoteReply {
         self.observe_term(args.term, now);
         let mut vote_granted = false;
@@ -417,6 +427,7 @@ impl Core {
         }
     }
 
+    /// Handles the reply to a RequestVote this peer sent.
     pub fn on_request_vote_reply(
         &mut self,
         from: usize,
@@ -576,6 +587,7 @@ impl Core {
         self.effects.messages.push(Outbound { to: peer, rpc });
     }
 
+    /// Handles the reply to an AppendEntries this peer sent.
     pub fn on_append_entries_reply(
         &mut self,
         from: usize,
@@ -633,6 +645,7 @@ impl Core {
         }
     }
 
+    /// Handles the reply to an InstallSnapshot this peer sent.
     pub fn on_install_snapshot_reply(
         &mut self,
         from: usize,
@@ -715,6 +728,7 @@ impl Core {
         self.reset_election_timer(now);
     }
 
+    /// Handles an AppendEntries request (Figure 2's receiver rules) and returns the reply.
     pub fn handle_append_entries(
         &mut self,
         args: AppendEntriesArgs,
@@ -819,6 +833,7 @@ impl Core {
         }
     }
 
+    /// Handles an InstallSnapshot request and returns the reply.
     pub fn handle_install_snapshot(
         &mut self,
         args: InstallSnapshotArgs,

@@ -183,6 +183,7 @@ impl Raft {
         // END SOLUTION
     }
 
+    /// Whether [`kill`](Self::kill) was called.
     pub fn killed(&self) -> bool {
         // BEGIN SOLUTION
         self.inner.killed.load(Ordering::SeqCst)

@@ -55,6 +55,8 @@
 //! capacity 1 is closest to Go's unbuffered `applyCh` (Raft runs at most one
 //! message ahead of the service) and is what the tests use.
 
+#![warn(missing_docs)]
+
 // BEGIN SOLUTION
 pub mod core;
 mod log;

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Entry {
     // BEGIN SOLUTION
+    /// The term in which the leader created the entry.
     pub term: u64,
     /// Encoded as one length-prefixed block of bytes rather than a sequence
     /// of integers: Raft persists its log on every change, and byte-by-byte
@@ -27,9 +28,13 @@ pub struct Entry {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RequestVoteArgs {
     // BEGIN SOLUTION
+    /// The candidate's term.
     pub term: u64,
+    /// The candidate asking for the vote.
     pub candidate_id: usize,
+    /// Index of the candidate's last log entry.
     pub last_log_index: u64,
+    /// Term of the candidate's last log entry.
     pub last_log_term: u64,
     // HANDOUT
     // // 2A: RequestVote's arguments (Figure 2)
@@ -40,7 +45,9 @@ pub struct RequestVoteArgs {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RequestVoteReply {
     // BEGIN SOLUTION
+    /// The voter's current term, for the candidate to update itself.
     pub term: u64,
+    /// Whether the candidate got the vote.
     pub vote_granted: bool,
     // HANDOUT
     // // 2A: RequestVote's results (Figure 2)
@@ -51,11 +58,17 @@ pub struct RequestVoteReply {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AppendEntriesArgs {
     // BEGIN SOLUTION
+    /// The leader's term.
     pub term: u64,
+    /// The leader, so followers can redirect clients.
     pub leader_id: usize,
+    /// Index of the entry just before the new ones.
     pub prev_log_index: u64,
+    /// Term of that entry.
     pub prev_log_term: u64,
+    /// Entries to store (empty for a heartbeat).
     pub entries: Vec<Entry>,
+    /// The leader's commit index.
     pub leader_commit: u64,
     // HANDOUT
     // // 2A: AppendEntries' arguments (Figure 2)
@@ -75,10 +88,15 @@ pub struct AppendEntriesArgs {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AppendEntriesReply {
     // BEGIN SOLUTION
+    /// The follower's current term, for the leader to update itself.
     pub term: u64,
+    /// Whether the follower had the entry at `prev_log_index` with `prev_log_term`.
     pub success: bool,
+    /// See above: the term of the conflicting entry, if any.
     pub xterm: Option<u64>,
+    /// See above: the first index with term `xterm`.
     pub xindex: u64,
+    /// See above: the follower's log length.
     pub xlen: u64,
     // HANDOUT
     // // 2A: AppendEntries' results (Figure 2), and fast-backup hints if you like
@@ -89,11 +107,16 @@ pub struct AppendEntriesReply {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InstallSnapshotArgs {
     // BEGIN SOLUTION
+    /// The leader's term.
     pub term: u64,
+    /// The leader.
     pub leader_id: usize,
+    /// The snapshot replaces all entries up to and including this index.
     pub last_included_index: u64,
+    /// Term of that last included entry.
     pub last_included_term: u64,
     #[serde(with = "serde_bytes")]
+    /// The snapshot itself.
     pub data: Vec<u8>,
     // HANDOUT
     // // 2D: InstallSnapshot's arguments (Figure 13)
@@ -104,6 +127,7 @@ pub struct InstallSnapshotArgs {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InstallSnapshotReply {
     // BEGIN SOLUTION
+    /// The receiver's current term, for the leader to update itself.
     pub term: u64,
     // HANDOUT
     // // 2D: InstallSnapshot's results (Figure 13)
@@ -118,15 +142,21 @@ pub struct InstallSnapshotReply {
 pub enum ApplyMsg {
     /// A committed command: apply it to the state machine.
     Command {
+        /// The command's log index.
         index: u64,
+        /// The term in which it was committed.
         term: u64,
+        /// The command, as the service encoded it.
         command: Vec<u8>,
     },
     /// A snapshot from the leader: replace the state machine's state with it.
     /// Every later message continues from `index + 1`.
     Snapshot {
+        /// The last log index the snapshot covers.
         index: u64,
+        /// The term of that entry.
         term: u64,
+        /// The service's state, as it encoded it.
         data: Vec<u8>,
     },
 }

@@ -24,8 +24,11 @@ use labrpc::timeline;
 /// A peer's role (Figure 2's three states).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Role {
+    /// Waits for heartbeats; votes.
     Follower,
+    /// Asks for votes after its election timeout.
     Candidate,
+    /// Leads its term.
     Leader,
 }
 
@@ -43,7 +46,9 @@ impl Role {
 /// What a peer reports about itself.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct PeerState {
+    /// The peer's role.
     pub role: Role,
+    /// The peer's current term.
     pub term: u64,
     /// The highest index the peer knows to be committed.
     pub commit_index: u64,

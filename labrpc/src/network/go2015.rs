@@ -165,6 +165,7 @@ impl Listener {
         close_listener(&self.net, &self.path, &self.server);
     }
 
+    /// Whether [`close`](Self::close) was called.
     pub fn is_closed(&self) -> bool {
         self.state().closed.load(Ordering::SeqCst)
     }
@@ -175,6 +176,7 @@ impl Listener {
         self.state().unreliable.store(unreliable, Ordering::SeqCst);
     }
 
+    /// Whether the listener is unreliable (see [`set_unreliable`](Self::set_unreliable)).
     pub fn is_unreliable(&self) -> bool {
         self.state().unreliable.load(Ordering::SeqCst)
     }
@@ -231,6 +233,7 @@ impl Proxy {
         *lock(&self.state.delay) = delay;
     }
 
+    /// The delay the proxy currently applies to each call.
     pub fn delay(&self) -> Duration {
         *lock(&self.state.delay)
     }
@@ -247,6 +250,7 @@ impl Network {
         state
     }
 
+    /// The profile the network was made with.
     pub fn profile(&self) -> Profile {
         self.state().profile
     }

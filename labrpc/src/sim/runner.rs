@@ -35,6 +35,7 @@ const DEFAULT_WATCHDOG: Duration = Duration::from_secs(60);
 /// What a successful run reports.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Report {
+    /// The seed that replays the run.
     pub seed: u64,
     /// Digest of the run's trace (every network event with its virtual time).
     pub digest: u64,
@@ -53,7 +54,9 @@ impl fmt::Display for Report {
 /// Why a run failed, with what it takes to replay it.
 #[derive(Clone, Debug)]
 pub struct Failure {
+    /// The seed that replays the run.
     pub seed: u64,
+    /// The panic message (or why the run stopped).
     pub message: String,
     /// Virtual time at which the run stopped.
     pub at: Duration,
@@ -108,6 +111,7 @@ impl Default for Builder {
 }
 
 impl Builder {
+    /// A run configured from the environment: `LAB_SEED` (else a random seed), `LAB_REALTIME`, the default time limit.
     pub fn new() -> Builder {
         let seed = env_u64("LAB_SEED").unwrap_or_else(fresh_seed);
         let realtime = std::env::var("LAB_REALTIME").is_ok_and(|v| !v.is_empty() && v != "0");
@@ -121,16 +125,19 @@ impl Builder {
         }
     }
 
+    /// Runs with this seed.
     pub fn seed(mut self, seed: u64) -> Builder {
         self.seed = seed;
         self
     }
 
+    /// Runs on tokio's multi-threaded runtime in real time instead of simulating.
     pub fn realtime(mut self, realtime: bool) -> Builder {
         self.realtime = realtime;
         self
     }
 
+    /// Fails the run if virtual time would pass `limit`.
     pub fn time_limit(mut self, limit: Duration) -> Builder {
         self.time_limit = limit;
         self
@@ -142,6 +149,7 @@ impl Builder {
         self
     }
 
+    /// The seed the run will use.
     pub fn get_seed(&self) -> u64 {
         self.seed
     }

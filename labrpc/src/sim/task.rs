@@ -155,10 +155,12 @@ impl Node {
         }
     }
 
+    /// The node's name (for logs and the timeline).
     pub fn name(&self) -> &str {
         &self.name
     }
 
+    /// Whether the node has not been killed.
     pub fn is_alive(&self) -> bool {
         self.context.node_alive(self.id)
     }

@@ -29,10 +29,12 @@ impl Instant {
         now().saturating_duration_since(self)
     }
 
+    /// Time from `earlier` to `self`; panics if `earlier` is later.
     pub fn duration_since(self, earlier: Instant) -> Duration {
         self.saturating_duration_since(earlier)
     }
 
+    /// Time from `earlier` to `self`, or zero if `earlier` is later.
     pub fn saturating_duration_since(self, earlier: Instant) -> Duration {
         Duration::from_nanos(self.nanos.saturating_sub(earlier.nanos))
     }
@@ -42,6 +44,7 @@ impl Instant {
         self.nanos
     }
 
+    /// Virtual time since the run began.
     pub fn since_start(self) -> Duration {
         Duration::from_nanos(self.nanos)
     }

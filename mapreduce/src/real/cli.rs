@@ -8,6 +8,7 @@
 //!
 //! Exit status: 0 on success, 1 on any failure (with one readable line on
 //! stderr), 2 for command-line errors (clap's convention).
+#![allow(rustdoc::invalid_html_tags)] // the doc comments below are clap's --help text, not rustdoc
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -1,5 +1,6 @@
 #![allow(clippy::disallowed_methods, clippy::disallowed_types)] // allowed: a tool outside the simulation
 //! dslogs: pretty-prints a lab log. See scripts/README.md.
+#![allow(rustdoc::invalid_html_tags, rustdoc::broken_intra_doc_links)] // the CLI's doc comments are clap's --help text, not rustdoc
 
 use std::fs;
 use std::io::{self, BufRead, BufWriter, IsTerminal, Write};

@@ -1,6 +1,7 @@
 #![allow(clippy::disallowed_methods, clippy::disallowed_types)] // allowed: a tool outside the simulation
 //! dstest: runs lab tests many times, in parallel, each run with its own seed.
 //! See scripts/README.md.
+#![allow(rustdoc::invalid_html_tags, rustdoc::broken_intra_doc_links)] // the CLI's doc comments are clap's --help text, not rustdoc
 
 use std::collections::VecDeque;
 use std::io::IsTerminal;
