@@ -38,6 +38,12 @@ struct Cli {
     /// under a second naming its part, and no reference code is present.
     #[arg(long)]
     check: bool,
+    /// With --check: the target directory for building the handout
+    /// [default: the handout's own `target/`]. Never share one with the
+    /// reference: cargo names a workspace crate's build by its path relative
+    /// to the workspace, so the two would overwrite each other's.
+    #[arg(long, value_name = "DIR")]
+    target_dir: Option<PathBuf>,
     /// With --check: a lab test must fail within this many wall seconds.
     #[arg(long, default_value_t = 1.0, value_name = "SECS")]
     fail_within: f64,
@@ -106,12 +112,13 @@ fn run(cli: &Cli) -> Result<(), String> {
 }
 
 /// Runs a cargo command in the handout; an error if it fails.
-fn cargo_in(cargo: &str, dir: &Path, args: &[&str]) -> Result<(), String> {
+fn cargo_in(cargo: &str, dir: &Path, target: &Path, args: &[&str]) -> Result<(), String> {
     let started = Instant::now();
     println!("== cargo {}", args.join(" "));
     let status = Command::new(cargo)
         .args(args)
         .current_dir(dir)
+        .env("CARGO_TARGET_DIR", target)
         .status()
         .map_err(|e| format!("could not run {cargo}: {e}"))?;
     if !status.success() {
@@ -126,15 +133,19 @@ fn cargo_in(cargo: &str, dir: &Path, args: &[&str]) -> Result<(), String> {
 
 fn check(cli: &Cli, cargo: &str, packages: &[Package], plan: &handout::Plan) -> Result<(), String> {
     let dir = &cli.out;
-    cargo_in(cargo, dir, &["fmt", "--all", "--", "--check"])?;
+    let target = cli.target_dir.clone().unwrap_or_else(|| dir.join("target"));
+    let target = target.as_path();
+    cargo_in(cargo, dir, target, &["fmt", "--all", "--", "--check"])?;
     cargo_in(
         cargo,
         dir,
+        target,
         &["build", "--workspace", "--all-targets", "--locked"],
     )?;
     cargo_in(
         cargo,
         dir,
+        target,
         &[
             "clippy",
             "--workspace",
@@ -153,6 +164,8 @@ fn check(cli: &Cli, cargo: &str, packages: &[Package], plan: &handout::Plan) -> 
         "--manifest-path".to_string(),
         dir.join("Cargo.toml").display().to_string(),
         "--workspace".to_string(),
+        "--target-dir".to_string(),
+        target.display().to_string(),
     ];
     let all = discover::build(cargo, &args)?;
 
