@@ -333,14 +333,18 @@ pub(crate) fn log_dir() -> PathBuf {
 }
 
 /// `<log dir>/<test>-<seed><suffix>`: where a run's files go (its log,
-/// `.timeline.html`, a kv test's `.history.html`), named by the libtest
-/// thread's test name.
+/// `.timeline.html`, a kv test's `.history.html`), named by the test: inside a
+/// run, the test that started it (in either engine, whichever thread asks);
+/// outside one, the libtest thread's test name.
 pub fn run_file_path(seed: u64, suffix: &str) -> PathBuf {
-    let test = std::thread::current()
-        .name()
-        .filter(|n| *n != "main")
-        .unwrap_or("test")
-        .replace("::", "-");
+    let test = match Context::try_current() {
+        Some(context) => context.test_name.to_string(),
+        None => std::thread::current()
+            .name()
+            .filter(|n| *n != "main")
+            .unwrap_or("test")
+            .replace("::", "-"),
+    };
     log_dir().join(format!("{test}-{seed}{suffix}"))
 }
 

@@ -434,12 +434,12 @@ impl ClientEnd {
             } else {
                 UNREACHABLE_DELAY_MS
             };
-            sim::sleep(Duration::from_millis(sim::gen_range(0..bound))).await;
+            sim::go_sleep(Duration::from_millis(sim::gen_range(0..bound))).await;
             record_rpc_event(context, "unreachable", &self.name, method, 0);
             return Err(Error::Unreachable);
         };
         if !reliable {
-            sim::sleep(Duration::from_millis(sim::gen_range(0..SHORT_DELAY_MS))).await;
+            sim::go_sleep(Duration::from_millis(sim::gen_range(0..SHORT_DELAY_MS))).await;
             if sim::gen_range(0..1000) < LOSS_PER_MILLE {
                 record_rpc_event(context, "drop-request", &self.name, method, 0);
                 return Err(Error::RequestLost);

@@ -20,11 +20,22 @@ use crate::sim::context::Context;
 const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
 const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
 
+/// Network events allowed at one virtual instant before the run is declared
+/// an RPC storm: peers answering one another at once, forever, so that virtual
+/// time never moves (a leader that ignores higher terms, a follower that
+/// truncates on every AppendEntries). The busiest correct runs of the suites
+/// reach about 15,000 (kvraft's speed tests, whose reliable network takes no
+/// time per operation); a storm reaches this limit within seconds of wall time.
+pub(crate) const MAX_EVENTS_AT_ONE_INSTANT: u64 = 300_000;
+
 /// A running FNV-1a hash over the text of every traced event.
 #[derive(Clone, Debug)]
 pub(crate) struct Trace {
     hash: u64,
     events: u64,
+    /// The virtual time of the latest event, and how many events it has had.
+    instant_nanos: u64,
+    events_at_instant: u64,
 }
 
 impl Default for Trace {
@@ -32,6 +43,8 @@ impl Default for Trace {
         Trace {
             hash: FNV_OFFSET,
             events: 0,
+            instant_nanos: 0,
+            events_at_instant: 0,
         }
     }
 }
@@ -55,9 +68,17 @@ impl Trace {
         self.events
     }
 
-    fn record(&mut self, now_nanos: u64, event: std::fmt::Arguments<'_>) {
+    /// Folds in one event; returns how many events this instant has had.
+    fn record(&mut self, now_nanos: u64, event: std::fmt::Arguments<'_>) -> u64 {
         self.events += 1;
+        if now_nanos == self.instant_nanos {
+            self.events_at_instant += 1;
+        } else {
+            self.instant_nanos = now_nanos;
+            self.events_at_instant = 1;
+        }
         let _ = writeln!(self, "{now_nanos} {event}");
+        self.events_at_instant
     }
 }
 
@@ -68,10 +89,21 @@ pub(crate) fn digest(context: &Context) -> (u64, u64) {
     (trace.digest(), trace.events())
 }
 
-/// Folds one event, stamped with the current time, into the run's trace.
+/// Folds one event, stamped with the current time, into the run's trace, and
+/// fails the run when one virtual instant has had too many (see
+/// [`MAX_EVENTS_AT_ONE_INSTANT`]; virtual time only, as real time always moves).
 fn record(context: &Context, event: std::fmt::Arguments<'_>) {
     let now = context.now_nanos();
-    lock(&context.extension::<Mutex<Trace>>()).record(now, event);
+    let at_instant = lock(&context.extension::<Mutex<Trace>>()).record(now, event);
+    if at_instant == MAX_EVENTS_AT_ONE_INSTANT && !context.is_realtime() {
+        context.fail(format!(
+            "livelock (RPC storm): {MAX_EVENTS_AT_ONE_INSTANT} network events at {:.3} s of virtual \
+             time without time advancing (peers answering one another at once, forever: e.g. a \
+             leader that ignores a higher term, or a follower that rejects or truncates on every \
+             AppendEntries and is retried at once)",
+            now as f64 / 1e9
+        ));
+    }
 }
 
 /// Who talks to whom over each end, for the log's `NET` lines: end names

@@ -20,7 +20,7 @@ fn start_server(net: &Network, index: usize, generation: usize, executed: Arc<At
         let executed = executed.clone();
         async move {
             // Handlers sleep a random while, so crashes land mid-call.
-            sim::sleep(Duration::from_millis(sim::gen_range(0..50))).await;
+            sim::go_sleep(Duration::from_millis(sim::gen_range(0..50))).await;
             executed.fetch_add(1, Ordering::SeqCst);
             x.wrapping_mul(31).wrapping_add(generation as u64)
         }

@@ -162,10 +162,10 @@ fn figure8_2c() {
 
             if sim::gen_range(0..1000) < 100 {
                 let ms = sim::gen_range(0..RAFT_ELECTION_TIMEOUT.as_millis() as u64 / 2);
-                sim::sleep(Duration::from_millis(ms)).await;
+                sim::go_sleep(Duration::from_millis(ms)).await;
             } else {
                 let ms = sim::gen_range(0..13);
-                sim::sleep(Duration::from_millis(ms)).await;
+                sim::go_sleep(Duration::from_millis(ms)).await;
             }
 
             if let Some(leader) = leader {
@@ -248,10 +248,10 @@ fn figure8_unreliable_2c() {
 
             if sim::gen_range(0..1000) < 100 {
                 let ms = sim::gen_range(0..RAFT_ELECTION_TIMEOUT.as_millis() as u64 / 2);
-                sim::sleep(Duration::from_millis(ms)).await;
+                sim::go_sleep(Duration::from_millis(ms)).await;
             } else {
                 let ms = sim::gen_range(0..13);
-                sim::sleep(Duration::from_millis(ms)).await;
+                sim::go_sleep(Duration::from_millis(ms)).await;
             }
 
             if let Some(leader) = leader

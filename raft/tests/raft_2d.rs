@@ -205,3 +205,54 @@ fn snapshot_init_2d() {
         cfg.end();
     });
 }
+
+/// Beyond Go: once `kill()` returns, the peer writes nothing more to its
+/// Persister, not even for a snapshot the service hands it afterwards (a
+/// service's apply loop may still be running when the peer is killed).
+#[test]
+fn snapshot_after_kill_writes_nothing_2d() {
+    use labrpc::{Network, Persister, Server};
+    use raft::{ApplyMsg, Raft};
+
+    sim::run(async {
+        let net = Network::new();
+        let node = sim::Node::new("S0");
+        let (tx, mut rx) = tokio::sync::mpsc::channel(1);
+        let persister = Persister::new();
+        let peers = vec![net.make_end("S0-to-S0")];
+        let rf = node.enter(|| Raft::make(peers, 0, persister.clone(), tx));
+        let server = Server::new(&node);
+        server.add_service(rf.service());
+        net.add_server("S0", server);
+        sim::sleep(RAFT_ELECTION_TIMEOUT * 2).await; // a lone peer elects itself
+        let mut commit = async |value: i64| {
+            let (index, _) = rf.start(&value).expect("the only peer leads");
+            loop {
+                match rx.recv().await {
+                    Some(ApplyMsg::Command { index: applied, .. }) if applied == index => {
+                        return index;
+                    }
+                    Some(_) => {}
+                    None => panic!("the apply channel closed"),
+                }
+            }
+        };
+        // While alive, a snapshot is saved (so the check below is not vacuous).
+        let first = commit(1).await;
+        rf.snapshot(first, vec![1; 10]);
+        assert_eq!(
+            persister.read_snapshot(),
+            vec![1; 10],
+            "a live peer saves its snapshot"
+        );
+        let second = commit(2).await;
+        rf.kill();
+        let before = (persister.read_raft_state(), persister.read_snapshot());
+        rf.snapshot(second, vec![2; 10]);
+        sim::sleep(RAFT_ELECTION_TIMEOUT).await;
+        assert!(
+            (persister.read_raft_state(), persister.read_snapshot()) == before,
+            "Raft::snapshot after kill() wrote the Persister"
+        );
+    });
+}

@@ -106,7 +106,7 @@ impl Appenders {
                     match pause {
                         Some(Duration::ZERO) => {
                             let pause = sim::gen_range(0..=UNPACED_PAUSE_MS);
-                            sim::sleep(ms(pause)).await;
+                            sim::go_sleep(ms(pause)).await;
                         }
                         Some(pause) => sim::sleep(pause).await,
                         None => {}
@@ -451,17 +451,17 @@ fn concurrent3_4b() {
         while t0.elapsed() < Duration::from_secs(12) {
             cfg.join(2).await;
             cfg.join(1).await;
-            sim::sleep(ms(sim::gen_range(0..900))).await;
+            sim::go_sleep(ms(sim::gen_range(0..900))).await;
             cfg.shutdown_group(0);
             cfg.shutdown_group(1);
             cfg.shutdown_group(2);
             cfg.start_group(0);
             cfg.start_group(1);
             cfg.start_group(2);
-            sim::sleep(ms(sim::gen_range(0..900))).await;
+            sim::go_sleep(ms(sim::gen_range(0..900))).await;
             cfg.leave(1).await;
             cfg.leave(2).await;
-            sim::sleep(ms(sim::gen_range(0..900))).await;
+            sim::go_sleep(ms(sim::gen_range(0..900))).await;
         }
 
         sim::sleep(Duration::from_secs(2)).await;

@@ -71,7 +71,7 @@ async fn generic_client(
         }
         // Let virtual time pass (see the module documentation).
         let pause = sim::gen_range(0..=CLIENT_PAUSE_MS_PER_CLIENT * nclients as u64);
-        sim::sleep(Duration::from_millis(pause)).await;
+        sim::go_sleep(Duration::from_millis(pause)).await;
     }
     j
 }

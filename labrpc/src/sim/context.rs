@@ -39,6 +39,10 @@ pub(crate) enum Engine {
 
 pub(crate) struct Context {
     pub(crate) seed: u64,
+    /// The test this run belongs to, for naming its files: the libtest
+    /// thread's name where the run started (in real-time mode the tasks run on
+    /// tokio's workers, whose names say nothing about the test).
+    pub(crate) test_name: Arc<str>,
     pub(crate) engine: Engine,
     rng: Mutex<ChaCha8Rng>,
     nodes: Mutex<BTreeMap<NodeId, NodeInfo>>,
@@ -57,7 +61,7 @@ thread_local! {
 }
 
 impl Context {
-    pub(crate) fn new(seed: u64, engine: Engine) -> Arc<Context> {
+    pub(crate) fn new(seed: u64, test_name: &str, engine: Engine) -> Arc<Context> {
         let mut nodes = BTreeMap::new();
         nodes.insert(
             TEST_NODE,
@@ -68,6 +72,7 @@ impl Context {
         );
         Arc::new(Context {
             seed,
+            test_name: Arc::from(test_name),
             engine,
             rng: Mutex::new(ChaCha8Rng::seed_from_u64(seed)),
             nodes: Mutex::new(nodes),
@@ -232,6 +237,10 @@ impl Context {
             Engine::Sim(executor) => executor.abort(task),
             Engine::Real(real) => real.abort(task),
         }
+    }
+
+    pub(crate) fn is_realtime(&self) -> bool {
+        matches!(self.engine, Engine::Real(_))
     }
 
     /// Virtual (or, in real-time mode, real) nanoseconds since the run started.

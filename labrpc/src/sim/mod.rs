@@ -43,7 +43,7 @@ mod time;
 
 pub use runner::{Builder, DEFAULT_TIME_LIMIT, Failure, Report, replay_command, run};
 pub use task::{Cancelled, JoinHandle, Node, current_node, spawn};
-pub use time::{Elapsed, Instant, Sleep, now, sleep, sleep_until, timeout, yield_now};
+pub use time::{Elapsed, Instant, Sleep, go_sleep, now, sleep, sleep_until, timeout, yield_now};
 
 use context::Context;
 use rand::Rng;
@@ -94,5 +94,5 @@ pub fn is_running() -> bool {
 
 /// True in real-time mode (`LAB_REALTIME=1`).
 pub fn is_realtime() -> bool {
-    matches!(Context::current().engine, context::Engine::Real(_))
+    Context::current().is_realtime()
 }

@@ -197,7 +197,7 @@ impl Builder {
     where
         F: Future<Output = ()> + Send + 'static,
     {
-        let context = Context::new(self.seed, Engine::Sim(Executor::new()));
+        let context = Context::new(self.seed, &self.file_name(), Engine::Sim(Executor::new()));
         let Engine::Sim(executor) = &context.engine else {
             unreachable!()
         };
@@ -231,6 +231,7 @@ impl Builder {
             .expect("could not build the tokio runtime for LAB_REALTIME");
         let context = Context::new(
             self.seed,
+            &self.file_name(),
             Engine::Real(RealCore::new(runtime.handle().clone())),
         );
         let Engine::Real(real) = &context.engine else {
@@ -253,7 +254,15 @@ impl Builder {
                     return Poll::Ready(Err(Stop::Failed(context.failure().unwrap_or_default())));
                 }
                 root.as_mut().poll(cx).map(|finished| match finished {
-                    Ok(_) => Ok(()),
+                    Ok(Ok(())) => Ok(()),
+                    // The test's own node is never killed and its task never
+                    // aborted: a cancelled body panicked, and the panic was
+                    // recorded before the cancellation (see `task::spawn_on`).
+                    Ok(Err(_cancelled)) => {
+                        Err(Stop::Failed(context.failure().unwrap_or_else(|| {
+                            "the test's body was cancelled without a recorded failure".to_string()
+                        })))
+                    }
                     Err(_) => Err(Stop::TimeLimit),
                 })
             })
@@ -266,6 +275,17 @@ impl Builder {
         }
         drop(runtime);
         result
+    }
+
+    /// The name the run's files (log, timeline, history) carry: the libtest
+    /// thread's name, which is the test's path, else the configured name.
+    fn file_name(&self) -> String {
+        std::thread::current()
+            .name()
+            .filter(|n| *n != "main")
+            .or(self.test_name.as_deref())
+            .unwrap_or("test")
+            .replace("::", "-")
     }
 
     fn outcome(&self, context: &Context, outcome: Result<(), Stop>) -> Result<Report, Failure> {

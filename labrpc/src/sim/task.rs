@@ -6,9 +6,12 @@
 //! A restarted server is a brand-new node that starts clean.
 
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context as TaskContext, Poll, Waker};
+
+use futures::FutureExt;
 
 use super::base::{NodeId, lock};
 use super::context::Context;
@@ -105,8 +108,18 @@ where
     let task = context.spawn_task(
         node,
         Box::pin(async move {
-            let output = future.await;
-            completer.finish(Ok(output));
+            // The panic is caught here, inside the task, so that it is the
+            // run's failure *before* the completer is dropped and the handle
+            // reports Cancelled: a waiter (the runner waiting for the test's
+            // body, a test awaiting this task) then never sees the cancellation
+            // without the failure, in either engine.
+            match AssertUnwindSafe(future).catch_unwind().await {
+                Ok(output) => completer.finish(Ok(output)),
+                Err(payload) => {
+                    Context::current().task_panicked(Context::current_node(), &*payload);
+                    drop(completer);
+                }
+            }
         }),
     );
     // When the node is dead the task (and its completer) was dropped already,
@@ -183,6 +196,12 @@ impl Node {
 
     /// Crashes the node: every task it owns is dropped now, and tasks spawned
     /// onto it later never run.
+    ///
+    /// A task may kill its own node (a server crashing itself). It cannot be
+    /// dropped while it is running, so its synchronous code after `kill()`
+    /// still runs, up to its next `.await`, which never returns: the task is
+    /// dropped there. Return right after killing your own node, and do not
+    /// write state you mean to lose between the kill and that point.
     pub fn kill(&self) {
         if self.context.kill_node(self.id) {
             crate::trace::record_node_event(&self.context, "kill", &self.name);

@@ -90,6 +90,16 @@ pub fn sleep(duration: Duration) -> Sleep {
     Sleep::new(context, deadline, duration)
 }
 
+/// Go's `time.Sleep(duration)`: waits for `duration`, but returns at once,
+/// without yielding, when it is zero (where [`sleep`] yields first). The Go
+/// tests' ports use it where Go sleeps a random time that may be zero, so that
+/// they take exactly Go's steps; lab code should use [`sleep`].
+pub async fn go_sleep(duration: Duration) {
+    if !duration.is_zero() {
+        sleep(duration).await;
+    }
+}
+
 /// Waits until `deadline`.
 pub fn sleep_until(deadline: Instant) -> Sleep {
     let context = Context::current();
@@ -97,12 +107,19 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
     Sleep::new(context, deadline.nanos, duration)
 }
 
-/// The future returned by [`sleep`].
+/// The future returned by [`sleep`] and [`sleep_until`].
+///
+/// A sleep always yields at least once, even `sleep(Duration::ZERO)` or a
+/// deadline already past: its first poll lets every other ready task run (as
+/// [`yield_now`] does), so a loop around a zero sleep is a busy loop the
+/// executor can see and interleave, not one that never gives way.
 pub struct Sleep {
     context: Arc<Context>,
     deadline: u64,
     timer: Option<(u64, u64)>,
     real: Option<Pin<Box<tokio::time::Sleep>>>,
+    /// Set once this sleep has returned `Pending`.
+    yielded: bool,
 }
 
 impl Sleep {
@@ -117,6 +134,7 @@ impl Sleep {
             deadline,
             timer: None,
             real,
+            yielded: false,
         }
     }
 }
@@ -125,19 +143,30 @@ impl Future for Sleep {
     type Output = ();
     fn poll(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<()> {
         let this = &mut *self;
-        if let Some(real) = this.real.as_mut() {
-            return real.as_mut().poll(cx);
-        }
-        let Engine::Sim(executor) = &this.context.engine else {
-            unreachable!("a simulated sleep outside the simulated engine");
-        };
-        if executor.now_nanos() >= this.deadline {
-            if let Some(key) = this.timer.take() {
-                executor.remove_timer(key);
+        let due = if let Some(real) = this.real.as_mut() {
+            real.as_mut().poll(cx).is_ready()
+        } else {
+            let Engine::Sim(executor) = &this.context.engine else {
+                unreachable!("a simulated sleep outside the simulated engine");
+            };
+            if executor.now_nanos() >= this.deadline {
+                if let Some(key) = this.timer.take() {
+                    executor.remove_timer(key);
+                }
+                true
+            } else {
+                this.timer = Some(executor.add_timer(this.deadline, this.timer, cx.waker()));
+                false
             }
+        };
+        if due && this.yielded {
             return Poll::Ready(());
         }
-        this.timer = Some(executor.add_timer(this.deadline, this.timer, cx.waker()));
+        if due {
+            // Due at the first poll: give way once, as `yield_now` does.
+            cx.waker().wake_by_ref();
+        }
+        this.yielded = true;
         Poll::Pending
     }
 }
