@@ -342,7 +342,7 @@ fn many_partition() {
                         .map(|g| (0..NSERVERS).filter(|&j| a[j] == g).collect())
                         .collect();
                     cfg.part(&[&pa[0], &pa[1], &pa[2]]);
-                    sim::sleep(Duration::from_millis(sim::gen_range(0..200))).await;
+                    sim::go_sleep(Duration::from_millis(sim::gen_range(0..200))).await;
                 }
             })
         };

@@ -449,7 +449,7 @@ fn lots() {
                         .map(|g| (0..NPAXOS).filter(|&j| a[j] == g).collect())
                         .collect();
                     cfg.part(&[&pa[0], &pa[1], &pa[2]]);
-                    sim::sleep(Duration::from_millis(sim::gen_range(0..200))).await;
+                    sim::go_sleep(Duration::from_millis(sim::gen_range(0..200))).await;
                 }
             })
         };
@@ -470,7 +470,7 @@ fn lots() {
                         }
                         seq.fetch_add(1, Ordering::SeqCst);
                     }
-                    sim::sleep(Duration::from_millis(sim::gen_range(0..300))).await;
+                    sim::go_sleep(Duration::from_millis(sim::gen_range(0..300))).await;
                 }
             })
         };
@@ -483,7 +483,7 @@ fn lots() {
                     for i in 0..seq.load(Ordering::SeqCst) {
                         cfg.ndecided::<i64>(i);
                     }
-                    sim::sleep(Duration::from_millis(sim::gen_range(0..300))).await;
+                    sim::go_sleep(Duration::from_millis(sim::gen_range(0..300))).await;
                 }
             })
         };

@@ -26,7 +26,7 @@ use viewservice::{DEAD_PINGS, PING_INTERVAL};
 const CLIENT_PAUSE_MS: u64 = 4;
 
 async fn client_pause() {
-    sim::sleep(Duration::from_millis(sim::gen_range(0..=CLIENT_PAUSE_MS))).await;
+    sim::go_sleep(Duration::from_millis(sim::gen_range(0..=CLIENT_PAUSE_MS))).await;
 }
 
 /// Polls the viewservice up to `tries` times, one PingInterval apart, until
