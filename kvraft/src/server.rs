@@ -114,21 +114,15 @@ impl KvServer {
     /// The KV service and the Raft service this replica answers.
     pub fn services(self: &Arc<Self>) -> Vec<Service> {
         // BEGIN SOLUTION
-        let get = self.clone();
-        let put = self.clone();
-        let append = self.clone();
         let kv = Service::new(SERVICE)
-            .method("Get", move |args: GetArgs| {
-                let server = get.clone();
-                async move { server.get(args).await }
+            .handle("Get", self, |kv, args: GetArgs| async move {
+                kv.get(args).await
             })
-            .method("Put", move |args: PutAppendArgs| {
-                let server = put.clone();
-                async move { server.put_append(args, false).await }
+            .handle("Put", self, |kv, args| async move {
+                kv.put_append(args, false).await
             })
-            .method("Append", move |args: PutAppendArgs| {
-                let server = append.clone();
-                async move { server.put_append(args, true).await }
+            .handle("Append", self, |kv, args| async move {
+                kv.put_append(args, true).await
             });
         vec![kv, self.rsm.raft_service()]
         // HANDOUT

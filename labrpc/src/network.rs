@@ -99,6 +99,21 @@ impl Service {
         self.methods.insert(name.to_string(), handler);
         self
     }
+
+    /// [`method`](Service::method) for a method of a shared server: each call
+    /// gets a clone of `server`, e.g.
+    /// `.handle("Get", self, |kv, args: GetArgs| async move { kv.get(args).await })`.
+    pub fn handle<T, A, R, F, Fut>(self, name: &str, server: &Arc<T>, handler: F) -> Service
+    where
+        T: Send + Sync + 'static,
+        A: DeserializeOwned + Send + 'static,
+        R: Serialize + Send + 'static,
+        F: Fn(Arc<T>, A) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = R> + Send + 'static,
+    {
+        let server = server.clone();
+        self.method(name, move |args| handler(server.clone(), args))
+    }
 }
 
 /// A machine's RPC endpoint: its services, run as tasks on its node.

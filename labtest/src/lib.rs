@@ -91,9 +91,10 @@ pub mod history;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+pub use labrpc::Service;
 use labrpc::sim::{self, Instant, JoinHandle, Node};
 use labrpc::timeline::{self, Band};
-use labrpc::{ClientEnd, Network, Persister, SavedState, Service};
+use labrpc::{ClientEnd, Network, Persister, SavedState};
 
 /// What a lab tells the harness about its server type.
 ///
@@ -145,6 +146,39 @@ impl Status {
             leader: is_leader,
         }
     }
+}
+
+/// Implements [`Lab`] for a service built on a Raft peer: a server type with
+/// `kill()`, `services() -> Vec<Service>` and `raft()` (whose `get_state()`
+/// gives the term and leadership shown on its lane). kvraft, shardctrler and
+/// shardkv (for its controller) use it:
+///
+/// ```ignore
+/// labtest::raft_service_lab!(
+///     /// KV servers as the cluster harness sees them.
+///     KvLab, Arc<KvServer>
+/// );
+/// ```
+#[macro_export]
+macro_rules! raft_service_lab {
+    ($(#[$attr:meta])* $lab:ident, $server:ty) => {
+        $(#[$attr])*
+        pub struct $lab;
+
+        impl $crate::Lab for $lab {
+            type Server = $server;
+            fn kill(server: &$server) {
+                server.kill();
+            }
+            fn services(server: &$server) -> Vec<$crate::Service> {
+                server.services()
+            }
+            fn status(server: &$server) -> $crate::Status {
+                let (term, is_leader) = server.raft().get_state();
+                $crate::Status::raft(term, is_leader)
+            }
+        }
+    };
 }
 
 /// What [`Cluster::start`] hands the lab's constructor.

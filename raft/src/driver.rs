@@ -226,24 +226,28 @@ impl Raft {
     /// `Raft.AppendEntries`, `Raft.InstallSnapshot`), to add to its server.
     pub fn service(&self) -> Service {
         // BEGIN SOLUTION
-        let vote = self.inner.clone();
-        let append = self.inner.clone();
-        let install = self.inner.clone();
         Service::new(SERVICE_NAME)
-            .method("RequestVote", move |args: RequestVoteArgs| {
-                let inner = vote.clone();
-                async move { inner.with_core(|core| core.handle_request_vote(args, sim::now())) }
-            })
-            .method("AppendEntries", move |args: AppendEntriesArgs| {
-                let inner = append.clone();
-                async move { inner.with_core(|core| core.handle_append_entries(args, sim::now())) }
-            })
-            .method("InstallSnapshot", move |args: InstallSnapshotArgs| {
-                let inner = install.clone();
-                async move {
+            .handle(
+                "RequestVote",
+                &self.inner,
+                |inner, args: RequestVoteArgs| async move {
+                    inner.with_core(|core| core.handle_request_vote(args, sim::now()))
+                },
+            )
+            .handle(
+                "AppendEntries",
+                &self.inner,
+                |inner, args: AppendEntriesArgs| async move {
+                    inner.with_core(|core| core.handle_append_entries(args, sim::now()))
+                },
+            )
+            .handle(
+                "InstallSnapshot",
+                &self.inner,
+                |inner, args: InstallSnapshotArgs| async move {
                     inner.with_core(|core| core.handle_install_snapshot(args, sim::now()))
-                }
-            })
+                },
+            )
         // HANDOUT
         // todo!("2A: Raft::service, the RPC handlers")
         // END SOLUTION

@@ -1,8 +1,9 @@
 //! The `ShardCtrler` service's RPC messages.
 //!
 //! As in Go, every reply says whether the server was the leader
-//! (`wrong_leader`) and carries an `err` (only `Ok` exists). Every request also
-//! carries the clerk's id and a sequence number, for duplicate detection.
+//! (`wrong_leader`). Go's replies also carry an `Err` whose only value is
+//! `OK`; it says nothing, so it is left out. Every request also carries the
+//! clerk's id and a sequence number, for duplicate detection.
 
 use std::collections::BTreeMap;
 
@@ -12,11 +13,6 @@ use crate::config::{Config, Gid};
 
 /// The labrpc service name.
 pub const SERVICE: &str = "ShardCtrler";
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Err {
-    Ok,
-}
 
 /// Adds replica groups: gid -> the group's server names.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -71,12 +67,10 @@ pub struct QueryArgs {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Reply {
     pub wrong_leader: bool,
-    pub err: Err,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct QueryReply {
     pub wrong_leader: bool,
-    pub err: Err,
     pub config: Config,
 }

@@ -23,7 +23,7 @@ use labrpc::{ClientEnd, Persister, Service};
 use rsm::{ClientTag, Rsm, StateMachine};
 use serde::{Deserialize, Serialize};
 
-use crate::common::{Err, JoinArgs, LeaveArgs, MoveArgs, QueryArgs, QueryReply, Reply, SERVICE};
+use crate::common::{JoinArgs, LeaveArgs, MoveArgs, QueryArgs, QueryReply, Reply, SERVICE};
 use crate::config::{Config, Gid};
 
 // BEGIN SOLUTION
@@ -127,23 +127,18 @@ impl ShardCtrler {
     /// The `ShardCtrler` service and the Raft service this replica answers.
     pub fn services(self: &Arc<Self>) -> Vec<Service> {
         // BEGIN SOLUTION
-        let (join, leave, mv, query) = (self.clone(), self.clone(), self.clone(), self.clone());
         let ctrler = Service::new(SERVICE)
-            .method("Join", move |args: JoinArgs| {
-                let server = join.clone();
-                async move { server.join(args).await }
+            .handle("Join", self, |c, args: JoinArgs| async move {
+                c.join(args).await
             })
-            .method("Leave", move |args: LeaveArgs| {
-                let server = leave.clone();
-                async move { server.leave(args).await }
+            .handle("Leave", self, |c, args: LeaveArgs| async move {
+                c.leave(args).await
             })
-            .method("Move", move |args: MoveArgs| {
-                let server = mv.clone();
-                async move { server.move_shard(args).await }
+            .handle("Move", self, |c, args: MoveArgs| async move {
+                c.move_shard(args).await
             })
-            .method("Query", move |args: QueryArgs| {
-                let server = query.clone();
-                async move { server.query(args).await }
+            .handle("Query", self, |c, args: QueryArgs| async move {
+                c.query(args).await
             });
         vec![ctrler, self.rsm.raft_service()]
         // HANDOUT
@@ -194,10 +189,7 @@ impl ShardCtrler {
     // BEGIN SOLUTION
     async fn change(&self, tag: ClientTag, op: CtrlOp) -> Reply {
         let wrong_leader = self.rsm.submit_once(tag, op).await.is_err();
-        Reply {
-            wrong_leader,
-            err: Err::Ok,
-        }
+        Reply { wrong_leader }
     }
     // END SOLUTION
 
@@ -206,7 +198,6 @@ impl ShardCtrler {
         if let Some(config) = self.rsm.with_state(|s| s.get(args.num).cloned()) {
             return QueryReply {
                 wrong_leader: false,
-                err: Err::Ok,
                 config,
             };
         }
@@ -217,12 +208,10 @@ impl ShardCtrler {
         match self.rsm.submit_once(tag, CtrlOp::Query(args.num)).await {
             Ok(CtrlOutput::Config(config)) => QueryReply {
                 wrong_leader: false,
-                err: Err::Ok,
                 config,
             },
             Ok(CtrlOutput::Done) | Err(_) => QueryReply {
                 wrong_leader: true,
-                err: Err::Ok,
                 config: Config::default(),
             },
         }

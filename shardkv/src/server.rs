@@ -100,24 +100,21 @@ impl ShardKv {
     /// The `ShardKV` service and the Raft service this replica answers.
     pub fn services(self: &Arc<Self>) -> Vec<Service> {
         // BEGIN SOLUTION
-        let (get, put, pull, delete) = (self.clone(), self.clone(), self.clone(), self.clone());
         let kv = Service::new(SERVICE)
-            .method("Get", move |args: GetArgs| {
-                let server = get.clone();
-                async move { server.get(args).await }
+            .handle("Get", self, |kv, args: GetArgs| async move {
+                kv.get(args).await
             })
-            .method("PutAppend", move |args: PutAppendArgs| {
-                let server = put.clone();
-                async move { server.put_append(args).await }
+            .handle("PutAppend", self, |kv, args: PutAppendArgs| async move {
+                kv.put_append(args).await
             })
-            .method("PullShards", move |args: PullShardsArgs| {
-                let server = pull.clone();
-                async move { server.pull_shards(args) }
+            .handle("PullShards", self, |kv, args: PullShardsArgs| async move {
+                kv.pull_shards(args)
             })
-            .method("DeleteShards", move |args: DeleteShardsArgs| {
-                let server = delete.clone();
-                async move { server.delete_shards(args).await }
-            });
+            .handle(
+                "DeleteShards",
+                self,
+                |kv, args: DeleteShardsArgs| async move { kv.delete_shards(args).await },
+            );
         vec![kv, self.rsm.raft_service()]
         // HANDOUT
         // todo!("4B: ShardKv::services, the ShardKV service and the Raft service")

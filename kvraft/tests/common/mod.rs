@@ -39,12 +39,12 @@ use std::time::Duration;
 
 use futures::FutureExt;
 use kvraft::{Clerk, KvServer};
+use labrpc::Network;
 use labrpc::rand::seq::SliceRandom;
 use labrpc::sim::{self, JoinHandle, Node};
-use labrpc::{Network, Service};
 pub use labtest::ClientEnds;
+use labtest::Cluster;
 use labtest::history;
-use labtest::{Cluster, Lab, Status};
 use linearizability::models::kv::KvInput;
 
 /// Go's `electionTimeout` in kvraft's test_test.go.
@@ -55,22 +55,10 @@ pub const CLIENT_PAUSE_MS_PER_CLIENT: u64 = 30;
 /// How often the timeline records each server's role and term.
 const TIMELINE_POLL: Duration = Duration::from_millis(10);
 
-/// KV servers as the cluster harness sees them.
-pub struct KvLab;
-
-impl Lab for KvLab {
-    type Server = Arc<KvServer>;
-    fn kill(kv: &Arc<KvServer>) {
-        kv.kill();
-    }
-    fn services(kv: &Arc<KvServer>) -> Vec<Service> {
-        kv.services()
-    }
-    fn status(kv: &Arc<KvServer>) -> Status {
-        let (term, is_leader) = kv.raft().get_state();
-        Status::raft(term, is_leader)
-    }
-}
+labtest::raft_service_lab!(
+    /// KV servers as the cluster harness sees them.
+    KvLab, Arc<KvServer>
+);
 
 /// A clerk made by the harness, with its ends and its node.
 pub struct Client {

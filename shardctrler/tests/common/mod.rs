@@ -13,26 +13,14 @@ use std::ops::Deref;
 use std::sync::Arc;
 use std::time::Duration;
 
-use labrpc::{Network, Service};
-use labtest::{Cluster, Lab, Status};
+use labrpc::Network;
+use labtest::Cluster;
 use shardctrler::{Clerk, ShardCtrler};
 
-/// Controller replicas as the cluster harness sees them.
-pub struct CtrlerLab;
-
-impl Lab for CtrlerLab {
-    type Server = Arc<ShardCtrler>;
-    fn kill(ctrler: &Arc<ShardCtrler>) {
-        ctrler.kill();
-    }
-    fn services(ctrler: &Arc<ShardCtrler>) -> Vec<Service> {
-        ctrler.services()
-    }
-    fn status(ctrler: &Arc<ShardCtrler>) -> Status {
-        let (term, is_leader) = ctrler.raft().get_state();
-        Status::raft(term, is_leader)
-    }
-}
+labtest::raft_service_lab!(
+    /// Controller replicas as the cluster harness sees them.
+    CtrlerLab, Arc<ShardCtrler>
+);
 
 /// A test's controller cluster. Cloning shares it.
 #[derive(Clone)]

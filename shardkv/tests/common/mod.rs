@@ -39,22 +39,10 @@ pub fn randstring(n: usize) -> String {
     sim::random_string(n)
 }
 
-/// Controller replicas as the cluster harness sees them.
-pub struct CtrlerLab;
-
-impl Lab for CtrlerLab {
-    type Server = Arc<ShardCtrler>;
-    fn kill(ctrler: &Arc<ShardCtrler>) {
-        ctrler.kill();
-    }
-    fn services(ctrler: &Arc<ShardCtrler>) -> Vec<Service> {
-        ctrler.services()
-    }
-    fn status(ctrler: &Arc<ShardCtrler>) -> Status {
-        let (term, is_leader) = ctrler.raft().get_state();
-        Status::raft(term, is_leader)
-    }
-}
+labtest::raft_service_lab!(
+    /// Controller replicas as the cluster harness sees them.
+    CtrlerLab, Arc<ShardCtrler>
+);
 
 /// Group servers as the cluster harness sees them: the lane shows the role
 /// and the configuration number, e.g. "leader c3", with the term.
