@@ -74,7 +74,7 @@ pub async fn do_map<S: FileStore>(
     Ok(())
     // HANDOUT
     // let _ = (store, app, job, file, ihash, map_name, encode);
-    // todo!("Lab 1 (2015): DoMap")
+    // todo!("P1: DoMap")
     // END SOLUTION
 }
 
@@ -110,7 +110,7 @@ pub async fn do_reduce<S: FileStore>(
     Ok(())
     // HANDOUT
     // let _ = (store, app, job, file, n_map, decode_file);
-    // todo!("Lab 1 (2015): DoReduce")
+    // todo!("P1: DoReduce")
     // END SOLUTION
 }
 

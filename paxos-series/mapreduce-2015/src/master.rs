@@ -249,7 +249,7 @@ impl MapReduce {
         self.kill_workers().await
         // HANDOUT
         // let _ = registrations;
-        // todo!("Lab 1 (2015): RunMaster")
+        // todo!("P1: RunMaster")
         // END SOLUTION
     }
 }
