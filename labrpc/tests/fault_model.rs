@@ -6,7 +6,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use labrpc::sim::{self, Builder, Node};
+mod common;
+use common::{assert_rate, many_calls};
+
+use labrpc::sim::{Builder, Node};
 use labrpc::{ClientEnd, Error, Network, Server, Service};
 
 const CALLS: u64 = 4000;
@@ -29,43 +32,13 @@ fn echo_network(executed: Arc<AtomicU64>) -> (Network, ClientEnd) {
     (net, end)
 }
 
-/// Runs CALLS calls concurrently; returns (latency, outcome) of each, in
-/// the order the calls were made.
-async fn many_calls(end: &ClientEnd) -> Vec<(Duration, Result<u64, Error>)> {
-    let calls: Vec<_> = (0..CALLS)
-        .map(|i| {
-            let call = end.call::<_, u64>("Echo.Echo", &i);
-            let start = sim::now();
-            sim::spawn(async move {
-                let outcome = call.await;
-                (start.elapsed(), outcome)
-            })
-        })
-        .collect();
-    let mut results = Vec::new();
-    for call in calls {
-        results.push(call.await.unwrap());
-    }
-    results
-}
-
-fn assert_rate(what: &str, count: usize, total: usize, expected: f64) {
-    let rate = count as f64 / total as f64;
-    // Five standard deviations of a binomial proportion.
-    let tolerance = 5.0 * (expected * (1.0 - expected) / total as f64).sqrt();
-    assert!(
-        (rate - expected).abs() <= tolerance,
-        "{what}: {count}/{total} = {rate:.4}, expected {expected:.4} ± {tolerance:.4}"
-    );
-}
-
 #[test]
 fn unreliable_loses_ten_percent_of_requests_and_of_replies() {
     Builder::new().seed(1).run(async {
         let executed = Arc::new(AtomicU64::new(0));
         let (net, end) = echo_network(executed.clone());
         net.set_reliable(false);
-        let results = many_calls(&end).await;
+        let results = many_calls(&end, CALLS, |i| i).await;
         let ran = executed.load(Ordering::SeqCst) as usize;
         let ok = results.iter().filter(|(_, r)| r.is_ok()).count();
         let lost_requests = results
@@ -101,7 +74,7 @@ fn long_reordering_holds_two_thirds_of_replies_200_to_2199_ms() {
     Builder::new().seed(2).run(async {
         let (net, end) = echo_network(Arc::new(AtomicU64::new(0)));
         net.set_long_reordering(true);
-        let results = many_calls(&end).await;
+        let results = many_calls(&end, CALLS, |i| i).await;
         let held: Vec<Duration> = results
             .iter()
             .map(|(l, _)| *l)
@@ -138,7 +111,7 @@ fn unreachable_calls_fail_within_100_ms_or_7_s_with_long_delays() {
             let (net, end) = echo_network(Arc::new(AtomicU64::new(0)));
             net.enable("e", false);
             net.set_long_delays(long_delays);
-            let results = many_calls(&end).await;
+            let results = many_calls(&end, CALLS, |i| i).await;
             assert!(results.iter().all(|(_, r)| *r == Err(Error::Unreachable)));
             let max = results.iter().map(|(l, _)| *l).max().unwrap();
             assert!(max < Duration::from_millis(bound_ms), "{max:?}");
@@ -156,7 +129,7 @@ fn unreachable_calls_fail_within_100_ms_or_7_s_with_long_delays() {
 fn reliable_calls_are_instant_and_counted_with_bytes() {
     Builder::new().seed(4).run(async {
         let (net, end) = echo_network(Arc::new(AtomicU64::new(0)));
-        let results = many_calls(&end).await;
+        let results = many_calls(&end, CALLS, |i| i).await;
         assert!(results.iter().all(|(l, r)| l.is_zero() && r.is_ok()));
         let expected_bytes: u64 = (0..CALLS)
             .map(|i| 2 * labrpc::codec::encode(&i).len() as u64)

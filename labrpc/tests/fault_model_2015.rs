@@ -8,6 +8,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+mod common;
+use common::{assert_rate, many_calls};
+
 use labrpc::sim::{self, Builder, Node};
 use labrpc::{ClientEnd, Error, Listener, Network, PathError, Profile, Server, Service};
 
@@ -33,34 +36,6 @@ fn net2015() -> Network {
     Network::with_profile(Profile::Go2015)
 }
 
-/// Starts CALLS calls at once; returns (latency, outcome) of each.
-async fn many_calls(end: &ClientEnd) -> Vec<(Duration, Result<u64, Error>)> {
-    let calls: Vec<_> = (0..CALLS)
-        .map(|_| {
-            let call = end.call::<_, u64>("Echo.Echo", &0u64);
-            let start = sim::now();
-            sim::spawn(async move {
-                let outcome = call.await;
-                (start.elapsed(), outcome)
-            })
-        })
-        .collect();
-    let mut results = Vec::new();
-    for call in calls {
-        results.push(call.await.unwrap());
-    }
-    results
-}
-
-fn assert_rate(what: &str, count: usize, total: usize, expected: f64) {
-    let rate = count as f64 / total as f64;
-    let tolerance = 5.0 * (expected * (1.0 - expected) / total as f64).sqrt();
-    assert!(
-        (rate - expected).abs() <= tolerance,
-        "{what}: {count}/{total} = {rate:.4}, expected {expected:.4} ± {tolerance:.4}"
-    );
-}
-
 #[test]
 fn unreliable_loses_ten_percent_of_requests_then_twenty_percent_of_replies() {
     Builder::new().seed(11).run(async {
@@ -69,7 +44,7 @@ fn unreliable_loses_ten_percent_of_requests_then_twenty_percent_of_replies() {
         let (_node, listener) = echo_server(&net, "s", executed.clone());
         listener.set_unreliable(true);
         let end = net.end_to("s");
-        let results = many_calls(&end).await;
+        let results = many_calls(&end, CALLS, |_| 0).await;
         // Let detached handlers of dropped replies finish.
         sim::sleep(Duration::from_millis(1)).await;
         let count = |e: Error| results.iter().filter(|(_, r)| *r == Err(e.clone())).count();
@@ -108,7 +83,7 @@ fn reliable_calls_are_instant_and_in_order() {
         let net = net2015();
         let (_node, listener) = echo_server(&net, "s", Arc::new(AtomicU64::new(0)));
         let end = net.end_to("s");
-        let results = many_calls(&end).await;
+        let results = many_calls(&end, CALLS, |_| 0).await;
         assert!(results.iter().all(|(l, r)| l.is_zero() && r.is_ok()));
         assert_eq!(listener.served_count(), CALLS);
         // No reordering: a reply is never held back, so each call takes
