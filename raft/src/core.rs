@@ -17,7 +17,9 @@
 //! Invariants that hold by construction are asserted where they are relied on
 //! (Election Safety, Log Matching on append, monotonic commit, one vote per
 //! term, a leader never overwrites its log), so a protocol bug fails a test at
-//! the moment it happens instead of as a mismatched value much later.
+//! the moment it happens instead of as a mismatched value much later. The
+//! crate feature `no-internal-asserts` turns these assertions off (a
+//! student's Raft has none of them), for measuring what the tests alone catch.
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -404,7 +406,7 @@ impl Core {
             let up_to_date = (args.last_log_term, args.last_log_index)
                 >= (self.log.last_term(), self.log.last_index());
             if free && up_to_date {
-                assert!(
+                internal_assert!(
                     !self.is_leader() || args.candidate_id == self.me,
                     "a leader voted for another server in its own term"
                 );
@@ -612,7 +614,7 @@ impl Core {
         match backup {
             None => {
                 let matched = args.prev_log_index + args.entries.len() as u64;
-                assert!(
+                internal_assert!(
                     matched <= last,
                     "follower acknowledged entries we never had"
                 );
@@ -692,12 +694,12 @@ impl Core {
     }
 
     fn set_commit(&mut self, index: u64) {
-        assert!(
+        internal_assert!(
             index >= self.commit_index,
             "commit index went back from {} to {index}",
             self.commit_index
         );
-        assert!(
+        internal_assert!(
             index <= self.log.last_index(),
             "commit past the end of the log"
         );
@@ -718,7 +720,7 @@ impl Core {
 
     /// A valid message from the leader of the current term: follow it.
     fn accept_leader(&mut self, leader: usize, now: Instant) {
-        assert!(
+        internal_assert!(
             !self.is_leader(),
             "election safety: S{} and S{leader} both lead term {}",
             self.me,
@@ -787,7 +789,7 @@ impl Core {
         }
         // Log Matching: the leader's entry at our base has our base's term.
         let at_base = args.entries[skip - 1].term;
-        debug_assert_eq!(
+        internal_debug_assert_eq!(
             at_base,
             self.log.base_term(),
             "leader disagrees with a committed (snapshotted) entry"
@@ -804,7 +806,7 @@ impl Core {
             match self.log.term(index) {
                 Some(term) if term == entry.term => continue,
                 Some(_) => {
-                    assert!(
+                    internal_assert!(
                         index > self.commit_index,
                         "S{} would overwrite committed index {index}",
                         self.me
@@ -829,7 +831,7 @@ impl Core {
         }
         // Log Matching: our log now holds the message's last entry.
         if let Some(last) = entries.last() {
-            debug_assert_eq!(self.log.term(prev + entries.len() as u64), Some(last.term));
+            internal_debug_assert_eq!(self.log.term(prev + entries.len() as u64), Some(last.term));
         }
     }
 
@@ -874,7 +876,7 @@ impl Core {
         if index <= self.log.base_index() {
             return;
         }
-        assert!(
+        internal_assert!(
             index <= self.last_applied,
             "snapshot at {index} of entries not yet applied (applied {})",
             self.last_applied
@@ -903,7 +905,7 @@ impl Core {
                 data: self.snapshot.clone(),
             }];
         }
-        assert!(self.last_applied >= self.log.base_index());
+        internal_assert!(self.last_applied >= self.log.base_index());
         let last = self
             .commit_index
             .min(self.last_applied + MAX_APPLY_BATCH as u64);

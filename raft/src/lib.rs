@@ -58,6 +58,38 @@
 #![warn(missing_docs)]
 
 // BEGIN SOLUTION
+/// `assert!` for the reference's own invariants (Election Safety, Log
+/// Matching, a monotonic commit index, ...): checks that a student's Raft
+/// does not have. With the crate feature `no-internal-asserts` they are off
+/// (the condition still type-checks but is never evaluated), so that a bug
+/// planted in this code (a mutant, see docs/testing.md) faces only what the
+/// tests themselves check, as a student's code does.
+macro_rules! internal_assert {
+    ($($arg:tt)*) => {
+        if cfg!(not(feature = "no-internal-asserts")) {
+            assert!($($arg)*);
+        }
+    };
+}
+
+/// `debug_assert!` for the reference's own invariants; see `internal_assert`.
+macro_rules! internal_debug_assert {
+    ($($arg:tt)*) => {
+        if cfg!(not(feature = "no-internal-asserts")) {
+            debug_assert!($($arg)*);
+        }
+    };
+}
+
+/// `debug_assert_eq!` for the reference's own invariants; see `internal_assert`.
+macro_rules! internal_debug_assert_eq {
+    ($($arg:tt)*) => {
+        if cfg!(not(feature = "no-internal-asserts")) {
+            debug_assert_eq!($($arg)*);
+        }
+    };
+}
+
 pub mod core;
 mod log;
 mod persist;

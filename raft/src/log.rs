@@ -67,7 +67,7 @@ impl Log {
 
     /// Clones up to `max` entries starting at `from` (which must be in the log).
     pub(crate) fn slice_from(&self, from: u64, max: usize) -> Vec<Entry> {
-        assert!(
+        internal_assert!(
             from > self.base_index,
             "slice_from({from}) reaches into the snapshot (base {})",
             self.base_index
@@ -78,7 +78,7 @@ impl Log {
     }
 
     pub(crate) fn push(&mut self, entry: Entry) {
-        debug_assert!(
+        internal_debug_assert!(
             entry.term >= self.last_term(),
             "log terms must not decrease"
         );
@@ -87,7 +87,7 @@ impl Log {
 
     /// Removes the entries at `index` and after.
     pub(crate) fn truncate_from(&mut self, index: u64) {
-        assert!(index > self.base_index, "cannot truncate into the snapshot");
+        internal_assert!(index > self.base_index, "cannot truncate into the snapshot");
         self.entries
             .truncate((index - self.base_index - 1) as usize);
     }

@@ -37,6 +37,14 @@ pub const INFRASTRUCTURE: &[&str] = &[
 /// the instructors' guide shows the markers as examples.
 pub const VERBATIM_FILES: &[&str] = &["docs/instructors.md"];
 
+/// Whether a file exists only for the reference, wherever it is: the
+/// mutants' patches (`scripts/mutants/<lab>/*.patch`, see
+/// [`crate::mutants`]) quote the reference code they change, so they are
+/// left out even though the scripts are infrastructure.
+pub fn is_reference_only(rel: &str) -> bool {
+    rel.ends_with(".patch") && rel.split('/').any(|part| part == "mutants")
+}
+
 /// The handout's README (the reference's speaks to instructors).
 pub const STUDENT_README: &str = include_str!("../templates/README.md");
 /// The handout's CI script.
@@ -227,7 +235,9 @@ pub fn plan(
     for path in files {
         let rel = path.to_string_lossy().replace('\\', "/");
         let package = owner(packages, path);
-        let action = if rel == "README.md" {
+        let action = if is_reference_only(&rel) {
+            Action::Drop
+        } else if rel == "README.md" {
             Action::Write(STUDENT_README.to_string())
         } else if rel == ".ci/run" {
             Action::Write(STUDENT_CI.to_string())
@@ -571,6 +581,25 @@ mod tests {
         assert_eq!(plan.unmarked, ["plain"]);
         assert_eq!(plan.infrastructure, ["labrpc"]);
         assert!(summary(&plan).contains("WARNING: plain has no handout markers"));
+    }
+
+    #[test]
+    fn mutants_are_left_out() {
+        let (dir, mut packages, mut files) = fixture();
+        packages.push(pkg("labtools", "scripts"));
+        for path in ["scripts/mutants/run", "scripts/mutants/lab/bug.patch"] {
+            let p = dir.path().join(path);
+            fs::create_dir_all(p.parent().unwrap()).unwrap();
+            fs::write(p, "x\n").unwrap();
+            files.push(path.into());
+        }
+        let plan = plan(dir.path(), &packages, &files, &[]).unwrap();
+        assert_eq!(
+            plan.files[Path::new("scripts/mutants/lab/bug.patch")],
+            Action::Drop
+        );
+        assert_eq!(plan.files[Path::new("scripts/mutants/run")], Action::Copy);
+        assert!(!is_reference_only("lab/src/patch.rs"));
     }
 
     #[test]

@@ -6,6 +6,8 @@
 //!   a failed / total / mean ± std table at the end.
 //! * `dslogs` (`scripts/dslogs`): pretty-prints a lab log, one column per
 //!   peer, coloured by topic, with topic filters.
+//! * `mutants` (`scripts/mutants/run`): plants known bugs (patches) in a scratch
+//!   copy of the reference and reports how many seeds of the tests catch each.
 //!
 //! See `scripts/README.md`.
 
@@ -14,6 +16,7 @@ pub mod grade;
 pub mod handout;
 pub mod logline;
 pub mod markers;
+pub mod mutants;
 pub mod pretty;
 pub mod runner;
 pub mod seeds;
