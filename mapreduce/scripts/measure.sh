@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Measure Lab 1 (release build):
-#  1. wall time of test-mr.sh's seven tests on the real binaries (plus the
-#     crash test with Go's 10 s task timeout), all at once (the default) and
-#     one at a time;
+#  1. wall time of test-mr.sh's seven tests on the real binaries, on the
+#     default suite's quick clock and on Go's (the ignored *_go_clock tests),
+#     all at once (the default) and one at a time;
 #  2. wc on 8 generated files of ~500 KB: mrsequential against 1, 2 and 3
 #     workers, in one mrbench run so the ratios compare like with like.
 # Usage: mapreduce/scripts/measure.sh [mrbench flags, e.g. --repeat 3]

@@ -125,13 +125,18 @@ pub enum AppError {
 /// The longest stall of the `crash` app (Go's `maybeCrash` sleeps up to 10 s).
 pub const CRASH_MAX_DELAY: Duration = Duration::from_secs(10);
 
+/// The largest [`App::with_speedup`] factor: beyond it the apps' sleeps
+/// (a 2 ms `nparallel` hold at 500) would be shorter than starting a process.
+pub const MAX_SPEEDUP: u32 = 100;
+
 /// An app as loaded by one worker: the kind plus its per-process state
 /// (jobcount's counter is a Go package-level variable).
 #[derive(Debug)]
 pub struct App {
     kind: AppKind,
     map_calls: AtomicU64,
-    crash_max_delay: Duration,
+    /// Every sleep of the app is divided by this (1: Go's durations).
+    speedup: u32,
 }
 
 impl App {
@@ -139,20 +144,29 @@ impl App {
         App {
             kind,
             map_calls: AtomicU64::new(0),
-            crash_max_delay: CRASH_MAX_DELAY,
+            speedup: 1,
         }
     }
 
-    /// Overrides [`CRASH_MAX_DELAY`], the longest stall of the `crash` app.
-    /// A quick crash test scales it down together with the coordinator's task
-    /// timeout, keeping Go's ratio (a stall as long as the timeout at most).
-    pub fn with_crash_max_delay(mut self, max_delay: Duration) -> App {
+    /// Runs the app's clock `speedup` times faster: jobcount's 2–5 s maps,
+    /// mtiming's and rtiming's 1 s holds, early_exit's 3 s reduces and the
+    /// crash app's stalls of up to [`CRASH_MAX_DELAY`] are all divided by it
+    /// (`mrworker --app-speedup`). The quick real-process tests use it, with
+    /// the coordinator's task timeout divided by the same factor in the
+    /// crash test, so every ratio between the durations stays Go's; the
+    /// random draws are the same, so a factor of 1 is exactly Go's app.
+    pub fn with_speedup(mut self, speedup: u32) -> App {
         assert!(
-            !max_delay.is_zero(),
-            "the crash app's stall bound must be positive"
+            (1..=MAX_SPEEDUP).contains(&speedup),
+            "the app speedup must be within 1..={MAX_SPEEDUP}, is {speedup}"
         );
-        self.crash_max_delay = max_delay;
+        self.speedup = speedup;
         self
+    }
+
+    /// `duration` on the app's clock (see [`App::with_speedup`]).
+    fn scaled(&self, duration: Duration) -> Duration {
+        duration / self.speedup
     }
 
     pub fn kind(&self) -> AppKind {
@@ -173,13 +187,13 @@ impl App {
         Ok(match self.kind {
             AppKind::Wc => wc_map(&text()),
             AppKind::Indexer => indexer_map(filename, &text()),
-            AppKind::Mtiming => mtiming_map(env, store).await?,
+            AppKind::Mtiming => mtiming_map(env, store, self.scaled(NPARALLEL_HOLD)).await?,
             AppKind::Rtiming => ('a'..='j').map(|k| KeyValue::new(k, "1")).collect(),
             AppKind::Jobcount => self.jobcount_map(env, store).await?,
             AppKind::EarlyExit => vec![KeyValue::new(filename, "1")],
             AppKind::Crash | AppKind::Nocrash => {
                 if self.kind == AppKind::Crash {
-                    maybe_crash(env, self.crash_max_delay).await;
+                    maybe_crash(env, self.scaled(CRASH_MAX_DELAY)).await;
                 }
                 vec![
                     KeyValue::new("a", filename),
@@ -203,24 +217,26 @@ impl App {
             AppKind::Wc => wc_reduce(values),
             AppKind::Indexer => format!("{} {}", values.len(), sorted(values).join(",")),
             AppKind::Mtiming => sorted(values).join(" "),
-            AppKind::Rtiming => nparallel(env, store, "reduce").await?.to_string(),
+            AppKind::Rtiming => nparallel(env, store, "reduce", self.scaled(NPARALLEL_HOLD))
+                .await?
+                .to_string(),
             AppKind::Jobcount => count_files(store, "mr-worker-jobcount").await?.to_string(),
             AppKind::EarlyExit => {
                 if key.contains("sherlock") || key.contains("tom") {
-                    env.sleep(Duration::from_secs(3)).await;
+                    env.sleep(self.scaled(Duration::from_secs(3))).await;
                 }
                 values.len().to_string()
             }
             AppKind::Crash | AppKind::Nocrash => {
                 if self.kind == AppKind::Crash {
-                    maybe_crash(env, self.crash_max_delay).await;
+                    maybe_crash(env, self.scaled(CRASH_MAX_DELAY)).await;
                 }
                 sorted(values).join(" ")
             }
         })
     }
 
-    /// Leaves `mr-worker-jobcount-<pid>-<n>`, then takes 2–5 s.
+    /// Leaves `mr-worker-jobcount-<pid>-<n>`, then takes 2–5 s (on Go's clock).
     async fn jobcount_map<E: Env, S: FileStore>(
         &self,
         env: &E,
@@ -230,7 +246,7 @@ impl App {
         let name = format!("mr-worker-jobcount-{}-{count}", env.pid());
         store.write_atomic(&name, b"x".to_vec()).await?;
         let ms = 2000 + env.random_below(3000);
-        env.sleep(Duration::from_millis(ms)).await;
+        env.sleep(self.scaled(Duration::from_millis(ms))).await;
         Ok(vec![KeyValue::new("a", "x")])
     }
 }
@@ -261,23 +277,32 @@ fn indexer_map(document: &str, text: &str) -> Vec<KeyValue> {
         .collect()
 }
 
-async fn mtiming_map<E: Env, S: FileStore>(env: &E, store: &S) -> Result<Vec<KeyValue>, AppError> {
+async fn mtiming_map<E: Env, S: FileStore>(
+    env: &E,
+    store: &S,
+    hold: Duration,
+) -> Result<Vec<KeyValue>, AppError> {
     let ts = env.unix_time();
     let pid = env.pid();
-    let n = nparallel(env, store, "map").await?;
+    let n = nparallel(env, store, "map", hold).await?;
     Ok(vec![
         KeyValue::new(format!("times-{pid}"), format!("{ts:.1}")),
         KeyValue::new(format!("parallel-{pid}"), n.to_string()),
     ])
 }
 
+/// How long `nparallel` holds on Go's clock.
+const NPARALLEL_HOLD: Duration = Duration::from_secs(1);
+
 /// How many workers are in `phase` right now: announce ourselves with
 /// `mr-worker-<phase>-<pid>`, count such files whose process is alive, hold
-/// for a second so that overlapping workers see each other, then leave.
+/// for `hold` (Go: a second) so that overlapping workers see each other,
+/// then leave.
 async fn nparallel<E: Env, S: FileStore>(
     env: &E,
     store: &S,
     phase: &str,
+    hold: Duration,
 ) -> Result<usize, AppError> {
     let prefix = format!("mr-worker-{phase}-");
     let mine = format!("{prefix}{}", env.pid());
@@ -289,7 +314,7 @@ async fn nparallel<E: Env, S: FileStore>(
         .filter_map(|name| name.strip_prefix(&prefix)?.parse::<u64>().ok())
         .filter(|&pid| env.is_alive(pid))
         .count();
-    env.sleep(Duration::from_secs(1)).await;
+    env.sleep(hold).await;
     store.remove(&mine).await?;
     Ok(running)
 }
@@ -327,6 +352,61 @@ mod tests {
         assert_eq!("../mrapps/wc.so".parse::<AppKind>(), Ok(AppKind::Wc));
         let err = "wordcount".parse::<AppKind>().unwrap_err();
         assert!(err.to_string().contains("wc, indexer"), "{err}");
+    }
+
+    /// How long (in virtual time) `kind`'s sleeping call takes with `speedup`,
+    /// and what it returns, on a store without latency.
+    fn timed_call(kind: AppKind, speedup: u32, seed: u64) -> (Duration, String) {
+        use crate::sim::{MemStore, Processes, SimEnv};
+        use labrpc::sim;
+        // Filled in by the simulation's root task (which must be 'static).
+        let result = std::sync::Arc::new(std::sync::Mutex::new(None));
+        let slot = result.clone();
+        sim::Builder::new().seed(seed).run(async move {
+            let env = SimEnv::new(1, Processes::default());
+            let store = MemStore::with_latency(Duration::ZERO);
+            let app = App::new(kind).with_speedup(speedup);
+            let start = sim::now();
+            let out = match kind {
+                AppKind::Jobcount | AppKind::Mtiming => {
+                    format!("{:?}", app.map(&env, &store, "f", b"x").await.unwrap())
+                }
+                _ => app
+                    .reduce(&env, &store, "sherlock", &["1".to_string()])
+                    .await
+                    .unwrap(),
+            };
+            *slot.lock().unwrap() = Some((sim::now() - start, out));
+        });
+        let taken = result.lock().unwrap().take();
+        taken.expect("the run finished")
+    }
+
+    #[test]
+    fn a_speedup_divides_every_sleep_and_keeps_the_results() {
+        for kind in [
+            AppKind::Jobcount,
+            AppKind::Mtiming,
+            AppKind::Rtiming,
+            AppKind::EarlyExit,
+        ] {
+            for seed in 1..=3 {
+                let (go, go_out) = timed_call(kind, 1, seed);
+                let (quick, quick_out) = timed_call(kind, 10, seed);
+                assert!(go >= Duration::from_secs(1), "{kind}: {go:?}");
+                assert_eq!(quick, go / 10, "{kind}, seed {seed}");
+                if kind != AppKind::Mtiming {
+                    // mtiming's timestamps differ; the rest must not.
+                    assert_eq!(quick_out, go_out, "{kind}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "within 1..=100")]
+    fn a_zero_speedup_is_refused() {
+        let _ = App::new(AppKind::Crash).with_speedup(0);
     }
 
     #[test]

@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use crate::apps::{App, AppKind};
+use crate::apps::{App, AppKind, MAX_SPEEDUP};
 use crate::real::server::{check_inputs, run_coordinator};
 use crate::real::{DiskStore, ProcessEnv, client::UnixClient, default_socket_path, init_logging};
 use crate::worker::WorkerError;
@@ -36,16 +36,19 @@ pub struct CoordinatorArgs {
     pub files: Vec<String>,
 }
 
-/// `mrworker [--socket PATH] [--crash-max-delay 10s] APP`
+/// `mrworker [--socket PATH] [--app-speedup N] APP`
 #[derive(Clone, Debug, clap::Args)]
 pub struct WorkerArgs {
     /// UNIX socket of the coordinator [default: /var/tmp/5840-mr-<uid>].
     #[arg(long)]
     pub socket: Option<PathBuf>,
-    /// The crash app's longest stall (Go's: 10s); quick crash tests scale it
-    /// down with the coordinator's --task-timeout. Other apps ignore it.
-    #[arg(long, default_value = "10s", value_parser = parse_duration)]
-    pub crash_max_delay: Duration,
+    /// Runs the test apps' sleeps N times faster: jobcount's 2–5 s maps,
+    /// mtiming's and rtiming's 1 s holds, early_exit's 3 s reduces, crash's
+    /// stalls of up to 10 s (wc and indexer do not sleep). The quick tests
+    /// use it; the crash test divides the coordinator's --task-timeout by
+    /// the same N.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_SPEEDUP)))]
+    pub app_speedup: u32,
     /// The application: wc, indexer, mtiming, rtiming, jobcount, early_exit,
     /// crash or nocrash (Go's `wc.so` style names work too).
     pub app: AppKind,
@@ -103,7 +106,7 @@ pub fn worker_main(args: WorkerArgs) -> ExitCode {
     let client = UnixClient::new(&socket);
     let env = ProcessEnv::new();
     let store = DiskStore::current_dir();
-    let app = App::new(args.app).with_crash_max_delay(args.crash_max_delay);
+    let app = App::new(args.app).with_speedup(args.app_speedup);
     match futures::executor::block_on(worker::run(&client, &env, &store, &app)) {
         Ok(stats) => {
             tracing::info!(

@@ -183,9 +183,11 @@ fn a_worker_without_a_coordinator_exits_with_an_error() {
 fn workers_exit_when_the_coordinator_dies_mid_job() {
     let sandbox = tiny("coordinator-dies");
     let mut coordinator = sandbox.coordinator(PROCESS_LIMIT);
-    // jobcount maps take 2–5 s: the worker is mid-task when the coordinator dies.
-    let mut worker = sandbox.worker("jobcount", PROCESS_LIMIT);
-    std::thread::sleep(Duration::from_millis(500));
+    // jobcount maps take 0.5–1.25 s on a clock 4 times faster than Go's
+    // (2–5 s): the worker is mid-task when the coordinator dies 300 ms after
+    // the worker started (unless starting it took longer than that).
+    let mut worker = sandbox.worker_with("jobcount", PROCESS_LIMIT, &["--app-speedup", "4"]);
+    std::thread::sleep(Duration::from_millis(300));
     coordinator.kill();
     let start = Instant::now();
     let status = worker.wait();
@@ -203,9 +205,9 @@ fn a_worker_started_by_hand_can_be_killed_without_partial_output() {
     // A worker killed at any moment leaves only temporary files behind, and
     // the job still finishes with another worker.
     let sandbox = Sandbox::with_inputs("kill-worker", 4, 200_000);
-    // A short task timeout: the victim's task is handed out again after 2 s
-    // instead of 10 s; the scenario is the same.
-    let mut coordinator = sandbox.coordinator_with(PROCESS_LIMIT, &["--task-timeout", "2s"]);
+    // A short task timeout: the victim's task is handed out again after
+    // 500 ms instead of 10 s; the scenario is the same.
+    let mut coordinator = sandbox.coordinator_with(PROCESS_LIMIT, &["--task-timeout", "500ms"]);
     let mut victim: Proc = sandbox.worker("wc", PROCESS_LIMIT);
     std::thread::sleep(Duration::from_millis(150));
     victim.kill();

@@ -7,15 +7,9 @@
 //! every test prints `TIMING <name> <seconds>` to stderr (see
 //! scripts/measure.sh).
 //!
-//! One difference in the default run: `crash` gives the coordinator a 2 s
-//! task timeout instead of the lab's 10 s (`mrcoordinator --task-timeout`).
-//! Every crashed or stalled task then waits 2 s instead of 10 s to be handed
-//! out again, so the test takes seconds instead of up to a minute, and it is
-//! no weaker: stalled workers (the crash app sleeps up to 10 s) now often
-//! finish *after* their task was reissued, so duplicate executions, which the
-//! atomic renames must make harmless, happen more often. `crash_go_timeout`
-//! is the test exactly as Go runs it, with the 10 s timeout; it is ignored in
-//! the default suite and run by CI (`-- --ignored`).
+//! The default suite runs the tests that sleep on a quick clock; the same
+//! tests on Go's clock are ignored there and run by CI (`-- --ignored`, all at
+//! once: about as long as `crash_go_clock`, 20–60 s). See [`QUICK`].
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -26,9 +20,66 @@ use libtest_mimic::Trial;
 use crate::common::{CRASH_LIMIT, PROCESS_LIMIT, Proc, Sandbox};
 use crate::test;
 
-/// The crash test's task timeout and the crash app's longest stall in the
-/// default suite (Go: 10 s each; see the module doc).
-const QUICK_TIMEOUT: &str = "2s";
+/// The clock of a test: [`GO`] or [`QUICK`].
+#[derive(Clone, Copy, Debug)]
+struct Clock {
+    /// Every duration of the scenario is divided by this: the apps' sleeps
+    /// (`mrworker --app-speedup`), the crash test's task timeout
+    /// (`mrcoordinator --task-timeout`) and its 1 s between worker restarts.
+    speedup: u32,
+}
+
+/// Go's clock: jobcount's maps take 2–5 s, mtiming's and rtiming's hold 1 s,
+/// early_exit's reduces 3 s, and the crash test has a 10 s task timeout,
+/// stalls of up to 10 s and 1 s between restarts.
+const GO: Clock = Clock { speedup: 1 };
+
+/// The default suite's clock for the tests that sleep, ten times faster
+/// than [`GO`]: the same processes, checks and limits, and every ratio
+/// between the scenario's durations is Go's. Each test then takes about a
+/// second of work plus the coordinator's 1 s linger (which, like the
+/// workers' 200 ms polls, is not scaled: it is the code under test, not the
+/// scenario). Ten times, not more: mtiming's and rtiming's holds (100 ms)
+/// must stay long enough for two workers to overlap even when one of them
+/// starts late or polls slowly.
+///
+/// What only Go's durations show (a coordinator that hands out a jobcount
+/// map again after less than 2 s) is checked on them in virtual time by
+/// `sim_mr` (`job_count_sim` and its seed sweep) and here by the ignored
+/// `*_go_clock` tests.
+const QUICK: Clock = Clock { speedup: 10 };
+
+/// The crash test's clock in the default suite, fifty times faster than
+/// [`GO`]: a 200 ms task timeout, stalls of up to 200 ms and 20 ms between
+/// worker restarts. The test waits out one task timeout for every crash
+/// mid-task, often several in a row on its slowest task, so on the
+/// [`QUICK`] clock it alone would take 3–8 s. It is no weaker: crashed
+/// tasks are handed out again, and stalled workers still often finish after
+/// their task was, so duplicate executions (which the atomic renames must
+/// make harmless) happen as often as on Go's clock.
+const QUICK_CRASH: Clock = Clock { speedup: 50 };
+
+impl Clock {
+    /// `duration` on this clock.
+    fn scaled(self, duration: Duration) -> Duration {
+        duration / self.speedup
+    }
+
+    /// The workers' options for this clock.
+    fn worker_options(self) -> Vec<String> {
+        vec!["--app-speedup".to_string(), self.speedup.to_string()]
+    }
+
+    /// The coordinator's options for this clock in the crash test (Go's 10 s
+    /// task timeout, scaled).
+    fn crash_coordinator_options(self) -> Vec<String> {
+        let timeout = self.scaled(mapreduce::coordinator::TASK_TIMEOUT);
+        vec![
+            "--task-timeout".to_string(),
+            format!("{}ms", timeout.as_millis()),
+        ]
+    }
+}
 
 pub fn trials() -> Vec<Trial> {
     let mut trials = trials!("";
@@ -40,16 +91,26 @@ pub fn trials() -> Vec<Trial> {
         early_exit,
         crash,
     );
-    trials.push(test("crash_go_timeout", crash_go_timeout).with_ignored_flag(true));
+    let go_clock: Vec<(&str, fn())> = vec![
+        ("map_parallelism_go_clock", || map_parallelism_on(GO)),
+        ("reduce_parallelism_go_clock", || reduce_parallelism_on(GO)),
+        ("job_count_go_clock", || job_count_on(GO)),
+        ("early_exit_go_clock", || early_exit_on(GO)),
+        ("crash_go_clock", || crash_on(GO)),
+    ];
+    for (name, body) in go_clock {
+        trials.push(test(name, body).with_ignored_flag(true));
+    }
     trials
 }
 
 /// Starts a coordinator and `workers` workers of `app`, waits for the
 /// coordinator and then the workers, and returns the job's output.
-fn run_job(sandbox: &Sandbox, app: &str, workers: usize) -> Vec<String> {
+fn run_job(sandbox: &Sandbox, app: &str, workers: usize, clock: Clock) -> Vec<String> {
     let mut coordinator = sandbox.coordinator(PROCESS_LIMIT);
+    let options = clock.worker_options();
     let mut children: Vec<Proc> = (0..workers)
-        .map(|_| sandbox.worker(app, PROCESS_LIMIT))
+        .map(|_| sandbox.worker_with(app, PROCESS_LIMIT, &options))
         .collect();
     let status = coordinator.wait();
     assert!(
@@ -67,7 +128,8 @@ fn wc() {
     let sandbox = Sandbox::new("wc");
     let expected = sandbox.sequential("wc");
     assert!(expected.len() > 1000, "a real corpus");
-    let output = run_job(&sandbox, "wc", 3);
+    // wc and indexer do not sleep: one clock is Go's.
+    let output = run_job(&sandbox, "wc", 3, GO);
     assert!(output == expected, "wc output differs from mrsequential's");
     sandbox.report();
 }
@@ -75,7 +137,7 @@ fn wc() {
 fn indexer() {
     let sandbox = Sandbox::new("indexer");
     let expected = sandbox.sequential("indexer");
-    let output = run_job(&sandbox, "indexer", 2);
+    let output = run_job(&sandbox, "indexer", 2, GO);
     assert!(
         output == expected,
         "indexer output differs from mrsequential's"
@@ -84,8 +146,12 @@ fn indexer() {
 }
 
 fn map_parallelism() {
+    map_parallelism_on(QUICK);
+}
+
+fn map_parallelism_on(clock: Clock) {
     let sandbox = Sandbox::new("map-parallelism");
-    let output = run_job(&sandbox, "mtiming", 2);
+    let output = run_job(&sandbox, "mtiming", 2, clock);
     let times = output.iter().filter(|l| l.starts_with("times-")).count();
     assert_eq!(times, 2, "both workers ran maps: {output:?}");
     let parallel = output.iter().any(|l| {
@@ -97,8 +163,12 @@ fn map_parallelism() {
 }
 
 fn reduce_parallelism() {
+    reduce_parallelism_on(QUICK);
+}
+
+fn reduce_parallelism_on(clock: Clock) {
     let sandbox = Sandbox::new("reduce-parallelism");
-    let output = run_job(&sandbox, "rtiming", 2);
+    let output = run_job(&sandbox, "rtiming", 2, clock);
     // grep '^[a-z] 2'
     let parallel = output
         .iter()
@@ -112,16 +182,25 @@ fn reduce_parallelism() {
 }
 
 fn job_count() {
+    job_count_on(QUICK);
+}
+
+fn job_count_on(clock: Clock) {
     let sandbox = Sandbox::new("job-count");
-    let output = run_job(&sandbox, "jobcount", 4);
+    let output = run_job(&sandbox, "jobcount", 4, clock);
     assert_eq!(output, ["a 8"], "each map task ran exactly once");
     sandbox.report();
 }
 
 fn early_exit() {
+    early_exit_on(QUICK);
+}
+
+fn early_exit_on(clock: Clock) {
     let sandbox = Sandbox::new("early-exit");
     let mut processes = vec![sandbox.coordinator(PROCESS_LIMIT)];
-    processes.extend((0..3).map(|_| sandbox.worker("early_exit", PROCESS_LIMIT)));
+    let options = clock.worker_options();
+    processes.extend((0..3).map(|_| sandbox.worker_with("early_exit", PROCESS_LIMIT, &options)));
     // `wait -n`: the first process of the job to exit, whichever it is.
     while !processes.iter_mut().any(|p| p.try_wait().is_some()) {
         std::thread::sleep(Duration::from_millis(5));
@@ -140,28 +219,26 @@ fn early_exit() {
 }
 
 fn crash() {
-    crash_test(
-        "crash",
-        &["--task-timeout", QUICK_TIMEOUT],
-        &["--crash-max-delay", QUICK_TIMEOUT],
-    );
+    crash_on(QUICK_CRASH);
 }
 
-/// The crash test with the lab's 10 s task timeout, as Go runs it.
-fn crash_go_timeout() {
-    crash_test("crash-go-timeout", &[], &[]);
-}
-
-/// test-mr.sh's crash test; the options go to mrcoordinator and mrworker.
-fn crash_test(name: &str, coordinator_options: &[&str], worker_options: &[&str]) {
-    let worker_options: Arc<Vec<String>> =
-        Arc::new(worker_options.iter().map(|o| o.to_string()).collect());
+/// test-mr.sh's crash test on `clock`.
+fn crash_on(clock: Clock) {
+    let name = if clock.speedup == 1 {
+        "crash-go-clock"
+    } else {
+        "crash"
+    };
+    let worker_options = Arc::new(clock.worker_options());
     let sandbox = Arc::new(Sandbox::new(name));
     let expected = sandbox.sequential("nocrash");
-    let mut coordinator = sandbox.coordinator_with(CRASH_LIMIT, coordinator_options);
+    let coordinator_options = clock.crash_coordinator_options();
+    let coordinator_options: Vec<&str> = coordinator_options.iter().map(String::as_str).collect();
+    let mut coordinator = sandbox.coordinator_with(CRASH_LIMIT, &coordinator_options);
     let first = sandbox.worker_with("crash", CRASH_LIMIT, &worker_options);
     let done = Arc::new(AtomicBool::new(false));
-    // Three loops: while the coordinator is up, run a crash worker, then sleep 1 s.
+    let restart_pause = clock.scaled(Duration::from_secs(1));
+    // Three loops: while the coordinator is up, run a crash worker, then pause (Go: 1 s).
     let loops: Vec<_> = (0..3)
         .map(|_| {
             let (sandbox, done) = (sandbox.clone(), done.clone());
@@ -171,7 +248,7 @@ fn crash_test(name: &str, coordinator_options: &[&str], worker_options: &[&str])
                     sandbox
                         .worker_with("crash", CRASH_LIMIT, &worker_options)
                         .wait();
-                    std::thread::sleep(Duration::from_secs(1));
+                    std::thread::sleep(restart_pause);
                 }
             })
         })
