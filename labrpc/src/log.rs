@@ -70,6 +70,7 @@ pub const TOPICS: &[(&str, &str)] = &[
     ("propose", "Paxos proposals"),
     ("rpc", "RPC retries outside the simulated network"),
     ("rsm", "the replicated state machine layer"),
+    ("sm", "the 2015 shard master's configurations"),
     ("snap", "snapshots (kvraft, shardkv)"),
     ("snapshot", "snapshots (Raft)"),
     ("task", "MapReduce tasks"),

@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use common::*;
 use labrpc::sim;
+use shardctrler::config::check::{check_groups, check_same_config, check_servers};
 use shardctrler::{Clerk, Config, Gid, N_SHARDS};
 
 #[test]
@@ -305,70 +306,12 @@ fn multi_4a() {
 /// is on one of them (if there are any), and no group has more than one shard
 /// more than another.
 pub async fn check(groups: &[Gid], ck: &mut Clerk) {
-    let c = ck.query(-1).await;
-    assert_eq!(
-        c.groups.len(),
-        groups.len(),
-        "wanted {} groups, got {}",
-        groups.len(),
-        c.groups.len()
-    );
-    for g in groups {
-        assert!(c.groups.contains_key(g), "missing group {g}");
-    }
-    if !groups.is_empty() {
-        for (s, g) in c.shards.iter().enumerate() {
-            assert!(c.groups.contains_key(g), "shard {s} -> invalid group {g}");
-        }
-    }
-    let mut counts: BTreeMap<Gid, usize> = BTreeMap::new();
-    for g in c.shards {
-        *counts.entry(g).or_default() += 1;
-    }
-    let (mut min, mut max) = (257, 0);
-    for g in c.groups.keys() {
-        let count = counts.get(g).copied().unwrap_or(0);
-        max = max.max(count);
-        min = min.min(count);
-    }
-    assert!(max <= min + 1, "max {max} too much larger than min {min}");
-}
-
-/// Go's `check_same_config`.
-pub fn check_same_config(c1: &Config, c2: &Config) {
-    assert_eq!(c1.num, c2.num, "Num wrong");
-    assert_eq!(c1.shards, c2.shards, "Shards wrong");
-    assert_eq!(
-        c1.groups.len(),
-        c2.groups.len(),
-        "number of Groups is wrong"
-    );
-    for (gid, sa) in &c1.groups {
-        let sa1 = c2.groups.get(gid);
-        assert!(
-            sa1.is_some_and(|sa1| sa1.len() == sa.len()),
-            "len(Groups) wrong"
-        );
-        if let Some(sa1) = sa1 {
-            for j in 0..sa.len() {
-                assert_eq!(sa[j], sa1[j], "Groups wrong");
-            }
-        }
-    }
+    check_groups(&ck.query(-1).await, groups);
 }
 
 /// `{gid: servers}` as a join argument.
 pub fn group(gid: Gid, servers: &[&str]) -> BTreeMap<Gid, Vec<String>> {
     BTreeMap::from([(gid, servers.iter().map(|s| s.to_string()).collect())])
-}
-
-/// Asserts `gid`'s server list in `c` is exactly `expected`.
-pub fn check_servers(c: &Config, gid: Gid, expected: &[&str]) {
-    let sa = c.groups.get(&gid).cloned().unwrap_or_default();
-    assert!(
-        sa.len() == expected.len() && sa.iter().zip(expected).all(|(a, b)| a == b),
-        "wrong servers for gid {gid}: {sa:?}"
-    );
 }
 
 pub const NSHARDS: usize = N_SHARDS;

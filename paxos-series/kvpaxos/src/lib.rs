@@ -20,8 +20,14 @@
 
 mod client;
 mod common;
+// BEGIN SOLUTION
+mod log;
+// END SOLUTION
 mod server;
 
 pub use client::Clerk;
 pub use common::{GetArgs, GetReply, KvStatus, PutAppendArgs, PutAppendReply, PutOp};
+// BEGIN SOLUTION
+pub use log::PaxosLog;
+// END SOLUTION
 pub use server::{KvPaxos, Op};

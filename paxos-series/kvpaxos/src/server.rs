@@ -1,15 +1,12 @@
 //! The kvpaxos server (Go's server.go): turns each request into a Paxos
 //! instance, applies the decided instances in order, and answers.
 //!
-//! A server handles one request at a time (an async mutex, held across the
-//! waits for agreement): it first applies every instance it knows of, then
-//! proposes the request as the value of the next instance and waits for the
-//! decision. If another server's operation won that instance, it applies
-//! that one and tries the next instance. Waiting for an instance it has not
-//! heard decided (a hole, left by a partition or a lost message), it
-//! proposes a no-op there after a short while, which either decides the
-//! no-op or teaches it the value that was decided. After applying instance
-//! `s` it calls `done(s)`, so Paxos forgets the log behind it.
+// BEGIN SOLUTION
+//! The log itself (one request at a time, holes filled with no-ops, `done`
+//! after applying) is [`PaxosLog`](crate::PaxosLog), which shardmaster
+//! uses too; this file is the key/value state machine on it, with
+//! at-most-once Puts and Appends.
+// END SOLUTION
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -22,20 +19,10 @@ use serde::{Deserialize, Serialize};
 use crate::common::{GetArgs, GetReply, KvStatus, PutAppendArgs, PutAppendReply};
 // BEGIN SOLUTION
 use std::collections::BTreeMap;
-use std::sync::{Mutex, MutexGuard};
-use std::time::Duration;
-
-use paxos::Fate;
+use std::sync::Mutex;
 
 use crate::common::PutOp;
-
-/// Polls of an instance's status start this far apart and double...
-const POLL_MIN: Duration = Duration::from_millis(10);
-/// ...up to this (Go's guide says up to 10 s; a low cap makes a server that
-/// waited out a partition notice the heal at once).
-const POLL_MAX: Duration = Duration::from_millis(100);
-/// An instance still pending after this many polls gets a no-op proposal.
-const POLLS_BEFORE_NOOP: u32 = 3;
+use crate::log::{PaxosLog, lock};
 // END SOLUTION
 
 /// The value agreed on in each Paxos instance (Go's `Op`).
@@ -60,13 +47,11 @@ pub enum Op {
 }
 
 // BEGIN SOLUTION
-/// The replicated state: the database, how far the log has been applied,
-/// and the last request applied for each clerk.
+/// The replicated state: the database and the last request applied for
+/// each clerk.
 #[derive(Default)]
 struct Store {
     db: BTreeMap<String, String>,
-    /// The next instance to apply.
-    next: i64,
     /// Highest request number applied, per clerk (at-most-once).
     applied: BTreeMap<u64, u64>,
 }
@@ -79,22 +64,12 @@ pub struct KvPaxos {
     node: Node,
     dead: AtomicBool,
     // BEGIN SOLUTION
-    /// One request at a time; held across the waits for agreement, hence
-    /// tokio's async mutex.
-    turn: tokio::sync::Mutex<()>,
+    log: PaxosLog<Op>,
     /// A std mutex: held only for short synchronous updates, never across
     /// an `.await`.
     store: Mutex<Store>,
     // END SOLUTION
 }
-
-// BEGIN SOLUTION
-/// Locks a mutex, ignoring poisoning: a panic in any task already fails the
-/// test with its seed.
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|e| e.into_inner())
-}
-// END SOLUTION
 
 impl KvPaxos {
     /// Go's `StartServer(servers, me)`: server `me`, whose Paxos peer talks
@@ -105,12 +80,14 @@ impl KvPaxos {
         let px = Paxos::make(servers, me);
         Arc::new(KvPaxos {
             me,
+            // BEGIN SOLUTION
+            log: PaxosLog::new(px.clone(), "KV", "kv", Op::Noop),
+            store: Mutex::new(Store::default()),
+            // END SOLUTION
             px,
             node: sim::current_node(),
             dead: AtomicBool::new(false),
             // BEGIN SOLUTION
-            turn: tokio::sync::Mutex::new(()),
-            store: Mutex::new(Store::default()),
             // END SOLUTION
         })
     }
@@ -163,7 +140,7 @@ impl KvPaxos {
         let store = lock(&self.store);
         format!(
             "applied {} ({} keys, min {})",
-            store.next,
+            self.log.next(),
             store.db.len(),
             self.px.min()
         )
@@ -226,73 +203,23 @@ impl KvPaxos {
     /// None if the server was killed first, else what the op read (a Get's
     /// value, None for a missing key or a Put/Append).
     async fn execute(&self, op: Op) -> Option<Option<String>> {
-        let _turn = self.turn.lock().await;
-        loop {
-            // Apply everything this peer knows was started.
-            let max = self.px.max();
-            while lock(&self.store).next <= max {
-                let seq = lock(&self.store).next;
-                self.apply_next(seq).await?;
-            }
-            if let Op::PutAppend { client, id, .. } = &op
-                && lock(&self.store).applied.get(client) >= Some(id)
+        let settled = || match &op {
+            Op::PutAppend { client, id, .. }
+                if lock(&self.store).applied.get(client) >= Some(id) =>
             {
-                return Some(None); // a retry of a request already applied
+                Some(None) // a retry of a request already applied
             }
-            let seq = lock(&self.store).next;
-            tracing::debug!(topic = "kv", "KV{} proposes {op:?} at {seq}", self.me);
-            self.px.start(seq, &op);
-            let (decided, result) = self.apply_next(seq).await?;
-            if decided == op {
-                return Some(result);
-            }
-        }
-    }
-
-    /// Waits until instance `seq` (the next to apply) is decided, proposing a
-    /// no-op if it stays pending, and applies it. None if the server was killed.
-    async fn apply_next(&self, seq: i64) -> Option<(Op, Option<String>)> {
-        let mut pause = POLL_MIN;
-        let mut polls = 0;
-        let op = loop {
-            if self.is_dead() {
-                return None;
-            }
-            match self.px.status::<Op>(seq) {
-                Ok(Fate::Decided(op)) => break op,
-                Ok(Fate::Pending) => {}
-                Ok(Fate::Forgotten) => {
-                    // Impossible: Min never passes this server's own Done.
-                    tracing::error!(
-                        topic = "kv",
-                        "KV{}: instance {seq} forgotten before it was applied",
-                        self.me
-                    );
-                    break Op::Noop;
-                }
-                Err(error) => {
-                    // Not an Op: nothing to apply, but never a panic.
-                    tracing::error!(topic = "kv", "KV{}: {error}; skipped", self.me);
-                    break Op::Noop;
-                }
-            }
-            polls += 1;
-            if polls == POLLS_BEFORE_NOOP {
-                self.px.start(seq, &Op::Noop);
-            }
-            sim::sleep(pause).await;
-            pause = (pause * 2).min(POLL_MAX);
+            _ => None,
         };
-        let result = self.apply(seq, &op);
-        Some((op, result))
+        self.log
+            .execute(op.clone(), settled, |op| self.apply(op))
+            .await
     }
 
-    /// Applies `op`, decided in instance `seq`, and tells Paxos it is done.
-    fn apply(&self, seq: i64, op: &Op) -> Option<String> {
+    /// Applies `op`, the next decided instance.
+    fn apply(&self, op: &Op) -> Option<String> {
         let mut store = lock(&self.store);
-        debug_assert_eq!(store.next, seq, "instances are applied in order");
-        store.next = seq + 1;
-        let result = match op {
+        match op {
             Op::Get { key, .. } => store.db.get(key).cloned(),
             Op::PutAppend {
                 key,
@@ -313,11 +240,7 @@ impl KvPaxos {
                 None
             }
             Op::Noop => None,
-        };
-        drop(store);
-        tracing::debug!(topic = "apply", "KV{} applies {seq}", self.me);
-        self.px.done(seq);
-        result
+        }
     }
     // END SOLUTION
 }

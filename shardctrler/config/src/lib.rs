@@ -1,4 +1,16 @@
-//! Configurations and the rebalancing rule, as pure data and pure functions.
+//! shardconfig: shard configurations and the rebalancing rule, as pure data
+//! and pure functions, shared by the two series' shard controllers.
+//!
+//! Both lab series have the same Lab 4A: a replicated list of numbered
+//! configurations, changed by Join, Leave and Move, with the same rebalancing
+//! rule. The Raft series' `shardctrler` (6.5840's Lab 4A) replicates it with
+//! Raft, the Paxos series' `shardmaster` (6.824 Spring 2015's Lab 4A) with
+//! Paxos; the configuration and the rebalance are one algorithm, written
+//! once here. This crate depends on serde only, so the arrows point down:
+//! `shardctrler` (Raft) and `shardmaster` (Paxos) both use it, and neither
+//! series depends on the other. A student writes [`Config::join`],
+//! [`Config::leave`] and [`Config::move_shard`] once, in whichever series
+//! comes first (parts 4A and P4A).
 //!
 //! A configuration says which replica group (by GID) serves each of the
 //! `N_SHARDS` shards, and which servers make up each group. The controller's
@@ -7,6 +19,7 @@
 //! operations in the same order and must compute the very same configuration,
 //! so no hash-map iteration, no randomness, and ties broken by GID.
 //!
+// BEGIN SOLUTION
 //! Rebalancing must leave the shards spread as evenly as possible (the counts
 //! of any two groups differ by at most one) while moving as few shards as
 //! possible. The rule: each group's target is `N_SHARDS / groups`, and the
@@ -15,6 +28,12 @@
 //! over their target release their highest-numbered shards, shards of departed
 //! groups are released too, and groups under target take released shards in
 //! shard order, lowest GID first.
+//!
+// END SOLUTION
+//! [`check`] holds the tests' checks of a configuration (Go's `check` and
+//! `check_same_config`), which both series' tests make.
+
+pub mod check;
 
 use std::collections::BTreeMap;
 
@@ -57,7 +76,7 @@ impl Config {
         next.rebalance();
         next
         // HANDOUT
-        // todo!("4A: Config::join, add groups and rebalance")
+        // todo!("4A: Config::join, add groups and rebalance (P4A too)")
         // END SOLUTION
     }
 
@@ -71,7 +90,7 @@ impl Config {
         next.rebalance();
         next
         // HANDOUT
-        // todo!("4A: Config::leave, remove groups and rebalance")
+        // todo!("4A: Config::leave, remove groups and rebalance (P4A too)")
         // END SOLUTION
     }
 
@@ -84,7 +103,7 @@ impl Config {
         }
         next
         // HANDOUT
-        // todo!("4A: Config::move_shard")
+        // todo!("4A: Config::move_shard (P4A too)")
         // END SOLUTION
     }
 
