@@ -82,11 +82,13 @@
 //! ```
 //!
 //! [`history`] holds the end-of-test linearizability check of the key/value
-//! labs, so that no library crate depends on the checker; [`bench`](mod@bench) the
-//! benchmarks' CPU-time helper.
+//! labs, so that no library crate depends on the checker, and [`record`] a
+//! harness clerk's recording into it; [`bench`](mod@bench) the benchmarks'
+//! CPU-time helper.
 
 pub mod bench;
 pub mod history;
+pub mod record;
 
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -162,6 +164,27 @@ impl Status {
 #[macro_export]
 macro_rules! raft_service_lab {
     ($(#[$attr:meta])* $lab:ident, $server:ty) => {
+        $crate::service_lab!($(#[$attr])* $lab, $server, |server| {
+            let (term, is_leader) = server.raft().get_state();
+            $crate::Status::raft(term, is_leader)
+        });
+    };
+}
+
+/// Implements [`Lab`] for a server type with `kill()` and
+/// `services() -> Vec<Service>`, whose lane shows the [`Status`] that
+/// `status` makes of it. [`raft_service_lab!`] is built on it, and the Paxos
+/// series' shardkv harness uses it:
+///
+/// ```ignore
+/// labtest::service_lab!(
+///     /// Shard master servers as the cluster harness sees them.
+///     MasterLab, Arc<ShardMaster>, |sm| Status::new(sm.describe(), Some(sm.latest_num()))
+/// );
+/// ```
+#[macro_export]
+macro_rules! service_lab {
+    ($(#[$attr:meta])* $lab:ident, $server:ty, |$s:ident| $status:expr) => {
         $(#[$attr])*
         pub struct $lab;
 
@@ -173,9 +196,8 @@ macro_rules! raft_service_lab {
             fn services(server: &$server) -> Vec<$crate::Service> {
                 server.services()
             }
-            fn status(server: &$server) -> $crate::Status {
-                let (term, is_leader) = server.raft().get_state();
-                $crate::Status::raft(term, is_leader)
+            fn status($s: &$server) -> $crate::Status {
+                $status
             }
         }
     };

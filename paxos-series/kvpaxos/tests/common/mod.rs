@@ -23,10 +23,10 @@ use labrpc::rand::seq::SliceRandom;
 use labrpc::sim::{self, Node};
 use labrpc::timeline::{self, Band};
 use labrpc::{Network, Profile, Service};
-use labtest::history::{KvLog, timed};
+use labtest::history::KvLog;
+use labtest::record::Recorder;
 use labtest::{Cluster, Lab, Status};
 use linearizability::OpLog;
-use linearizability::models::kv::KvInput;
 
 /// How often the timeline records every server's state.
 const TIMELINE_POLL: Duration = Duration::from_millis(100);
@@ -73,10 +73,8 @@ pub struct Config {
 /// A clerk made by the harness: records what it does in the history.
 pub struct Client {
     clerk: Clerk,
-    id: usize,
     node: Node,
-    history: Option<KvLog>,
-    recording: Arc<AtomicBool>,
+    record: Recorder,
 }
 
 impl Client {
@@ -85,34 +83,19 @@ impl Client {
         self.node.clone()
     }
 
-    /// The history to record into, while the test records.
-    fn log(&self) -> Option<&KvLog> {
-        self.history
-            .as_ref()
-            .filter(|_| self.recording.load(Ordering::SeqCst))
-    }
-
     pub async fn get(&mut self, key: &str) -> String {
-        let (log, id) = (self.log().cloned(), self.id);
-        timed(log.as_ref(), id, KvInput::get(key), self.clerk.get(key)).await
+        self.record.get(key, self.clerk.get(key)).await
     }
 
     pub async fn put(&mut self, key: &str, value: &str) {
-        let (log, id) = (self.log().cloned(), self.id);
-        let op = async {
-            self.clerk.put(key, value).await;
-            String::new()
-        };
-        timed(log.as_ref(), id, KvInput::put(key, value), op).await;
+        self.record
+            .put(key, value, self.clerk.put(key, value))
+            .await;
     }
 
     pub async fn append(&mut self, key: &str, value: &str) {
-        let (log, id) = (self.log().cloned(), self.id);
-        let op = async {
-            self.clerk.append(key, value).await;
-            String::new()
-        };
-        timed(log.as_ref(), id, KvInput::append(key, value), op).await;
+        let op = self.clerk.append(key, value);
+        self.record.append(key, value, op).await;
     }
 }
 
@@ -195,12 +178,11 @@ impl Config {
             *next - 1
         };
         let node = self.cluster().client_node();
+        let (history, recording) = (self.inner.history.clone(), self.inner.recording.clone());
         Client {
             clerk: node.enter(|| Clerk::new(ends)),
-            id,
             node,
-            history: self.inner.history.clone(),
-            recording: self.inner.recording.clone(),
+            record: Recorder::new(history, recording, id),
         }
     }
 
@@ -276,16 +258,7 @@ impl Config {
     /// checker (a check Go's kvpaxos tests did not make). Fails the test if
     /// the history is not linearizable, writing its picture next to the logs.
     pub fn check_linearizable(&self) {
-        let Some(history) = &self.inner.history else {
-            return;
-        };
-        let operations = history.read();
-        if operations.is_empty() {
-            return;
-        }
-        let count = operations.len();
-        labtest::history::check_linearizable(operations);
-        println!("  linearizability checked: {count} operations");
+        labtest::record::check_recorded(self.inner.history.as_ref());
     }
 
     /// Go's deferred `cleanup(kva)`: kills every server.
