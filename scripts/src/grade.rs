@@ -81,13 +81,31 @@ fn glob(pattern: &str, name: &str) -> bool {
     }
 }
 
+/// One selector (without its `+`): `target/pattern` or a name pattern.
+fn selector_matches(selector: &str, target: &str, name: &str) -> bool {
+    match selector.split_once('/') {
+        Some((t, pattern)) => t == target && glob(pattern, name),
+        None => glob(selector, name),
+    }
+}
+
 impl Part {
     /// Whether test `name` of target `target` (of this part's package) is one
-    /// of this part's.
+    /// of this part's, as `cargo test` runs it (not `#[ignore]`d). A
+    /// selector with a leading `+` names tests graded even when ignored.
     pub fn selects(&self, target: &str, name: &str) -> bool {
-        self.selectors.iter().any(|s| match s.split_once('/') {
-            Some((t, pattern)) => t == target && glob(pattern, name),
-            None => glob(s, name),
+        self.selectors
+            .iter()
+            .any(|s| selector_matches(s.strip_prefix('+').unwrap_or(s), target, name))
+    }
+
+    /// Whether an `#[ignore]`d test is graded all the same: one of the
+    /// part's `+` selectors names it (real-time tests that the default
+    /// suite leaves out, e.g. `+configs/*`).
+    pub fn selects_ignored(&self, target: &str, name: &str) -> bool {
+        self.selectors.iter().any(|s| {
+            s.strip_prefix('+')
+                .is_some_and(|s| selector_matches(s, target, name))
         })
     }
 }
@@ -328,6 +346,17 @@ mod tests {
         assert!(!p.selects("sim_mr", "wc"));
         assert!(glob("*mid*", "a_mid_b"));
         assert!(glob("exact", "exact") && !glob("exact", "exact2"));
+    }
+
+    #[test]
+    fn plus_selectors_grade_ignored_tests() {
+        let parts = parse_table("kv kvstore 20 +configs/* every*\n").unwrap();
+        let p = &parts[0];
+        assert!(p.selects("configs", "simple_1"));
+        assert!(p.selects_ignored("configs", "simple_1"));
+        assert!(p.selects("other", "every_config"));
+        assert!(!p.selects_ignored("other", "every_config"));
+        assert!(!p.selects("other", "simple_1"));
     }
 
     #[test]

@@ -45,10 +45,15 @@ pub fn is_reference_only(rel: &str) -> bool {
     rel.ends_with(".patch") && rel.split('/').any(|part| part == "mutants")
 }
 
-/// The handout's README (the reference's speaks to instructors).
+/// The handout's README (the reference's speaks to instructors): a table
+/// row per lab, of which the handout keeps those whose crate it contains
+/// ([`student_readme`]).
 pub const STUDENT_README: &str = include_str!("../templates/README.md");
-/// The handout's CI script.
+/// The handout's CI script; `{{INFRASTRUCTURE_PACKAGES}}` becomes the
+/// infrastructure crates' `-p` options ([`student_ci`]).
 pub const STUDENT_CI: &str = include_str!("../templates/ci-run");
+/// The placeholder in [`STUDENT_CI`].
+pub const INFRASTRUCTURE_PLACEHOLDER: &str = "{{INFRASTRUCTURE_PACKAGES}}";
 
 /// The inner attribute put at the top of a stubbed lab's `src/lib.rs`: the
 /// stubs (`todo!()` bodies) leave parameters, fields and helpers unused, and
@@ -238,9 +243,10 @@ pub fn plan(
         let action = if is_reference_only(&rel) {
             Action::Drop
         } else if rel == "README.md" {
-            Action::Write(STUDENT_README.to_string())
+            // Filled in below, once every file's fate is known.
+            Action::Write(String::new())
         } else if rel == ".ci/run" {
-            Action::Write(STUDENT_CI.to_string())
+            Action::Write(student_ci(STUDENT_CI, packages))
         } else if VERBATIM_FILES.contains(&rel.as_str())
             || package.is_some_and(|p| p.is_infrastructure() || keep.contains(&p.name))
         {
@@ -289,6 +295,17 @@ pub fn plan(
             plan.unmarked.push(p.name.clone());
         }
     }
+    if plan.files.contains_key(Path::new("README.md")) {
+        let present = |target: &str| {
+            let target = Path::new(target.trim_end_matches('/'));
+            plan.files
+                .iter()
+                .any(|(path, action)| *action != Action::Drop && path.starts_with(target))
+        };
+        let readme = student_readme(STUDENT_README, packages, keep, present);
+        plan.files
+            .insert(PathBuf::from("README.md"), Action::Write(readme));
+    }
     // The skeletons' crate roots get the allow line (after the crate docs).
     for p in packages {
         if !plan.stubbed.contains_key(&p.name) {
@@ -305,6 +322,136 @@ pub fn plan(
             .insert(lib, Action::Write(insert_allow(&text, SKELETON_ALLOW)));
     }
     Ok(plan)
+}
+
+/// The relative links of a line of Markdown: (start of `[`, end after `)`,
+/// target) for every `[text](target)` whose target is not a URL or anchor.
+fn relative_links(line: &str) -> Vec<(usize, usize, &str)> {
+    let mut out = Vec::new();
+    let mut from = 0;
+    while let Some(open) = line[from..].find('[').map(|i| from + i) {
+        let Some(mid) = line[open..].find("](").map(|i| open + i) else {
+            break;
+        };
+        let Some(close) = line[mid + 2..].find(')').map(|i| mid + 2 + i) else {
+            break;
+        };
+        let target = &line[mid + 2..close];
+        if !target.contains("://") && !target.starts_with('#') && !target.starts_with("mailto:") {
+            out.push((open, close + 1, target));
+        }
+        from = close + 1;
+    }
+    out
+}
+
+/// The student README from its template: a table row whose first link is
+/// a crate directory stays only if that crate is in the workspace (so a lab
+/// that has not landed, or was left out, is not listed); a lab kept with its
+/// reference says so; a link to a file the handout lacks (a guide not yet
+/// written) becomes plain text.
+pub fn student_readme(
+    template: &str,
+    packages: &[Package],
+    kept: &[String],
+    present: impl Fn(&str) -> bool,
+) -> String {
+    let mut out = String::with_capacity(template.len());
+    for line in template.split_inclusive('\n') {
+        let links = relative_links(line);
+        let is_row = line.trim_start().starts_with('|');
+        let crate_link = links
+            .first()
+            .filter(|_| is_row)
+            .map(|&(_, end, target)| (end, target));
+        let mut text = line.to_string();
+        if let Some((end, target)) = crate_link
+            && !target.ends_with(".md")
+        {
+            let Some(package) = packages.iter().find(|p| p.dir == Path::new(target)) else {
+                continue; // not in this workspace: no row
+            };
+            if kept.contains(&package.name) {
+                text.insert_str(end, " (given: handed out working)");
+            }
+        }
+        // Links to what the handout does not have become their text.
+        for (start, end, target) in relative_links(&text.clone()).into_iter().rev() {
+            if !present(target) {
+                let label = text[start + 1..end]
+                    .split("](")
+                    .next()
+                    .unwrap_or("")
+                    .to_string();
+                text.replace_range(start..end, &format!("{label} (not in this handout)"));
+            }
+        }
+        out.push_str(&text);
+    }
+    out
+}
+
+/// The student CI script from its template: the infrastructure crates'
+/// tests by name (`-p labrpc -p labtest ...`), whatever crates those are.
+pub fn student_ci(template: &str, packages: &[Package]) -> String {
+    let options: Vec<String> = packages
+        .iter()
+        .filter(|p| p.is_infrastructure())
+        .map(|p| format!("-p {}", p.name))
+        .collect();
+    template.replace(INFRASTRUCTURE_PLACEHOLDER, &options.join(" "))
+}
+
+/// What is wrong with the handout's README and CI script: labs the README
+/// does not list (warnings: a lab landed before its row), and errors (a
+/// link to nothing, a placeholder left, an infrastructure crate whose tests
+/// the CI script does not run).
+pub fn template_problems(out: &Path, packages: &[Package]) -> (Vec<String>, Vec<String>) {
+    let (mut warnings, mut errors) = (Vec::new(), Vec::new());
+    let readme = fs::read_to_string(out.join("README.md")).unwrap_or_default();
+    let listed: BTreeSet<&str> = readme
+        .lines()
+        .filter(|l| l.trim_start().starts_with('|'))
+        .filter_map(|l| relative_links(l).first().map(|&(_, _, t)| t))
+        .collect();
+    for p in packages.iter().filter(|p| !p.is_infrastructure()) {
+        let dir = p.dir.to_string_lossy().replace('\\', "/");
+        if !listed.contains(dir.as_str()) && !readme.contains(&format!("]({dir})")) {
+            warnings.push(format!(
+                "the student README does not list lab {} ({dir}): add its row to scripts/templates/README.md",
+                p.name
+            ));
+        }
+    }
+    for line in readme.lines() {
+        for (_, _, target) in relative_links(line) {
+            if !out.join(target).exists() {
+                errors.push(format!(
+                    "README.md links to {target}, which the handout lacks"
+                ));
+            }
+        }
+    }
+    let ci = fs::read_to_string(out.join(".ci/run")).unwrap_or_default();
+    for text in [&readme, &ci] {
+        if text.contains("{{") {
+            errors.push("a template placeholder `{{...}}` is left in the handout".to_string());
+        }
+    }
+    for p in packages.iter().filter(|p| p.is_infrastructure()) {
+        if !ci
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .windows(2)
+            .any(|w| w == ["-p", p.name.as_str()])
+        {
+            errors.push(format!(
+                ".ci/run does not run the tests of infrastructure crate {}",
+                p.name
+            ));
+        }
+    }
+    (warnings, errors)
 }
 
 /// Puts `attribute` after a crate root's leading inner docs and attributes.
@@ -635,9 +782,14 @@ mod tests {
         write(dir.path(), &plan, &out).unwrap();
         assert!(!out.join("lab/src/secret.rs").exists());
         assert!(out.join("lab/tests/t.rs").exists());
-        assert_eq!(
-            fs::read_to_string(out.join("README.md")).unwrap(),
-            STUDENT_README
+        let readme = fs::read_to_string(out.join("README.md")).unwrap();
+        assert!(readme.starts_with("# Distributed-systems labs"), "{readme}");
+        // The fixture has none of the template's labs: no rows, and links
+        // to files it lacks are plain text.
+        assert!(!readme.contains("](raft)"), "{readme}");
+        assert!(
+            readme.contains("testing.md (not in this handout)"),
+            "{readme}"
         );
         assert!(leaks(&out, &plan, &packages).is_empty());
         // A second time: refused, and the first handout is untouched.
@@ -665,6 +817,75 @@ mod tests {
         fs::write(out.join("docs/lab.md"), "<!-- BEGIN SOLUTION -->\n").unwrap();
         let found = leaks(&out, &plan, &packages);
         assert_eq!(found.len(), 2, "{found:?}");
+    }
+
+    #[test]
+    fn readme_rows_follow_the_workspace() {
+        let template = "# T\n\n| Part | Crate | Guide |\n|---|---|---|\n\
+            | 2A | [`raft`](raft) | [g](docs/raft.md) |\n\
+            | 3A | [`kvraft`](kvraft) | [g](docs/kv.md) |\n\
+            | P4A | [`shardmaster`](paxos-series/shardmaster) | [g](docs/sm.md) |\n\
+            See [docs](docs/README.md) and [web](https://example.org).\n";
+        let packages = vec![pkg("raft", "raft"), pkg("kvraft", "kvraft")];
+        let present = |t: &str| ["raft", "kvraft", "docs/raft.md", "docs/README.md"].contains(&t);
+        let readme = student_readme(template, &packages, &["raft".into()], present);
+        assert!(
+            readme.contains(
+                "| 2A | [`raft`](raft) (given: handed out working) | [g](docs/raft.md) |"
+            ),
+            "{readme}"
+        );
+        assert!(
+            readme.contains("| 3A | [`kvraft`](kvraft) | g (not in this handout) |"),
+            "{readme}"
+        );
+        assert!(!readme.contains("shardmaster"), "{readme}");
+        assert!(readme.contains("[docs](docs/README.md) and [web](https://example.org)"));
+    }
+
+    #[test]
+    fn ci_names_every_infrastructure_crate() {
+        let packages = vec![
+            pkg("labrpc", "labrpc"),
+            pkg("raft", "raft"),
+            pkg("labtest", "labtest"),
+        ];
+        let ci = student_ci("cargo test {{INFRASTRUCTURE_PACKAGES}}\n", &packages);
+        assert_eq!(ci, "cargo test -p labrpc -p labtest\n");
+        let shipped = student_ci(STUDENT_CI, &packages);
+        assert!(
+            shipped.contains("cargo test --locked -p labrpc -p labtest"),
+            "{shipped}"
+        );
+        assert!(!shipped.contains("{{"));
+    }
+
+    #[test]
+    fn template_problems_are_found() {
+        let (dir, packages, files) = fixture();
+        let plan = plan(dir.path(), &packages, &files, &[]).unwrap();
+        let out_parent = tempfile::tempdir().unwrap();
+        let out = out_parent.path().join("h");
+        write(dir.path(), &plan, &out).unwrap();
+        let (warnings, errors) = template_problems(&out, &packages);
+        // The fixture's labs have no rows in the shipped template.
+        assert_eq!(warnings.len(), 2, "{warnings:?}");
+        assert!(warnings[0].contains("lab lab"), "{warnings:?}");
+        // The fixture has no .ci/run: its infrastructure's tests are not run.
+        assert!(
+            errors.iter().any(|e| e.contains("crate labrpc")),
+            "{errors:?}"
+        );
+        fs::write(out.join("README.md"), "see [x](nowhere.md) {{X}}\n").unwrap();
+        let (_, errors) = template_problems(&out, &packages);
+        assert!(
+            errors.iter().any(|e| e.contains("nowhere.md")),
+            "{errors:?}"
+        );
+        assert!(
+            errors.iter().any(|e| e.contains("placeholder")),
+            "{errors:?}"
+        );
     }
 
     #[test]

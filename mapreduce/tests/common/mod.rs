@@ -130,6 +130,33 @@ impl Sandbox {
         read_dir_outputs(&self.work).unwrap()
     }
 
+    /// The logs (stderr) of the processes this sandbox ran that wrote
+    /// anything, each cut to its first lines: what a failure shows.
+    pub fn logs(&self) -> String {
+        let mut logs: Vec<PathBuf> = std::fs::read_dir(self.root())
+            .map(|d| d.flatten().map(|e| e.path()).collect())
+            .unwrap_or_default();
+        logs.retain(|p| p.extension().is_some_and(|e| e == "log"));
+        logs.sort();
+        let mut out = String::new();
+        for path in logs {
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            if text.trim().is_empty() {
+                continue;
+            }
+            let name = path.file_name().unwrap_or_default().to_string_lossy();
+            out.push_str(&format!("--- {name}\n"));
+            for line in text.lines().take(10) {
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+        if out.is_empty() {
+            out.push_str("(every log is empty)\n");
+        }
+        out
+    }
+
     /// Prints the wall time of the test with --nocapture (the measure
     /// script collects these lines).
     pub fn report(&self) {
@@ -142,6 +169,15 @@ impl Sandbox {
             self.started.elapsed().as_secs_f64()
         );
     }
+}
+
+/// `RUST_BACKTRACE` for the programs the tests start: off unless
+/// `LAB_CHILD_BACKTRACE` says otherwise (`LAB_CHILD_BACKTRACE=1`). A panic's
+/// message and place are in the program's log either way; printing its
+/// backtrace takes about a second, so a program that fails at once (a
+/// handout's `todo!`) would otherwise fail its test a second late.
+pub fn child_backtrace() -> String {
+    std::env::var("LAB_CHILD_BACKTRACE").unwrap_or_else(|_| "0".into())
 }
 
 /// A child process with a deadline (`timeout -k 2s LIMIT`); killed on drop,
@@ -165,6 +201,7 @@ impl Proc {
             .keep()
             .expect("keep log");
         let child = command
+            .env("RUST_BACKTRACE", child_backtrace())
             .current_dir(dir)
             .stdin(Stdio::null())
             .stdout(Stdio::null())

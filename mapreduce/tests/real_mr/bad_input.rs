@@ -133,8 +133,12 @@ fn a_live_coordinators_socket_is_not_taken_over() {
     // The first coordinator is undisturbed: its job still completes.
     let expected = sandbox.sequential("wc");
     let mut worker = sandbox.worker("wc", PROCESS_LIMIT);
-    assert!(first.wait().success(), "{}", first.log());
-    assert!(worker.wait().success(), "{}", worker.log());
+    assert!(
+        first.wait().success(),
+        "coordinator failed: {}",
+        first.log()
+    );
+    assert!(worker.wait().success(), "worker failed: {}", worker.log());
     assert_eq!(sandbox.output(), expected);
     assert!(!sandbox.socket.exists(), "removed on exit");
 }
@@ -146,8 +150,12 @@ fn a_stale_socket_is_replaced() {
     assert!(sandbox.socket.exists());
     let mut coordinator = sandbox.coordinator(PROCESS_LIMIT);
     let mut worker = sandbox.worker("wc", PROCESS_LIMIT);
-    assert!(coordinator.wait().success(), "{}", coordinator.log());
-    assert!(worker.wait().success(), "{}", worker.log());
+    assert!(
+        coordinator.wait().success(),
+        "coordinator failed: {}",
+        coordinator.log()
+    );
+    assert!(worker.wait().success(), "worker failed: {}", worker.log());
     assert_eq!(sandbox.output(), sandbox.sequential("wc"));
 }
 
@@ -212,7 +220,11 @@ fn a_worker_started_by_hand_can_be_killed_without_partial_output() {
     std::thread::sleep(Duration::from_millis(150));
     victim.kill();
     let mut survivor = sandbox.worker("wc", PROCESS_LIMIT);
-    assert!(coordinator.wait().success(), "{}", coordinator.log());
+    assert!(
+        coordinator.wait().success(),
+        "coordinator failed: {}",
+        coordinator.log()
+    );
     survivor.wait();
     assert_eq!(sandbox.output(), sandbox.sequential("wc"));
 }

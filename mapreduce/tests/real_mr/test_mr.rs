@@ -124,20 +124,23 @@ fn run_job(sandbox: &Sandbox, app: &str, workers: usize, clock: Clock) -> Vec<St
     sandbox.output()
 }
 
+// The expected output is computed after the job (the same inputs, so the
+// same lines), so that a job that fails at once fails the test at once.
+
 fn wc() {
     let sandbox = Sandbox::new("wc");
-    let expected = sandbox.sequential("wc");
-    assert!(expected.len() > 1000, "a real corpus");
     // wc and indexer do not sleep: one clock is Go's.
     let output = run_job(&sandbox, "wc", 3, GO);
+    let expected = sandbox.sequential("wc");
+    assert!(expected.len() > 1000, "a real corpus");
     assert!(output == expected, "wc output differs from mrsequential's");
     sandbox.report();
 }
 
 fn indexer() {
     let sandbox = Sandbox::new("indexer");
-    let expected = sandbox.sequential("indexer");
     let output = run_job(&sandbox, "indexer", 2, GO);
+    let expected = sandbox.sequential("indexer");
     assert!(
         output == expected,
         "indexer output differs from mrsequential's"
@@ -210,7 +213,11 @@ fn early_exit_on(clock: Clock) {
         p.wait();
     }
     let output = sandbox.output();
-    assert!(!output.is_empty());
+    assert!(
+        !output.is_empty(),
+        "the job wrote no output; its processes' logs:\n{}",
+        sandbox.logs()
+    );
     assert_eq!(
         at_first_exit, output,
         "a process exited before the output was final"
@@ -231,7 +238,6 @@ fn crash_on(clock: Clock) {
     };
     let worker_options = Arc::new(clock.worker_options());
     let sandbox = Arc::new(Sandbox::new(name));
-    let expected = sandbox.sequential("nocrash");
     let coordinator_options = clock.crash_coordinator_options();
     let coordinator_options: Vec<&str> = coordinator_options.iter().map(String::as_str).collect();
     let mut coordinator = sandbox.coordinator_with(CRASH_LIMIT, &coordinator_options);
@@ -264,6 +270,7 @@ fn crash_on(clock: Clock) {
     for l in loops {
         l.join().expect("restart loop");
     }
+    let expected = sandbox.sequential("nocrash");
     assert!(
         sandbox.output() == expected,
         "crash output differs from mrsequential nocrash"

@@ -117,18 +117,24 @@ fn run(cli: &Cli) -> Result<bool, String> {
     let mut graded: Vec<Graded> = Vec::new();
     for (index, binary) in binaries.iter().enumerate() {
         let (all, ignored) = discover::list(binary)?;
-        for name in all.iter().filter(|n| !ignored.contains(n)) {
-            if let Some(part) = chosen
-                .iter()
-                .find(|p| p.package == binary.package && p.selects(&binary.target, name))
-            {
+        for name in &all {
+            let is_ignored = ignored.contains(name);
+            // An ignored test is graded only where a `+` selector names it.
+            if let Some(part) = chosen.iter().find(|p| {
+                p.package == binary.package
+                    && if is_ignored {
+                        p.selects_ignored(&binary.target, name)
+                    } else {
+                        p.selects(&binary.target, name)
+                    }
+            }) {
                 graded.push(Graded {
                     part: part.name.clone(),
                     binary: index,
                     case: TestCase {
                         binary: index,
                         name: name.clone(),
-                        ignored: false,
+                        ignored: is_ignored,
                         label: format!("{}/{name}", binary.target),
                     },
                 });
