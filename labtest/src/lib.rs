@@ -705,6 +705,28 @@ impl<L: Lab> Cluster<L> {
         st.bytes0 = bytes0;
     }
 
+    /// Go's `  ... Passed` line with the usual details: virtual seconds,
+    /// servers and RPCs since [`begin`](Self::begin).
+    pub fn passed(&self) {
+        let stats = self.stats();
+        passed(&format!(
+            "{:4.1}  {} {:5}",
+            stats.secs, stats.peers, stats.rpcs
+        ));
+    }
+
+    /// Go's deferred `cleanup(...)` of the 2015 tests: prints the test's
+    /// virtual time and [`stop`](Self::stop)s every server.
+    pub fn cleanup(&self) {
+        println!(
+            "  ({:.1} s of virtual time)",
+            sim::now().since_start().as_secs_f64()
+        );
+        for i in 0..self.n() {
+            self.stop(i);
+        }
+    }
+
     /// Virtual time, RPCs and bytes since [`begin`](Self::begin).
     pub fn stats(&self) -> Stats {
         let (t0, rpcs0, bytes0) = {

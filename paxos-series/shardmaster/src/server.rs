@@ -21,9 +21,7 @@
 // END SOLUTION
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
-use labrpc::sim::{self, Node};
 use labrpc::{ClientEnd, Service};
 use paxos::Paxos;
 use serde::{Deserialize, Serialize};
@@ -73,8 +71,6 @@ pub enum Op {
 pub struct ShardMaster {
     me: usize,
     px: Arc<Paxos>,
-    node: Node,
-    dead: AtomicBool,
     // BEGIN SOLUTION
     log: PaxosLog<Op>,
     /// Every configuration so far, `configs[i].num == i`. A std mutex: held
@@ -111,8 +107,6 @@ impl ShardMaster {
             configs: Mutex::new(vec![Config::default()]),
             // END SOLUTION
             px,
-            node: sim::current_node(),
-            dead: AtomicBool::new(false),
         })
     }
 
@@ -144,21 +138,22 @@ impl ShardMaster {
         &self.px
     }
 
-    /// The node the server runs on.
-    pub fn node(&self) -> &Node {
-        &self.node
+    /// The node the server runs on (its Paxos peer's).
+    pub fn node(&self) -> &labrpc::sim::Node {
+        self.px.node()
     }
 
-    /// Go's `Kill()`: stops the server and its Paxos peer. (Closing its
-    /// listener is the harness's business; requests already accepted end
-    /// with [`SmStatus::ErrKilled`](crate::SmStatus::ErrKilled).)
+    /// Go's `Kill()`: stops the server with its Paxos peer (whose flag is
+    /// the server's). Closing its listener is the harness's business;
+    /// requests already accepted end with
+    /// [`SmStatus::ErrKilled`](crate::SmStatus::ErrKilled).
     pub fn kill(&self) {
-        self.dead.store(true, Ordering::SeqCst);
         self.px.kill();
     }
 
+    /// Go's `isdead()`.
     pub fn is_dead(&self) -> bool {
-        self.dead.load(Ordering::SeqCst)
+        self.px.is_dead()
     }
 
     /// The number of the newest configuration this server has applied
@@ -199,7 +194,7 @@ impl ShardMaster {
         let op = Op::Join {
             gid: args.gid,
             servers: args.servers,
-            id: sim::random_u64(),
+            id: labrpc::sim::random_u64(),
         };
         JoinReply {
             status: self.change(op).await,
@@ -215,7 +210,7 @@ impl ShardMaster {
         // BEGIN SOLUTION
         let op = Op::Leave {
             gid: args.gid,
-            id: sim::random_u64(),
+            id: labrpc::sim::random_u64(),
         };
         LeaveReply {
             status: self.change(op).await,
@@ -237,7 +232,7 @@ impl ShardMaster {
         let op = Op::Move {
             shard: args.shard,
             gid: args.gid,
-            id: sim::random_u64(),
+            id: labrpc::sim::random_u64(),
         };
         MoveReply {
             status: self.change(op).await,
@@ -259,7 +254,7 @@ impl ShardMaster {
         }
         let op = Op::Query {
             num: args.num,
-            id: sim::random_u64(),
+            id: labrpc::sim::random_u64(),
         };
         match self.execute(op).await {
             Some(Some(config)) => QueryReply {

@@ -1,23 +1,14 @@
 //! Lab 4A of the 2015 series: ports of Go's `shardmaster/test_test.go`
-//! (MIT 6.824 Spring 2015, the same file as UCLA CS134's), one `#[test]` per
-//! Go test, with Go's scenarios, constants and checks: TestBasic (its seven
+//! (MIT 6.824 Spring 2015, the same file as UCLA CS134's), one test per Go
+//! test, with Go's scenarios, constants and checks: TestBasic (its seven
 //! parts in order on one cluster), TestUnreliable and TestFreshQuery.
 
 mod common;
 
-use common::{Client, Masters, check, check_same_config, check_servers};
-use labrpc::sim::{self, JoinHandle};
+use common::{Masters, check};
+use labrpc::sim;
+use shardconfig::check::{check_same_config, check_servers};
 use shardmaster::{Config, Gid, N_SHARDS};
-
-/// Runs `f` on the client's node; the client comes back with the result.
-fn spawn_client<F, Fut>(ck: Client, f: F) -> JoinHandle<Client>
-where
-    F: FnOnce(Client) -> Fut + Send + 'static,
-    Fut: std::future::Future<Output = Client> + Send + 'static,
-{
-    let node = ck.node();
-    node.spawn(f(ck))
-}
 
 #[test]
 fn basic() {
@@ -104,13 +95,12 @@ fn basic() {
                 // cka[i % 3] joins twice, cka[(i + 1) % 3] leaves (Go's
                 // clerks hold no state, so fresh ones are the same).
                 let first = cfg.clerk(&[i % NSERVERS]);
-                let second = cfg.clerk(&[(i + 1) % NSERVERS]);
-                spawn_client(first, move |mut ck| async move {
+                let mut second = cfg.clerk(&[(i + 1) % NSERVERS]);
+                let mut ck = first;
+                ck.node().spawn(async move {
                     ck.join(gid + 1000, &["a", "b", "c"]).await;
                     ck.join(gid, &["a", "b", "c"]).await;
-                    let mut second = second;
                     second.leave(gid + 1000).await;
-                    ck
                 })
             })
             .collect();
@@ -125,7 +115,7 @@ fn basic() {
             assert!(
                 cfg.sm(i).paxos().min() > 0,
                 "Min() for {} did not advance",
-                cfg.path(i)
+                cfg.name(i)
             );
         }
         cfg.passed();

@@ -238,11 +238,7 @@ impl Config {
     /// Go's `fmt.Printf("  ... Passed\n")`, with what the part took: virtual
     /// seconds, servers and RPCs since [`begin`](Config::begin).
     pub fn passed(&self) {
-        let stats = self.cluster().stats();
-        labtest::passed(&format!(
-            "{:4.1}  {} {:5}",
-            stats.secs, stats.peers, stats.rpcs
-        ));
+        self.cluster().passed();
     }
 
     /// Stops recording clerks' operations: for a stretch the checker cannot
@@ -263,12 +259,6 @@ impl Config {
 
     /// Go's deferred `cleanup(kva)`: kills every server.
     pub fn cleanup(&self) {
-        println!(
-            "  ({:.1} s of virtual time)",
-            sim::now().since_start().as_secs_f64()
-        );
-        for i in 0..self.n() {
-            self.cluster().stop(i);
-        }
+        self.cluster().cleanup();
     }
 }

@@ -269,21 +269,11 @@ impl Config {
     /// Go's `fmt.Printf("  ... Passed\n")`, with what the part took: virtual
     /// seconds, peers and RPCs since [`begin`](Config::begin).
     pub fn passed(&self) {
-        let stats = self.cluster.stats();
-        labtest::passed(&format!(
-            "{:4.1}  {} {:5}",
-            stats.secs, stats.peers, stats.rpcs
-        ));
+        self.cluster.passed();
     }
 
     /// Go's deferred `cleanup(pxa)`: kills every peer.
     pub fn cleanup(&self) {
-        println!(
-            "  ({:.1} s of virtual time)",
-            sim::now().since_start().as_secs_f64()
-        );
-        for i in 0..self.n() {
-            self.cluster.stop(i);
-        }
+        self.cluster.cleanup();
     }
 }

@@ -12,16 +12,17 @@
 
 #![allow(dead_code)] // not every test uses every part of the harness
 
+use std::ops::Deref;
 use std::sync::Arc;
 use std::time::Duration;
 
-use labrpc::sim;
+use labrpc::sim::{self, Node};
 use labrpc::timeline;
 use labrpc::{ClientEnd, Network, Profile, Service};
 use labtest::{Cluster, Lab, Status};
 use shardmaster::{Clerk, Config, Gid, ShardMaster};
 
-pub use shardconfig::check::{check_groups, check_same_config, check_servers};
+use shardconfig::check::check_groups;
 
 /// How often the timeline records every server's state.
 const TIMELINE_POLL: Duration = Duration::from_millis(100);
@@ -50,10 +51,17 @@ pub fn port(tag: &str, i: usize) -> String {
     format!("sm-{tag}-{i}")
 }
 
-/// One test's servers (Go's `sma` and `kvh`). Cloning shares them.
+/// One test's servers (Go's `sma`; their names are Go's `kvh`), reached
+/// through `Deref` for `begin`, `passed`, `cleanup` and the rest of the
+/// cluster harness. Cloning shares them.
 #[derive(Clone)]
-pub struct Masters {
-    cluster: Cluster<SmLab>,
+pub struct Masters(Cluster<SmLab>);
+
+impl Deref for Masters {
+    type Target = Cluster<SmLab>;
+    fn deref(&self) -> &Cluster<SmLab> {
+        &self.0
+    }
 }
 
 impl Masters {
@@ -68,36 +76,26 @@ impl Masters {
         }
         cluster.connect_all();
         cluster.spawn_observer(TIMELINE_POLL);
-        Masters { cluster }
-    }
-
-    pub fn n(&self) -> usize {
-        self.cluster.n()
-    }
-
-    /// Go's `kvh[i]`.
-    pub fn path(&self, i: usize) -> &str {
-        self.cluster.name(i)
+        Masters(cluster)
     }
 
     /// Go's `sma[i]`.
     pub fn sm(&self, i: usize) -> Arc<ShardMaster> {
-        self.cluster
-            .server(i)
+        self.server(i)
             .unwrap_or_else(|| panic!("server {i} is not running"))
     }
 
     /// Go's `MakeClerk(paths)`, on a client node of its own.
     pub fn clerk_of(&self, paths: &[&str]) -> Client {
-        let ends: Vec<ClientEnd> = paths.iter().map(|p| self.cluster.net().end_to(p)).collect();
-        let node = self.cluster.client_node();
+        let ends: Vec<ClientEnd> = paths.iter().map(|p| self.net().end_to(p)).collect();
+        let node = self.client_node();
         let clerk = node.enter(|| Clerk::new(ends));
         Client { clerk, node }
     }
 
     /// Go's `MakeClerk([kvh[i] for i in servers])`, in that order.
     pub fn clerk(&self, servers: &[usize]) -> Client {
-        let paths: Vec<&str> = servers.iter().map(|&i| self.path(i)).collect();
+        let paths: Vec<&str> = servers.iter().map(|&i| self.name(i)).collect();
         self.clerk_of(&paths)
     }
 
@@ -105,8 +103,8 @@ impl Masters {
     /// longer be reached. Removing a path that is gone already does nothing,
     /// as Go's ignored error.
     pub fn deafen(&self, i: usize) {
-        if self.cluster.net().unlink(self.path(i)).is_ok() {
-            timeline::mark(self.path(i), "deaf");
+        if self.net().unlink(self.name(i)).is_ok() {
+            timeline::mark(self.name(i), "deaf");
             tracing::info!(topic = "test", "server {i} is deaf");
         }
     }
@@ -115,51 +113,25 @@ impl Masters {
     /// reached through its own path (its peers use it), only through the
     /// new one, which this returns.
     pub fn rename(&self, i: usize) -> String {
-        let new = format!("{}{}", self.path(i), sim::random_u64() >> 1);
-        if let Err(e) = self.cluster.net().rename(self.path(i), &new) {
+        let new = format!("{}{}", self.name(i), sim::random_u64() >> 1);
+        if let Err(e) = self.net().rename(self.name(i), &new) {
             panic!("os.Rename() failed: {e}");
         }
-        timeline::mark(self.path(i), "renamed");
+        timeline::mark(self.name(i), "renamed");
         tracing::info!(topic = "test", "server {i} renamed to {new}");
         new
-    }
-
-    /// Go's `fmt.Printf("Test: ... ...\n")`.
-    pub fn begin(&self, description: &str) {
-        self.cluster.begin(description);
-    }
-
-    /// Go's `fmt.Printf("  ... Passed\n")`, with what the part took: virtual
-    /// seconds, servers and RPCs since [`begin`](Masters::begin).
-    pub fn passed(&self) {
-        let stats = self.cluster.stats();
-        labtest::passed(&format!(
-            "{:4.1}  {} {:5}",
-            stats.secs, stats.peers, stats.rpcs
-        ));
-    }
-
-    /// Go's deferred `cleanup(sma)`: kills every server.
-    pub fn cleanup(&self) {
-        println!(
-            "  ({:.1} s of virtual time)",
-            sim::now().since_start().as_secs_f64()
-        );
-        for i in 0..self.n() {
-            self.cluster.stop(i);
-        }
     }
 }
 
 /// A clerk made by the harness, with the node its tasks run on.
 pub struct Client {
     pub clerk: Clerk,
-    node: labrpc::sim::Node,
+    node: Node,
 }
 
 impl Client {
     /// The node to run this client's task on (for readable logs).
-    pub fn node(&self) -> labrpc::sim::Node {
+    pub fn node(&self) -> Node {
         self.node.clone()
     }
 
