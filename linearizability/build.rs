@@ -7,6 +7,7 @@
 
 use std::path::Path;
 
+#[allow(clippy::disallowed_methods)] // allowed: a build script, reading what cargo tells it
 fn main() {
     println!("cargo::rustc-check-cfg=cfg(porcupine_data)");
     let manifest = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");

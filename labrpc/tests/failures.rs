@@ -184,9 +184,8 @@ fn a_task_that_kills_its_own_node_stops_at_its_next_await() {
 /// number of network events at one instant, so within seconds of wall time,
 /// with the seed and the replay command.
 #[test]
+#[allow(clippy::disallowed_methods)] // allowed: wall time is printed as a measurement, never asserted
 fn an_rpc_storm_at_one_instant_is_caught() {
-    #[allow(clippy::disallowed_methods)]
-    // allowed: wall time is printed as a measurement, never asserted
     let wall = std::time::Instant::now();
     let failure = Builder::new()
         .seed(21)

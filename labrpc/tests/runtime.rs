@@ -281,7 +281,9 @@ fn a_failure_draws_the_timeline() {
         assert!(html.contains(needle), "timeline lacks {needle:?}");
     }
     assert!(failure.to_string().contains("timeline:"));
-    if std::env::var("KEEP_TIMELINE").is_err() {
+    #[allow(clippy::disallowed_methods)] // allowed: the test's own option, read after the run
+    let keep = std::env::var("KEEP_TIMELINE").is_ok();
+    if !keep {
         let _ = std::fs::remove_file(path);
     }
 }
@@ -291,7 +293,9 @@ fn a_failure_draws_the_timeline() {
 /// ends the test process. Checked by running this very test in a child process.
 #[test]
 fn the_watchdog_ends_a_task_that_never_yields() {
-    if std::env::var("LAB_WATCHDOG_CHILD").is_ok() {
+    #[allow(clippy::disallowed_methods)] // allowed: tells the re-run child process from the parent
+    let child = std::env::var("LAB_WATCHDOG_CHILD").is_ok();
+    if child {
         sim::run(async {
             let mut spins: u64 = 0;
             loop {

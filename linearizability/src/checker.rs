@@ -12,6 +12,16 @@
 //! Verdicts combine as in Porcupine: any illegal partition makes the history `Illegal` (even if
 //! others timed out); otherwise a timeout makes it `Unknown`; otherwise it is `Ok`.
 //!
+//! Two limits can bound a check ([`Limits`]): a wall-clock timeout, as in Porcupine, and a budget
+//! of search steps per partition. The timeout depends on the machine and its load, so the same
+//! history may be decided on one run and `Unknown` on another; fine for a tool, wrong for a test
+//! that must replay from its seed. The step budget is deterministic: each partition's search is a
+//! function of its operations alone, so whether it finishes within its budget is too, and so is
+//! the verdict (a partition found illegal within its budget makes the verdict `Illegal` however
+//! the threads were scheduled; without one, every partition runs to its verdict or its budget).
+//! With a step budget and no timeout, a check's verdict and, for `Ok` and `Unknown`, every
+//! partition's step count are the same on every run.
+//!
 //! One deliberate difference: Porcupine's verbose mode lets every partition finish after one is
 //! found illegal, so that its report is complete; but then a verbose check without timeout hangs on
 //! a history like `c50-bad`. Here the other partitions get a grace period (half a second) after the
@@ -35,6 +45,35 @@ const VERBOSE_GRACE: Duration = Duration::from_millis(500);
 /// How often the timer thread looks at the verbose grace period.
 const TIMER_POLL: Duration = Duration::from_millis(10);
 
+/// What bounds a check (see the module documentation). The default is no limit at all.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Limits {
+    /// Stop every search after this much wall time: the verdict is then `Unknown` unless a
+    /// partition was already found illegal. Depends on the machine's speed and load.
+    pub timeout: Option<Duration>,
+    /// Stop a partition's search after this many steps (one linearization attempt or one
+    /// backtrack each); that partition is then `Unknown`. Deterministic.
+    pub max_steps_per_partition: Option<u64>,
+}
+
+impl Limits {
+    /// A wall-clock budget only (Porcupine's timeout).
+    pub fn timeout(timeout: Duration) -> Limits {
+        Limits {
+            timeout: Some(timeout),
+            max_steps_per_partition: None,
+        }
+    }
+
+    /// A deterministic budget only: at most `steps` search steps per partition.
+    pub fn steps_per_partition(steps: u64) -> Limits {
+        Limits {
+            timeout: None,
+            max_steps_per_partition: Some(steps),
+        }
+    }
+}
+
 /// Checks a history of operations. `timeout: None` means no limit.
 ///
 /// # Panics
@@ -45,7 +84,30 @@ pub fn check_operations<M: Model>(
     history: &[Operation<M::Input, M::Output>],
     timeout: Option<Duration>,
 ) -> CheckResult {
-    check(model, history, timeout, false).0
+    check(
+        model,
+        history,
+        Limits {
+            timeout,
+            ..Limits::default()
+        },
+        false,
+    )
+    .0
+}
+
+/// Like [`check_operations_verbose`], bounded by `limits` (a timeout, a step budget, or both).
+pub fn check_operations_verbose_limited<M: Model>(
+    model: &M,
+    history: Vec<Operation<M::Input, M::Output>>,
+    limits: Limits,
+) -> (CheckResult, LinearizationInfo<M::Input, M::Output>) {
+    let (result, partitions) = check(model, &history, limits, true);
+    let info = LinearizationInfo {
+        history,
+        partitions,
+    };
+    (result, info)
 }
 
 /// Like [`check_operations`], and also returns what the search found (the linearization, or the
@@ -55,12 +117,11 @@ pub fn check_operations_verbose<M: Model>(
     history: Vec<Operation<M::Input, M::Output>>,
     timeout: Option<Duration>,
 ) -> (CheckResult, LinearizationInfo<M::Input, M::Output>) {
-    let (result, partitions) = check(model, &history, timeout, true);
-    let info = LinearizationInfo {
-        history,
-        partitions,
+    let limits = Limits {
+        timeout,
+        ..Limits::default()
     };
-    (result, info)
+    check_operations_verbose_limited(model, history, limits)
 }
 
 /// Checks an event history (see [`crate::operations_from_events`] for what makes one well formed).
@@ -74,8 +135,26 @@ where
     M::Input: Clone,
     M::Output: Clone,
 {
+    let limits = Limits {
+        timeout,
+        ..Limits::default()
+    };
+    check_events_limited(model, events, limits)
+}
+
+/// Like [`check_events`], bounded by `limits`.
+pub fn check_events_limited<M>(
+    model: &M,
+    events: &[Event<M::Input, M::Output>],
+    limits: Limits,
+) -> Result<CheckResult, HistoryError>
+where
+    M: Model,
+    M::Input: Clone,
+    M::Output: Clone,
+{
     let history = operations_from_events(events)?;
-    Ok(check_operations(model, &history, timeout))
+    Ok(check(model, &history, limits, false).0)
 }
 
 /// Verbose form of [`check_events`]; the info's history holds the events as operations.
@@ -90,8 +169,27 @@ where
     M::Input: Clone,
     M::Output: Clone,
 {
+    let limits = Limits {
+        timeout,
+        ..Limits::default()
+    };
+    check_events_verbose_limited(model, events, limits)
+}
+
+/// Like [`check_events_verbose`], bounded by `limits`.
+#[allow(clippy::type_complexity)]
+pub fn check_events_verbose_limited<M>(
+    model: &M,
+    events: &[Event<M::Input, M::Output>],
+    limits: Limits,
+) -> Result<(CheckResult, LinearizationInfo<M::Input, M::Output>), HistoryError>
+where
+    M: Model,
+    M::Input: Clone,
+    M::Output: Clone,
+{
     let history = operations_from_events(events)?;
-    Ok(check_operations_verbose(model, history, timeout))
+    Ok(check_operations_verbose_limited(model, history, limits))
 }
 
 /// What a verbose check found, partition by partition.
@@ -107,9 +205,15 @@ pub struct LinearizationInfo<I, O> {
 pub struct PartitionInfo {
     /// The partition's operations (indices into the history), in history order.
     pub ops: Vec<usize>,
-    /// `Ok`, `Illegal`, or `Unknown` if its search was stopped (timeout, or another partition was
-    /// illegal first).
+    /// `Ok`, `Illegal`, or `Unknown` if its search was stopped (timeout, step budget, or another
+    /// partition was illegal first).
     pub result: CheckResult,
+    /// The search steps it took (see [`Limits::max_steps_per_partition`]). For an `Ok`, `Illegal`
+    /// or out-of-budget partition this is a function of its operations alone; for a search
+    /// stopped by the timeout or by another partition, how far it got.
+    pub steps: u64,
+    /// True if its search used its whole step budget (its result is then `Unknown`).
+    pub out_of_steps: bool,
     /// Partial linearizations (sequences of history indices), longest first. For an `Ok` partition
     /// the first one is a full linearization.
     pub partial_linearizations: Vec<Vec<usize>>,
@@ -126,21 +230,38 @@ impl<I, O> LinearizationInfo<I, O> {
             .map(|p| p.partial_linearizations.clone())
             .collect()
     }
+
+    /// The search steps of every partition together.
+    pub fn steps(&self) -> u64 {
+        self.partitions.iter().map(|p| p.steps).sum()
+    }
+
+    /// The most steps any one partition took: what a step budget per partition is measured
+    /// against.
+    pub fn max_partition_steps(&self) -> u64 {
+        self.partitions.iter().map(|p| p.steps).max().unwrap_or(0)
+    }
+
+    /// The partitions whose search used its whole step budget.
+    pub fn out_of_steps(&self) -> usize {
+        self.partitions.iter().filter(|p| p.out_of_steps).count()
+    }
 }
 
 /// Searches every non-empty partition; returns the combined verdict and one report per partition.
 fn check<M: Model>(
     model: &M,
     history: &[Operation<M::Input, M::Output>],
-    timeout: Option<Duration>,
+    limits: Limits,
     verbose: bool,
 ) -> (CheckResult, Vec<PartitionInfo>) {
     validate_intervals(history);
     let partitions = partitions_of(model, history);
-    let deadline = timeout.map(|t| wall_clock() + t);
+    let deadline = limits.timeout.map(|t| wall_clock() + t);
     let control = Control {
         stop: AtomicBool::new(false),
         slice: SLICE,
+        max_steps: limits.max_steps_per_partition,
     };
     let searches = partitions.iter().map(|part| {
         let ops = part.iter().map(|&i| &history[i]).collect();
@@ -162,11 +283,11 @@ fn check<M: Model>(
 }
 
 /// Illegal if any partition is; else Unknown if some search was stopped (which, without an illegal
-/// partition, only the deadline does); else Ok.
+/// partition, only the deadline does) or used its step budget; else Ok.
 fn verdict<M: Model>(finished: &Finished<'_, M>, unfinished: usize) -> CheckResult {
     if finished.values().any(|(p, _)| *p == Progress::Illegal) {
         CheckResult::Illegal
-    } else if unfinished > 0 {
+    } else if unfinished > 0 || finished.values().any(|(p, _)| *p == Progress::Exhausted) {
         CheckResult::Unknown
     } else {
         CheckResult::Ok
@@ -222,6 +343,7 @@ struct Pool<'a, M: Model> {
 impl<'a, M: Model> Pool<'a, M> {
     /// Runs the searches on up to one thread per core (the calling thread is one of them), plus a
     /// timer thread if there is a deadline or a verbose grace period to enforce.
+    #[allow(clippy::disallowed_methods)] // allowed: the checker runs after a simulation, never inside one
     fn run_all(&self, searches: usize, deadline: Option<Instant>) {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let threads = cores.min(searches);
@@ -271,7 +393,7 @@ impl<'a, M: Model> Pool<'a, M> {
             let progress = search.run(&self.control);
             match progress {
                 Progress::Paused => lock(&self.queue).push_back((index, search)),
-                Progress::Linearizable => {
+                Progress::Linearizable | Progress::Exhausted => {
                     lock(&self.finished).insert(index, (progress, search));
                 }
                 Progress::Illegal => {
@@ -336,16 +458,30 @@ fn partition_infos<M: Model>(
     let done = finished.into_iter().map(|(i, (progress, search))| {
         let result = match progress {
             Progress::Linearizable => CheckResult::Ok,
-            _ => CheckResult::Illegal,
+            Progress::Exhausted | Progress::Paused => CheckResult::Unknown,
+            Progress::Illegal => CheckResult::Illegal,
         };
-        (i, result, search.into_report())
+        let out_of_steps = progress == Progress::Exhausted;
+        (
+            i,
+            result,
+            out_of_steps,
+            search.steps(),
+            search.into_report(),
+        )
     });
-    let stopped = unfinished
-        .into_iter()
-        .map(|(i, search)| (i, CheckResult::Unknown, search.into_report()));
+    let stopped = unfinished.into_iter().map(|(i, search)| {
+        let steps = search.steps();
+        (i, CheckResult::Unknown, false, steps, search.into_report())
+    });
     let mut infos: Vec<(usize, PartitionInfo)> = done
         .chain(stopped)
-        .map(|(i, result, report)| (i, partition_info(&partitions[i], result, report)))
+        .map(|(i, result, out_of_steps, steps, report)| {
+            let mut info = partition_info(&partitions[i], result, report);
+            info.steps = steps;
+            info.out_of_steps = out_of_steps;
+            (i, info)
+        })
         .collect();
     infos.sort_by_key(|(i, _)| *i);
     infos.into_iter().map(|(_, info)| info).collect()
@@ -373,6 +509,8 @@ fn partition_info(ops: &[usize], result: CheckResult, report: SearchReport) -> P
     PartitionInfo {
         ops: ops.to_vec(),
         result,
+        steps: 0,
+        out_of_steps: false,
         partial_linearizations,
         largest,
     }

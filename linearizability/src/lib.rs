@@ -48,8 +48,9 @@ mod search;
 mod visualize;
 
 pub use checker::{
-    LinearizationInfo, PartitionInfo, check_events, check_events_verbose, check_operations,
-    check_operations_verbose,
+    Limits, LinearizationInfo, PartitionInfo, check_events, check_events_limited,
+    check_events_verbose, check_events_verbose_limited, check_operations, check_operations_verbose,
+    check_operations_verbose_limited,
 };
 pub use history::{HistoryError, OpLog, operations_from_events};
 pub use model::{CheckResult, Event, EventKind, Model, Operation};

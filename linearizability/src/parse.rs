@@ -1,4 +1,6 @@
-//! Readers for Porcupine's two history formats: Jepsen etcd logs and the EDN-like kv logs.
+//! Readers for Porcupine's two history formats: Jepsen etcd logs and the EDN-like kv logs, and a
+//! writer for the kv logs ([`format_kv`]), so that a history a test recorded can be checked again
+//! by `lincheck`.
 //!
 //! Both are logs of invocations and completions per process, turned into [`Event`]s exactly as
 //! Porcupine's tests do: an invocation opens an operation for its process, the next completion of
@@ -12,7 +14,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::model::{Event, EventKind};
+use crate::model::{Event, EventKind, Operation};
 use crate::models::etcd::{EtcdInput, EtcdOutput};
 use crate::models::kv::{KvInput, KvOp, KvOutput};
 
@@ -214,6 +216,47 @@ pub fn parse_kv(file: &str, text: &str) -> Result<Vec<Event<KvInput, KvOutput>>,
     Ok(builder.finish(KvOutput::default))
 }
 
+/// Writes a kv history in the format [`parse_kv`] reads: one invocation and one completion line per
+/// operation, in time order (calls before returns at equal times, as the checker orders them).
+/// Each operation gets its own `:process` number (its index in `history`), so that the pairing of
+/// calls and returns never depends on a client having one operation at a time; the checker does
+/// not look at client ids. Times themselves are not written: only their order matters to a verdict.
+///
+/// Returns `None` if a key or value holds a line break, which the line-based format cannot carry.
+pub fn format_kv(history: &[Operation<KvInput, KvOutput>]) -> Option<String> {
+    let mut entries: Vec<(i64, bool, usize)> = Vec::with_capacity(2 * history.len());
+    for (i, op) in history.iter().enumerate() {
+        let text = [&op.input.key, &op.input.value, &op.output.value];
+        if text.iter().any(|t| t.contains(['\n', '\r'])) {
+            return None;
+        }
+        entries.push((op.call, false, i));
+        entries.push((op.return_time, true, i));
+    }
+    entries.sort_unstable();
+    let quote = |text: &str| format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""));
+    let mut out = String::new();
+    for (_, is_return, i) in entries {
+        let op = &history[i];
+        let f = match op.input.op {
+            KvOp::Get => "get",
+            KvOp::Put => "put",
+            KvOp::Append => "append",
+        };
+        let (kind, value) = match (is_return, op.input.op) {
+            (false, KvOp::Get) => ("invoke", "nil".to_string()),
+            (false, _) => ("invoke", quote(&op.input.value)),
+            (true, KvOp::Get) => ("ok", quote(&op.output.value)),
+            (true, _) => ("ok", quote(&op.input.value)),
+        };
+        out.push_str(&format!(
+            "{{:process {i}, :type :{kind}, :f :{f}, :key {}, :value {value}}}\n",
+            quote(&op.input.key)
+        ));
+    }
+    Some(out)
+}
+
 /// A scalar EDN value as found in the kv logs.
 #[derive(Debug, PartialEq)]
 enum Edn {
@@ -373,6 +416,37 @@ mod tests {
         assert_eq!(error.to_string(), "f.log:1: process 1 completes nothing");
         let error = parse_kv("k", "{:process 0, :type :invoke, :f :get, :key \"1\"").unwrap_err();
         assert!(error.to_string().starts_with("k:1: expected a {...} map"));
+    }
+
+    #[test]
+    fn a_formatted_kv_history_reads_back_as_the_same_operations() {
+        let op = |input, value: &str, call, return_time| Operation {
+            client_id: 0,
+            input,
+            call,
+            output: KvOutput {
+                value: value.to_string(),
+            },
+            return_time,
+        };
+        let history = vec![
+            op(KvInput::put("k", "a \"quoted\" \\ value"), "", 0, 10),
+            op(KvInput::get("k"), "a \"quoted\" \\ value", 10, 20),
+            op(KvInput::append("j", "x 0 1 y"), "", 5, 30),
+        ];
+        let text = format_kv(&history).unwrap();
+        let events = parse_kv("t", &text).unwrap();
+        let read = crate::operations_from_events(&events).unwrap();
+        let mut inputs: Vec<_> = read.iter().map(|o| (&o.input, &o.output)).collect();
+        let mut wanted: Vec<_> = history.iter().map(|o| (&o.input, &o.output)).collect();
+        inputs.sort_by_key(|(i, o)| format!("{i:?}{o:?}"));
+        wanted.sort_by_key(|(i, o)| format!("{i:?}{o:?}"));
+        assert_eq!(inputs, wanted);
+        // The put's return and the get's call share an instant: they overlap, as in the checker.
+        let get = read.iter().find(|o| o.input.op == KvOp::Get).unwrap();
+        let put = read.iter().find(|o| o.input.op == KvOp::Put).unwrap();
+        assert!(get.call < put.return_time);
+        assert_eq!(format_kv(&[op(KvInput::get("a\nb"), "", 0, 1)]), None);
     }
 
     #[test]

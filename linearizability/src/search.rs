@@ -21,6 +21,12 @@
 //! which lets the driver in `checker.rs` time-share many partitions over a few threads. It reads a
 //! shared stop flag after every step, so an illegal partition elsewhere or the deadline stops it
 //! within one model step.
+//!
+//! A *step* is one turn of the search loop: one attempt to linearize the operation under the cursor
+//! (at most one `Model::step` and one cache lookup), or one backtrack. The search counts its steps,
+//! and a step budget ([`Control::max_steps`]) ends it as [`Progress::Exhausted`]. Unlike a deadline,
+//! the count does not depend on the machine, its load or the other partitions: a partition's steps
+//! are a function of its operations alone, so a budget in steps gives the same verdict on every run.
 
 use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -31,7 +37,7 @@ use hashbrown::HashTable;
 use crate::model::{Model, Operation};
 
 /// How often (in search steps) the search looks at the clock to end its time slice.
-const CHECK_CLOCK_EVERY: u32 = 32;
+const CHECK_CLOCK_EVERY: u64 = 32;
 
 /// What a call to [`Search::run`] ended with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,6 +46,8 @@ pub(crate) enum Progress {
     Illegal,
     /// Out of time slice, or asked to stop: call `run` again to continue.
     Paused,
+    /// Used its whole step budget without a verdict: the partition's answer is `Unknown`.
+    Exhausted,
 }
 
 /// Shared controls of all the searches of one check.
@@ -49,6 +57,8 @@ pub(crate) struct Control {
     pub stop: AtomicBool,
     /// How long a search runs before yielding its thread to the next partition.
     pub slice: Duration,
+    /// The most steps one partition's search may take (`None`: no limit).
+    pub max_steps: Option<u64>,
 }
 
 /// The wall clock, for time slices and the timeout. The checker runs after a simulation has ended,
@@ -287,6 +297,8 @@ pub(crate) struct Search<'a, M: Model> {
     state: M::State,
     cursor: usize,
     partial: Option<PartialTracker>,
+    /// Steps taken so far, over every call to `run`.
+    steps: u64,
 }
 
 impl<'a, M: Model> Search<'a, M> {
@@ -303,18 +315,28 @@ impl<'a, M: Model> Search<'a, M> {
             state: model.init(),
             partial: verbose.then(|| PartialTracker::new(n)),
             ops,
+            steps: 0,
         }
     }
 
-    /// Searches until a verdict, the end of the time slice, or a stop request.
+    /// The steps taken so far (see the module documentation).
+    pub fn steps(&self) -> u64 {
+        self.steps
+    }
+
+    /// Searches until a verdict, the end of the step budget or of the time slice, or a stop
+    /// request.
     pub fn run(&mut self, control: &Control) -> Progress {
         let slice_end = wall_clock() + control.slice;
-        let mut steps: u32 = 0;
         loop {
             if self.list.is_empty() {
                 return Progress::Linearizable;
             }
+            if control.max_steps.is_some_and(|max| self.steps >= max) {
+                return Progress::Exhausted;
+            }
             // On a return entry, or after a dead end, undo the last choice.
+            self.steps += 1;
             let alive = self.list.is_call(self.cursor) && self.try_linearize();
             if !alive && !self.backtrack() {
                 return Progress::Illegal;
@@ -322,8 +344,7 @@ impl<'a, M: Model> Search<'a, M> {
             if control.stop.load(Ordering::Relaxed) {
                 return Progress::Paused;
             }
-            steps = steps.wrapping_add(1);
-            if steps.is_multiple_of(CHECK_CLOCK_EVERY) && wall_clock() >= slice_end {
+            if self.steps.is_multiple_of(CHECK_CLOCK_EVERY) && wall_clock() >= slice_end {
                 return Progress::Paused;
             }
         }

@@ -394,7 +394,17 @@ fn render_summary<I, O>(
     );
     if count(CheckResult::Unknown) > 0 {
         page.push_str(
-            " (Unknown: search stopped by the timeout, or after another partition failed.)",
+            " (Unknown: search stopped by the timeout, by its step budget, or after another \
+             partition failed.)",
+        );
+    }
+    let out_of_steps = info.out_of_steps();
+    if out_of_steps > 0 {
+        let _ = write!(
+            page,
+            " {out_of_steps} partitions used their whole budget of search steps (the largest \
+             search took {} steps).",
+            info.max_partition_steps()
         );
     }
     // The first error: the first failed operation of the first partition the page lists.
@@ -936,6 +946,8 @@ mod tests {
         let part = |result| PartitionInfo {
             ops: Vec::new(),
             result,
+            steps: 0,
+            out_of_steps: false,
             partial_linearizations: Vec::new(),
             largest: BTreeMap::new(),
         };

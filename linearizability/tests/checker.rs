@@ -6,8 +6,8 @@ use std::time::Duration;
 use linearizability::models::kv::{KvInput, KvModel, KvOutput};
 use linearizability::models::register::{RegisterInput, RegisterModel};
 use linearizability::{
-    CheckResult, Event, EventKind, Model, Operation, check_events, check_operations,
-    check_operations_verbose, render_html,
+    CheckResult, Event, EventKind, Limits, Model, Operation, check_events, check_operations,
+    check_operations_verbose, check_operations_verbose_limited, render_html,
 };
 
 type RegOp = Operation<RegisterInput<i64>, i64>;
@@ -239,6 +239,36 @@ fn illegal_beats_unknown() {
     // Partitions come in key order: "fast", then "slow".
     let results: Vec<_> = info.partitions.iter().map(|p| p.result).collect();
     assert_eq!(results, [CheckResult::Illegal, CheckResult::Unknown]);
+}
+
+/// A step budget: a hopeless partition stops after exactly that many steps (`Unknown`, out of
+/// steps), a small one beside it still finishes with its own count, and an illegal one still wins.
+#[test]
+fn a_step_budget_gives_unknown_after_exactly_that_many_steps() {
+    let mut history = hopeless("a");
+    history.push(kv(0, KvInput::put("b", "1"), 0, "", 10));
+    history.push(kv(1, KvInput::get("b"), 20, "1", 30));
+    let budget = Limits::steps_per_partition(500);
+    let (result, info) = check_operations_verbose_limited(&KvModel, history.clone(), budget);
+    assert_eq!(result, CheckResult::Unknown);
+    let parts: Vec<_> = info
+        .partitions
+        .iter()
+        .map(|p| (p.result, p.steps, p.out_of_steps))
+        .collect();
+    assert_eq!(
+        parts,
+        [
+            (CheckResult::Unknown, 500, true),
+            (CheckResult::Ok, 2, false)
+        ]
+    );
+    assert_eq!((info.steps(), info.max_partition_steps()), (502, 500));
+    assert_eq!(info.out_of_steps(), 1);
+
+    history.extend(quickly_illegal("c"));
+    let (result, _) = check_operations_verbose_limited(&KvModel, history, budget);
+    assert_eq!(result, CheckResult::Illegal);
 }
 
 /// The verbose information: a full linearization for an Ok partition, the longest partial one

@@ -31,6 +31,7 @@ fn inputs() -> Vec<(String, Vec<u8>)> {
         .collect()
 }
 
+#[allow(clippy::disallowed_methods)] // allowed: how many seeds to run, read before any simulation starts
 fn seeds() -> u64 {
     std::env::var("MR_SIM_SEEDS")
         .ok()

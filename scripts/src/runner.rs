@@ -14,6 +14,18 @@ use crate::seeds::Job;
 /// The signal number of SIGINT (Ctrl-C) on Linux and macOS.
 const SIGINT: i32 = 2;
 
+/// How a lab test reports a linearizability check that ran out of its step
+/// budget (labtest's `history::UNKNOWN_MARKER`; the test passes, as in Go).
+/// A line starting with it marks the run as undecided.
+pub const UNKNOWN_MARKER: &str = "linearizability check UNKNOWN";
+
+/// True if the run's output reports an undecided linearizability check.
+pub fn is_undecided(output: &str) -> bool {
+    output
+        .lines()
+        .any(|line| line.trim_start().starts_with(UNKNOWN_MARKER))
+}
+
 /// What every run shares.
 #[derive(Clone, Debug)]
 pub struct RunConfig {
@@ -57,6 +69,9 @@ pub struct RunResult {
     pub kept: Vec<PathBuf>,
     /// A one-line reason for a failure, from the output.
     pub reason: Option<String>,
+    /// Its linearizability check was undecided (`Unknown`, see
+    /// [`UNKNOWN_MARKER`]); such a run passes but its logs are kept.
+    pub undecided: bool,
 }
 
 /// A file-name-safe stem for a test's logs: `<label>-seed<seed>`.
@@ -234,11 +249,13 @@ pub fn run_one(
         Outcome::Failed(_) => failure_reason(&text),
         _ => None,
     };
+    let undecided = is_undecided(&text);
     let mut kept = Vec::new();
-    if outcome.failed() || (config.archive && outcome == Outcome::Passed) {
+    if outcome.failed() || undecided || (config.archive && outcome == Outcome::Passed) {
         fs::create_dir_all(&config.output_dir)?;
         let stem = log_stem(&test.label, job.seed);
         let status = match &outcome {
+            Outcome::Passed if undecided => "passed, linearizability check UNKNOWN".to_string(),
             Outcome::Passed => "passed".to_string(),
             Outcome::Failed(Some(code)) => format!("FAILED (exit {code})"),
             Outcome::Failed(None) => "FAILED (killed by a signal)".to_string(),
@@ -289,29 +306,41 @@ pub fn run_one(
         seconds,
         kept,
         reason,
+        undecided,
     })
 }
 
 /// What a kept file is, for the `.log`'s header: `structured log`,
-/// `timeline`, `history picture`, or `page`.
+/// `timeline`, `history picture`, `history` (for lincheck), `page`, or `file`.
 fn kept_kind(path: &Path) -> &'static str {
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
     if name.ends_with(".timeline.html") {
         "timeline"
     } else if name.ends_with(".history.html") {
         "history picture"
+    } else if name.ends_with(".history.txt") {
+        "history"
     } else if name.ends_with(".html") {
         "page"
-    } else {
+    } else if is_structured_log(name) {
         "structured log"
+    } else {
+        "file"
     }
+}
+
+/// A run's structured log is `<test>-<seed>.log`; every other file it writes
+/// (pictures, a history) is kept as it is.
+fn is_structured_log(name: &str) -> bool {
+    name.ends_with(".log")
 }
 
 /// Copies what a run wrote to its log directory next to its output: the
 /// structured log(s) as `<stem>.trace.log`, `<stem>.trace-2.log`, ..., each
 /// starting with `header` (so it says what it is and where the test's output
-/// went), and any HTML page (the failure timeline, a history picture) as
-/// `<stem>.<its own suffix>`, e.g. `<stem>.timeline.html`.
+/// went), and any other file (the failure timeline, a history picture, a
+/// history for lincheck) as it is, named `<stem>.<its own suffix>`, e.g.
+/// `<stem>.timeline.html`.
 fn keep_structured_logs(
     log_dir: &Path,
     output_dir: &Path,
@@ -327,7 +356,7 @@ fn keep_structured_logs(
     let mut logs = 0;
     for file in &files {
         let name = file.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        let dest_name = if name.ends_with(".html") {
+        let dest_name = if !is_structured_log(name) {
             // `<test>-<seed>.timeline.html` keeps its `.timeline.html`.
             let suffix = name.split_once('.').map_or("html", |(_, rest)| rest);
             format!("{stem}.{suffix}")
@@ -340,7 +369,7 @@ fn keep_structured_logs(
             }
         };
         let dest = output_dir.join(dest_name);
-        if name.ends_with(".html") {
+        if !is_structured_log(name) {
             fs::copy(file, &dest)?;
         } else {
             let mut text = header.as_bytes().to_vec();
@@ -381,13 +410,24 @@ mod tests {
         let to = tempfile::tempdir().unwrap();
         fs::write(from.path().join("t-7.log"), "log").unwrap();
         fs::write(from.path().join("t-7.timeline.html"), "<html>").unwrap();
+        fs::write(from.path().join("t-7.history.txt"), "{:process 0}").unwrap();
         let kept = keep_structured_logs(from.path(), to.path(), "t-seed7", "# header\n").unwrap();
         let mut names: Vec<String> = kept
             .iter()
             .map(|(_, dest)| dest.file_name().unwrap().to_string_lossy().into_owned())
             .collect();
         names.sort();
-        assert_eq!(names, ["t-seed7.timeline.html", "t-seed7.trace.log"]);
+        assert_eq!(
+            names,
+            [
+                "t-seed7.history.txt",
+                "t-seed7.timeline.html",
+                "t-seed7.trace.log"
+            ]
+        );
+        let history = fs::read_to_string(to.path().join("t-seed7.history.txt")).unwrap();
+        assert_eq!(history, "{:process 0}", "a history is copied as it is");
+        assert_eq!(kept_kind(&to.path().join("t-seed7.history.txt")), "history");
         let trace = fs::read_to_string(to.path().join("t-seed7.trace.log")).unwrap();
         assert_eq!(trace, "# header\nlog", "the structured log says what it is");
         let page = fs::read_to_string(to.path().join("t-seed7.timeline.html")).unwrap();
@@ -467,6 +507,16 @@ mod tests {
         let cut = failure_reason(&format!("thread 'x' panicked at a.rs:1:1:\n{long}")).unwrap();
         assert_eq!(cut.lines().count(), MAX_REASON_LINES + 1);
         assert!(cut.ends_with("(40 more lines in the log)"), "{cut}");
+    }
+
+    #[test]
+    fn undecided_runs_are_recognised_by_the_marker_line() {
+        let output = "info: linearizability check Ok: 3 operations\n\
+                      linearizability check UNKNOWN (seed 4): 1 of 2 partitions used ...\n  replay: x\n";
+        assert!(is_undecided(output));
+        assert!(!is_undecided(
+            "info: linearizability check Ok: 3 operations\ntest x ... ok\n"
+        ));
     }
 
     #[test]

@@ -41,14 +41,18 @@ pub struct Row {
     pub name: String,
     /// Finished runs that failed.
     pub failed: u64,
+    /// Finished runs that passed with an undecided linearizability check.
+    pub unknown: u64,
     /// Finished runs (interrupted runs are not counted).
     pub total: u64,
     /// Wall seconds per finished run.
     pub time: Stats,
 }
 
-/// The summary table: test, failed, total, mean ± std of the wall time per run.
-/// `color` paints the failed counts red and the all-passed ones green.
+/// The summary table: test, failed, unknown (passed, but the linearizability
+/// check was undecided), total, mean ± std of the wall time per run. `color`
+/// paints the failed counts red, rows with unknowns yellow and the all-passed
+/// ones green.
 pub fn table(rows: &[Row], color: bool) -> String {
     let name_width = rows
         .iter()
@@ -57,8 +61,8 @@ pub fn table(rows: &[Row], color: bool) -> String {
         .max()
         .unwrap_or(4);
     let mut out = format!(
-        "{:<name_width$}  {:>6}  {:>6}  {:>17}\n",
-        "Test", "Failed", "Total", "Time (s)"
+        "{:<name_width$}  {:>6}  {:>7}  {:>6}  {:>17}\n",
+        "Test", "Failed", "Unknown", "Total", "Time (s)"
     );
     for row in rows {
         let time = if row.total == 0 {
@@ -67,12 +71,13 @@ pub fn table(rows: &[Row], color: bool) -> String {
             format!("{:.2} ± {:.2}", row.time.mean(), row.time.std())
         };
         let line = format!(
-            "{:<name_width$}  {:>6}  {:>6}  {:>17}",
-            row.name, row.failed, row.total, time
+            "{:<name_width$}  {:>6}  {:>7}  {:>6}  {:>17}",
+            row.name, row.failed, row.unknown, row.total, time
         );
-        let line = match (color, row.failed > 0, row.total > 0) {
-            (true, true, _) => format!("\x1b[31m{line}\x1b[0m"),
-            (true, false, true) => format!("\x1b[32m{line}\x1b[0m"),
+        let line = match (color, row.failed > 0, row.unknown > 0, row.total > 0) {
+            (true, true, _, _) => format!("\x1b[31m{line}\x1b[0m"),
+            (true, false, true, _) => format!("\x1b[33m{line}\x1b[0m"),
+            (true, false, false, true) => format!("\x1b[32m{line}\x1b[0m"),
             _ => line,
         };
         out.push_str(&line);
@@ -125,15 +130,24 @@ mod tests {
             name: "x".into(),
             ..Row::default()
         };
-        let out = table(&[a, b], false);
+        let mut c = Row {
+            name: "unreliable_3a".into(),
+            unknown: 1,
+            total: 1,
+            ..Row::default()
+        };
+        c.time.push(0.5);
+        let out = table(&[a, b, c.clone()], false);
         assert_eq!(
             out,
             "\
-Test                 Failed   Total           Time (s)
-initial_election_2a       1       3        2.00 ± 1.00
-x                         0       0                  -
+Test                 Failed  Unknown   Total           Time (s)
+initial_election_2a       1        0       3        2.00 ± 1.00
+x                         0        0       0                  -
+unreliable_3a             0        1       1        0.50 ± 0.00
 "
         );
+        assert!(table(&[c], true).contains("\x1b[33munreliable_3a "));
         let out = table(
             &[Row {
                 name: "t".into(),

@@ -57,10 +57,11 @@ fn runs_with_seeds_and_keeps_failed_logs_only() {
     assert_eq!(output.status.code(), Some(1), "{all}");
 
     // Seeds 0..6: 0 and 3 fail. The ignored test is not selected.
-    assert_eq!(row(&stdout, "passes")[1..3], ["0", "6"], "{all}");
+    // Columns: failed, unknown, total.
+    assert_eq!(row(&stdout, "passes")[1..4], ["0", "0", "6"], "{all}");
     assert_eq!(
-        row(&stdout, "fails_on_multiples_of_three")[1..3],
-        ["2", "6"],
+        row(&stdout, "fails_on_multiples_of_three")[1..4],
+        ["2", "0", "6"],
         "{all}"
     );
     assert!(!stdout.contains("ignored_passes"), "{all}");
@@ -137,6 +138,7 @@ fn lists_tests_and_rejects_no_match() {
     assert_eq!(
         names,
         [
+            "check_undecided_on_even_seeds",
             "fails_on_multiples_of_three",
             "ignored_passes",
             "passes",
@@ -151,6 +153,59 @@ fn lists_tests_and_rejects_no_match() {
 }
 
 #[test]
+fn undecided_linearizability_checks_are_counted_and_kept_but_pass() {
+    let out = tempfile::tempdir().unwrap();
+    let output = dstest(&["-n", "4", "-p", "2", "--seed-start", "0", "--log", "off"])
+        .arg("-o")
+        .arg(out.path())
+        .arg("check_undecided_on_even_seeds")
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&output);
+    let all = format!("stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert_eq!(output.status.code(), Some(0), "undecided runs pass: {all}");
+    // Seeds 0..4: 0 and 2 are undecided.
+    assert_eq!(
+        row(&stdout, "check_undecided_on_even_seeds")[1..4],
+        ["0", "2", "4"],
+        "{all}"
+    );
+    assert!(
+        stderr.contains("UNKNOWN check_undecided_on_even_seeds seed 2"),
+        "{all}"
+    );
+    assert!(
+        stdout.contains("2 runs passed with an undecided linearizability check"),
+        "{all}"
+    );
+    assert!(stdout.contains(
+        "replay: LAB_SEED=2 cargo test -p dstest-fixture --test fixture -- --exact check_undecided_on_even_seeds"
+    ), "{all}");
+    // Their logs and histories are kept (and only theirs: no --archive).
+    let log = out.path().join("check_undecided_on_even_seeds-seed2.log");
+    let log = std::fs::read_to_string(&log).unwrap_or_else(|e| panic!("{e}: {all}"));
+    assert!(
+        log.starts_with(
+            "# dstest: check_undecided_on_even_seeds seed 2 passed, linearizability check UNKNOWN"
+        ),
+        "{log}"
+    );
+    let history = out
+        .path()
+        .join("check_undecided_on_even_seeds-seed2.history.txt");
+    assert_eq!(
+        std::fs::read_to_string(&history).unwrap(),
+        "{:process 0, :type :invoke, :f :get, :key \"k\", :value nil}\n"
+    );
+    assert!(log.contains("# history: "), "{log}");
+    assert!(
+        !out.path()
+            .join("check_undecided_on_even_seeds-seed1.log")
+            .exists()
+    );
+}
+
+#[test]
 fn timeouts_count_as_failures_and_ctrl_c_stops() {
     let out = tempfile::tempdir().unwrap();
     let output = dstest(&["-n", "1", "--timeout", "1", "sleeps", "-o"])
@@ -159,7 +214,7 @@ fn timeouts_count_as_failures_and_ctrl_c_stops() {
         .unwrap();
     let (stdout, stderr) = text(&output);
     assert_eq!(output.status.code(), Some(1), "{stdout}{stderr}");
-    assert_eq!(row(&stdout, "sleeps")[1..3], ["1", "1"], "{stdout}");
+    assert_eq!(row(&stdout, "sleeps")[1..4], ["1", "0", "1"], "{stdout}");
     assert!(stdout.contains("timed out after"), "{stdout}");
 
     // Ctrl-C (SIGINT to dstest): the running tests are killed, the table is
@@ -192,6 +247,6 @@ fn timeouts_count_as_failures_and_ctrl_c_stops() {
     let stderr = seen;
     assert!(start.elapsed() < Duration::from_secs(10), "{stderr}");
     assert_eq!(output.status.code(), Some(130), "{stdout}{stderr}");
-    assert_eq!(row(&stdout, "sleeps")[1..3], ["0", "0"], "{stdout}");
+    assert_eq!(row(&stdout, "sleeps")[1..4], ["0", "0", "0"], "{stdout}");
     assert!(stdout.contains("Interrupted"), "{stdout}");
 }

@@ -86,6 +86,7 @@ pub(crate) fn quiet_panics<R>(f: impl FnOnce() -> R) -> R {
 
 /// The frames between the panic machinery and the thread's start, as the
 /// default hook prints them (unless `RUST_BACKTRACE=full`).
+#[allow(clippy::disallowed_methods)] // allowed: formats a panic report; RUST_BACKTRACE changes only what is printed
 fn short_backtrace(full: &str) -> String {
     if std::env::var("RUST_BACKTRACE").is_ok_and(|v| v == "full") {
         return full.to_string();

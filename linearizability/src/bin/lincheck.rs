@@ -14,7 +14,10 @@ use clap::{Parser, ValueEnum};
 use linearizability::models::etcd::EtcdModel;
 use linearizability::models::kv::KvModel;
 use linearizability::parse::{read_jepsen, read_kv};
-use linearizability::{CheckResult, Event, Model, check_events, check_events_verbose, write_html};
+use linearizability::{
+    CheckResult, Event, Limits, Model, check_events_limited, check_events_verbose_limited,
+    write_html,
+};
 
 #[derive(Parser)]
 #[command(
@@ -32,6 +35,14 @@ struct Args {
     /// Give up after this many seconds per file (verdict `Unknown`).
     #[arg(long, value_name = "SECS")]
     timeout: Option<f64>,
+    /// Give up on a partition after this many search steps (its verdict `Unknown`): a budget that,
+    /// unlike --timeout, gives the same verdict on every machine (the lab tests use one).
+    #[arg(long, value_name = "N")]
+    max_steps: Option<u64>,
+    /// Also print how many search steps each file took: in all, and in its largest partition
+    /// (what --max-steps is compared with).
+    #[arg(long)]
+    steps: bool,
     /// History files.
     #[arg(required = true)]
     files: Vec<PathBuf>,
@@ -52,15 +63,25 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let limits = Limits {
+        timeout,
+        max_steps_per_partition: args.max_steps,
+    };
     let mut status = 0;
     for file in &args.files {
         let html = args
             .html
             .as_deref()
             .map(|out| html_path(out, file, args.files.len()));
-        match check_file(args.model, file, timeout, html.as_deref()) {
-            Ok(result) => {
-                println!("{}: {result}", file.display());
+        match check_file(args.model, file, limits, html.as_deref(), args.steps) {
+            Ok((result, steps)) => {
+                match steps {
+                    Some((all, largest)) => println!(
+                        "{}: {result} ({all} search steps, {largest} in the largest partition)",
+                        file.display()
+                    ),
+                    None => println!("{}: {result}", file.display()),
+                }
                 if result == CheckResult::Illegal {
                     status = status.max(1);
                 }
@@ -85,28 +106,33 @@ fn html_path(out: &Path, file: &Path, files: usize) -> PathBuf {
 fn check_file(
     model: ModelKind,
     file: &Path,
-    timeout: Option<Duration>,
+    limits: Limits,
     html: Option<&Path>,
-) -> Result<CheckResult, String> {
+    steps: bool,
+) -> Result<Checked, String> {
     match model {
         ModelKind::Kv => {
             let events = read_kv(file).map_err(|e| e.to_string())?;
-            check(&KvModel, &events, file, timeout, html)
+            check(&KvModel, &events, file, limits, html, steps)
         }
         ModelKind::Etcd => {
             let events = read_jepsen(file).map_err(|e| e.to_string())?;
-            check(&EtcdModel, &events, file, timeout, html)
+            check(&EtcdModel, &events, file, limits, html, steps)
         }
     }
 }
+
+/// The verdict, and with --steps (all steps, the largest partition's).
+type Checked = (CheckResult, Option<(u64, u64)>);
 
 fn check<M>(
     model: &M,
     events: &[Event<M::Input, M::Output>],
     file: &Path,
-    timeout: Option<Duration>,
+    limits: Limits,
     html: Option<&Path>,
-) -> Result<CheckResult, String>
+    steps: bool,
+) -> Result<Checked, String>
 where
     M: Model,
     M::Input: Clone,
@@ -118,13 +144,18 @@ where
             &"the history has no operations (an empty file, or not in the --model format?)",
         ));
     }
-    let Some(html) = html else {
-        return check_events(model, events, timeout).map_err(|e| in_file(&e));
-    };
-    let (result, info) = check_events_verbose(model, events, timeout).map_err(|e| in_file(&e))?;
-    if let Some(dir) = html.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| in_file(&e))?;
+    if html.is_none() && !steps {
+        let result = check_events_limited(model, events, limits).map_err(|e| in_file(&e))?;
+        return Ok((result, None));
     }
-    write_html(model, &info, html).map_err(|e| format!("{}: {e}", html.display()))?;
-    Ok(result)
+    let (result, info) =
+        check_events_verbose_limited(model, events, limits).map_err(|e| in_file(&e))?;
+    if let Some(html) = html {
+        if let Some(dir) = html.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| in_file(&e))?;
+        }
+        write_html(model, &info, html).map_err(|e| format!("{}: {e}", html.display()))?;
+    }
+    let counts = steps.then(|| (info.steps(), info.max_partition_steps()));
+    Ok((result, counts))
 }

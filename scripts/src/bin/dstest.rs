@@ -197,6 +197,9 @@ impl Tally {
         if self.row.failed > 0 {
             parts.push(format!("{} failed", self.row.failed));
         }
+        if self.row.unknown > 0 {
+            parts.push(format!("{} unknown", self.row.unknown));
+        }
         parts.join(", ")
     }
 }
@@ -361,6 +364,8 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         })
         .collect();
     let mut failures: Vec<(RunResult, String)> = Vec::new();
+    // Passed runs whose linearizability check was undecided.
+    let mut undecided: Vec<(RunResult, String)> = Vec::new();
     let mut errors = 0u64;
     let mut max_fail_hit = false;
     for event in received {
@@ -381,6 +386,8 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 }
                 if result.outcome.failed() {
                     tally.row.failed += 1;
+                } else if counted && result.undecided {
+                    tally.row.unknown += 1;
                 }
                 // Style and message first: a bar redraws on inc, not on set_style.
                 if tally.row.failed == 1 && result.outcome.failed() {
@@ -423,6 +430,24 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                         max_fail_hit = true;
                         stop.store(true, Ordering::SeqCst);
                     }
+                } else if counted && result.undecided {
+                    let test = &tests[i];
+                    let replay = runner::replay_command(
+                        &binaries[test.binary],
+                        test,
+                        result.job.seed,
+                        cli.release,
+                    );
+                    let kept = result
+                        .kept
+                        .first()
+                        .map_or(String::new(), |p| format!(" -> {}", p.display()));
+                    display.println(&format!(
+                        "UNKNOWN {} seed {} ({:.1} s): passed, but its linearizability check \
+                         was undecided (out of its step budget){kept}",
+                        test.label, result.job.seed, result.seconds,
+                    ));
+                    undecided.push((result, replay));
                 }
             }
             Event::Error(job, error) => {
@@ -492,6 +517,36 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             );
         }
     }
+    if !undecided.is_empty() {
+        println!(
+            "{} runs passed with an undecided linearizability check (Unknown: a partition \
+             used its whole budget of search steps; the same seed gives the same verdict); \
+             logs and histories in {}:",
+            undecided.len(),
+            output_dir.display()
+        );
+        undecided.sort_by_key(|(r, _)| (r.job.test, r.job.iteration));
+        const SHOWN: usize = 20;
+        for (result, replay) in undecided.iter().take(SHOWN) {
+            let files: Vec<String> = result
+                .kept
+                .iter()
+                .map(|p| file_name(p).to_string())
+                .collect();
+            println!(
+                "  {} seed {}  [{}]",
+                tests[result.job.test].label,
+                result.job.seed,
+                files.join(", ")
+            );
+            println!("    replay: {replay}");
+        }
+        if undecided.len() > SHOWN {
+            println!("  ... and {} more", undecided.len() - SHOWN);
+        }
+    }
+    // Undecided runs passed, as `cargo test` says; they are counted and
+    // listed, not failures.
     let code = if !failures.is_empty() || errors > 0 {
         1
     } else if was_interrupted {
