@@ -570,6 +570,25 @@ impl<L: Lab> Cluster<L> {
         tracing::info!(topic = "test", "partition {p1:?} | {p2:?}");
     }
 
+    /// Enables or disables the link between servers `i` and `j`, both ways,
+    /// leaving every other link (and who counts as connected) as it is: for
+    /// topologies no partition makes, e.g. a star where the others reach
+    /// each other only through one server (beyond Go; raft's classic-bug
+    /// tests use it).
+    pub fn link(&self, i: usize, j: usize, enabled: bool) {
+        tracing::info!(
+            topic = "test",
+            "link {} - {} {}",
+            self.name(i),
+            self.name(j),
+            if enabled { "up" } else { "down" }
+        );
+        let mut st = self.state();
+        self.set(&mut st, i, j, enabled);
+        self.set(&mut st, j, i, enabled);
+        self.refresh_bands(&mut st);
+    }
+
     /// Enables server `i`'s own ends to every server (Go's shardkv config
     /// starts servers this way; incoming ends are left as they are).
     pub fn enable_outgoing(&self, i: usize) {

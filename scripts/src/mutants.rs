@@ -16,7 +16,7 @@
 //! This module holds the file-level parts (the copy, the patch, its
 //! description); the binary in `src/bin/mutants.rs` runs the tests.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -140,40 +140,73 @@ fn files_under(root: &Path) -> Result<BTreeSet<PathBuf>, Error> {
     Ok(out)
 }
 
-/// Makes `copy` hold exactly the files of the workspace at `root` (without
-/// `target` and `.git`). Files whose contents are already equal are left
-/// alone, so that their modification times stay and cargo rebuilds only the
-/// crates a previous patch (or the workspace since the last run) changed.
-/// Returns how many files were written or removed.
-pub fn sync(root: &Path, copy: &Path) -> Result<usize, Error> {
-    fs::create_dir_all(copy).map_err(|e| io_error("cannot create", copy, e))?;
-    let wanted = files_under(root)?;
-    let mut changed = 0;
-    for rel in &wanted {
-        let from = root.join(rel);
-        let to = copy.join(rel);
-        let bytes = fs::read(&from).map_err(|e| io_error("cannot read", &from, e))?;
-        if fs::read(&to).ok().as_deref() == Some(&bytes[..]) {
-            continue;
+/// The workspace's files as they were when the run began, in memory (a
+/// workspace is a few megabytes without `target`): every mutant starts from
+/// this state, so editing the workspace while mutants run changes nothing.
+#[derive(Clone, Debug, Default)]
+pub struct Snapshot {
+    files: BTreeMap<PathBuf, (Vec<u8>, fs::Permissions)>,
+}
+
+impl Snapshot {
+    /// Reads every file under `root` except `target` and `.git`.
+    pub fn take(root: &Path) -> Result<Snapshot, Error> {
+        let mut files = BTreeMap::new();
+        for rel in files_under(root)? {
+            let path = root.join(&rel);
+            let bytes = fs::read(&path).map_err(|e| io_error("cannot read", &path, e))?;
+            let mode = fs::metadata(&path)
+                .map_err(|e| io_error("cannot stat", &path, e))?
+                .permissions();
+            files.insert(rel, (bytes, mode));
         }
-        if let Some(parent) = to.parent() {
-            fs::create_dir_all(parent).map_err(|e| io_error("cannot create", parent, e))?;
-        }
-        fs::write(&to, &bytes).map_err(|e| io_error("cannot write", &to, e))?;
-        let mode = fs::metadata(&from)
-            .map_err(|e| io_error("cannot stat", &from, e))?
-            .permissions();
-        fs::set_permissions(&to, mode).map_err(|e| io_error("cannot chmod", &to, e))?;
-        changed += 1;
+        Ok(Snapshot { files })
     }
-    for rel in files_under(copy)? {
-        if !wanted.contains(&rel) {
-            let path = copy.join(&rel);
-            fs::remove_file(&path).map_err(|e| io_error("cannot remove", &path, e))?;
+
+    /// How many files it holds.
+    pub fn len(&self) -> usize {
+        self.files.len()
+    }
+
+    /// Whether it holds no file.
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+
+    /// Makes `copy` hold exactly these files. Files whose contents are
+    /// already equal are left alone, so that their modification times stay
+    /// and cargo rebuilds only the crates a previous patch changed. Returns
+    /// how many files were written or removed.
+    pub fn sync(&self, copy: &Path) -> Result<usize, Error> {
+        fs::create_dir_all(copy).map_err(|e| io_error("cannot create", copy, e))?;
+        let mut changed = 0;
+        for (rel, (bytes, mode)) in &self.files {
+            let to = copy.join(rel);
+            if fs::read(&to).ok().as_deref() == Some(&bytes[..]) {
+                continue;
+            }
+            if let Some(parent) = to.parent() {
+                fs::create_dir_all(parent).map_err(|e| io_error("cannot create", parent, e))?;
+            }
+            fs::write(&to, bytes).map_err(|e| io_error("cannot write", &to, e))?;
+            fs::set_permissions(&to, mode.clone()).map_err(|e| io_error("cannot chmod", &to, e))?;
             changed += 1;
         }
+        for rel in files_under(copy)? {
+            if !self.files.contains_key(&rel) {
+                let path = copy.join(&rel);
+                fs::remove_file(&path).map_err(|e| io_error("cannot remove", &path, e))?;
+                changed += 1;
+            }
+        }
+        Ok(changed)
     }
-    Ok(changed)
+}
+
+/// Makes `copy` hold exactly the files of the workspace at `root` now; see
+/// [`Snapshot::sync`].
+pub fn sync(root: &Path, copy: &Path) -> Result<usize, Error> {
+    Snapshot::take(root)?.sync(copy)
 }
 
 /// `git apply` in `dir` (which is not a repository, though it may sit inside
@@ -282,6 +315,12 @@ diff --git a/f.txt b/f.txt
         assert_eq!(sync(root.path(), copy.path()).unwrap(), 2);
         assert_eq!(fs::read_to_string(copy.path().join("a/x.rs")).unwrap(), "x");
         assert!(!copy.path().join("new.rs").exists());
+        // Edits made after the snapshot do not reach the copy.
+        let snapshot = Snapshot::take(root.path()).unwrap();
+        fs::write(root.path().join("a/x.rs"), "edited later").unwrap();
+        fs::write(copy.path().join("a/x.rs"), "mutated").unwrap();
+        assert_eq!(snapshot.sync(copy.path()).unwrap(), 1);
+        assert_eq!(fs::read_to_string(copy.path().join("a/x.rs")).unwrap(), "x");
     }
 
     #[test]

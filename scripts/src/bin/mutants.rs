@@ -308,6 +308,9 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             .join("mutants"),
     };
     let copy = scratch.join("workspace");
+    // Every mutant starts from the workspace as it is now, whatever is
+    // edited while they run.
+    let snapshot = mutants::Snapshot::take(&root).map_err(|e| e.to_string())?;
     let target = scratch.join("target");
     let stop = Arc::new(AtomicBool::new(false));
     {
@@ -321,11 +324,12 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         .map_err(|e| format!("could not install the Ctrl-C handler: {e}"))?;
     }
     eprintln!(
-        "mutants: {} mutants × {} seeds (from {}), {} at a time; scratch copy {}",
+        "mutants: {} mutants × {} seeds (from {}), {} at a time; {} files copied to {}",
         mutants.len(),
         cli.seeds,
         cli.seed_start,
         cli.workers,
+        snapshot.len(),
         copy.display()
     );
     let mut rows: Vec<Option<&Mutant>> = Vec::new();
@@ -350,7 +354,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             error: Some(error),
             seconds: 0.0,
         };
-        mutants::sync(&root, &copy).map_err(|e| e.to_string())?;
+        snapshot.sync(&copy).map_err(|e| e.to_string())?;
         if let Some(mutant) = mutant
             && let Err(error) = mutants::apply(&copy, mutant)
         {
@@ -382,8 +386,8 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         print_tally(&tally);
         tallies.push(tally);
     }
-    // Leave the copy as the workspace is, so nothing patched lingers.
-    mutants::sync(&root, &copy).map_err(|e| e.to_string())?;
+    // Leave the copy unpatched, so nothing patched lingers.
+    snapshot.sync(&copy).map_err(|e| e.to_string())?;
 
     println!();
     println!(

@@ -1,0 +1,116 @@
+//! Tester-side helpers for the tests beyond Go (`classic_bugs.rs`): waiting
+//! for a leader among chosen servers, star topologies, and a check on what
+//! `start()` tells the tester.
+//!
+//! Everything here uses only what a student's Raft offers the tester
+//! (`get_state()`, `start()`, crash/restart and the network), never the
+//! reference's internals, so the tests work unchanged in the handout.
+
+#![allow(dead_code)] // not every test uses every helper
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use labrpc::sim;
+use serde::Serialize;
+
+use crate::common::Config;
+
+/// How often the helpers poll the peers (virtual time; polls cost no wall
+/// time worth speaking of).
+pub const POLL: Duration = Duration::from_millis(2);
+
+/// Waits up to `limit` for a running server among `among` to claim to lead;
+/// returns it and its term. None if nobody did.
+pub async fn wait_leader(cfg: &Config, among: &[usize], limit: Duration) -> Option<(usize, u64)> {
+    let t0 = sim::now();
+    while t0.elapsed() < limit {
+        for &i in among {
+            if let Some(raft) = cfg.try_raft(i)
+                && let (term, true) = raft.get_state()
+            {
+                return Some((i, term));
+            }
+        }
+        sim::sleep(POLL).await;
+    }
+    None
+}
+
+/// Cuts every link, then links `hub` with each of `spokes`: the spokes reach
+/// each other only through the hub. Only the hub counts as connected (so
+/// `Config::one` submits to it alone).
+pub fn star(cfg: &Config, hub: usize, spokes: &[usize]) {
+    for i in 0..cfg.n() {
+        cfg.disconnect(i);
+    }
+    cfg.connect(hub);
+    for &s in spokes {
+        cfg.link(hub, s, true);
+    }
+}
+
+/// Every server connected to every other again (restarting crashed ones).
+pub fn heal(cfg: &Config) {
+    for i in 0..cfg.n() {
+        if cfg.try_raft(i).is_none() {
+            cfg.start1(i);
+        }
+    }
+    for i in 0..cfg.n() {
+        cfg.disconnect(i);
+    }
+    for i in 0..cfg.n() {
+        cfg.connect(i);
+    }
+}
+
+/// What `start()` acknowledged: a peer that returns `Some((index, term))`
+/// claims to be the leader of `term`. Two different peers acknowledging
+/// commands in one term means two leaders in that term (Election Safety),
+/// however briefly each led; the harness's safety checker, which polls
+/// `get_state()`, can miss a short reign. Cloning shares the record.
+#[derive(Clone, Default)]
+pub struct StartLedger {
+    leaders: Arc<Mutex<BTreeMap<u64, usize>>>,
+}
+
+impl StartLedger {
+    /// `cfg.raft(i).start(command)`, checked: panics if another peer
+    /// already acknowledged a command in the same term.
+    pub fn start<C: Serialize + ?Sized>(
+        &self,
+        cfg: &Config,
+        i: usize,
+        command: &C,
+    ) -> Option<(u64, u64)> {
+        let (index, term) = cfg.try_raft(i)?.start(command)?;
+        // A poisoned lock means a panic already failed the test.
+        let mut leaders = self.leaders.lock().unwrap_or_else(|e| e.into_inner());
+        let leader = *leaders.entry(term).or_insert(i);
+        assert_eq!(
+            leader, i,
+            "safety: servers {leader} and {i} both acknowledged start() in term {term}"
+        );
+        Some((index, term))
+    }
+
+    /// Submits `command` to every running server that is connected, as Go's
+    /// `one` does, and returns what the (only) acknowledging one said.
+    pub fn start_any<C: Serialize + ?Sized>(
+        &self,
+        cfg: &Config,
+        command: &C,
+    ) -> Option<(usize, u64, u64)> {
+        let mut acknowledged = None;
+        for i in 0..cfg.n() {
+            if cfg.is_connected(i)
+                && let Some((index, term)) = self.start(cfg, i, command)
+            {
+                acknowledged = Some((i, index, term));
+            }
+        }
+        acknowledged
+    }
+}

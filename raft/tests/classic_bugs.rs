@@ -1,0 +1,361 @@
+//! Tests beyond Go: scenarios built to expose one classic Raft bug each with
+//! high probability, where Go's tests reach them rarely or never.
+//!
+//! Each test names its part (`cargo test -p raft 2c` runs the 2C ones) and
+//! the bug class it is built for. They drive the cluster with crashes,
+//! restarts and links between chosen pairs of servers (`Cluster::link`) to
+//! make one dangerous interleaving likely, and then rely on what a tester can
+//! observe: applied values agree (the harness), terms never go back and at
+//! most one leader per term (the harness's checker, plus [`StartLedger`] for
+//! what `start()` acknowledges), and progress afterwards. They were measured
+//! against mutants of the reference (`scripts/mutants/raft`, see
+//! docs/testing.md): each catches its mutant on most seeds.
+
+mod classic;
+mod common;
+
+use std::time::Duration;
+
+use classic::*;
+use common::*;
+use labrpc::sim;
+
+/// Bug class: votedFor not persisted. A voter votes for one candidate,
+/// restarts, and a second candidate asks it in the same term: a voter that
+/// forgot its vote elects a second leader in that term.
+///
+/// Three servers: the voter misses an entry (so it cannot win itself), then
+/// everyone restarts at once from the same term, and the two others reach
+/// each other only through the voter. Whichever of them wins first, the
+/// voter restarts at that moment, and the other times out in the same term
+/// and asks it.
+#[test]
+fn restarted_voter_second_candidate_2c() {
+    sim::run(async {
+        let servers = 3;
+        let cfg = make_config(servers, false, false);
+        cfg.begin("Test (2C, beyond Go): a restarted voter and a second candidate in one term");
+
+        for round in 0..3i64 {
+            cfg.one(&(100 * round + 1), servers, true).await;
+            let leader = cfg.check_one_leader().await;
+            let voter = (leader + 1) % servers;
+            let (a, b) = (leader, (leader + 2) % servers);
+            // The voter falls behind, so it cannot be elected.
+            cfg.crash1(voter);
+            cfg.one(&(100 * round + 2), servers - 1, true).await;
+            // Everyone restarts at once; a and b are in the same term.
+            cfg.crash1(a);
+            cfg.crash1(b);
+            for i in 0..servers {
+                cfg.start1(i);
+            }
+            cfg.link(a, voter, true);
+            cfg.link(b, voter, true);
+            wait_leader(&cfg, &[a, b], 10 * RAFT_ELECTION_TIMEOUT)
+                .await
+                .expect("a or b is elected through the voter");
+            // The voter has just voted for the winner in its term: restart it.
+            cfg.start1(voter);
+            cfg.link(a, voter, true);
+            cfg.link(b, voter, true);
+            // The other candidate asks the restarted voter in `term`: if the
+            // voter grants it, both lead `term` (the checker fails the test).
+            sim::sleep(2 * RAFT_ELECTION_TIMEOUT).await;
+            heal(&cfg);
+        }
+        cfg.one(&1000i64, servers, true).await;
+        cfg.end();
+    });
+}
+
+/// Bug class: a leader commits an entry of an earlier term by counting
+/// replicas (Figure 8 of the Raft paper, made certain rather than likely),
+/// and a leader crash between replicating an old-term entry and committing
+/// an entry of its own term.
+///
+/// Five servers. (a) Leader L appends X at index 2 and replicates it to P
+/// only. (b) L crashes; W is elected by the other three, appends Y at index 2
+/// alone, and crashes. (c) L restarts; L or P is elected (only they have X)
+/// and replicates X to a majority, in a term later than X's: a correct leader
+/// must not commit X now. It crashes before committing anything of its own.
+/// (d) W restarts as the hub of a star (only it can win) and commits Y over X.
+/// A leader that committed X in (c) has applied X where everyone later
+/// applies Y.
+#[test]
+fn figure8_old_term_entry_2c() {
+    sim::run(async {
+        let servers = 5;
+        let cfg = make_config(servers, false, false);
+        cfg.begin("Test (2C, beyond Go): Figure 8, an old-term entry replicated then overwritten");
+
+        for round in 0..2i64 {
+            cfg.one(&(1000 * round + 10), servers, true).await;
+            let l = cfg.check_one_leader().await;
+            let p = (l + 1) % servers;
+            let others: Vec<usize> = (0..servers).filter(|&i| i != l && i != p).collect();
+            // (a) X reaches P only.
+            cfg.partition(&[l, p], &others);
+            if cfg.raft(l).start(&(1000 * round + 20)).is_none() {
+                heal(&cfg);
+                continue; // l lost its leadership in between: try again
+            }
+            sim::sleep(Duration::from_millis(100)).await;
+            // (b) L crashes; W, elected by the other three, appends Y alone.
+            cfg.crash1(l);
+            let (w, _) = wait_leader(&cfg, &others, 10 * RAFT_ELECTION_TIMEOUT)
+                .await
+                .expect("the majority side elects a leader");
+            cfg.disconnect(w);
+            if cfg.raft(w).start(&(1000 * round + 30)).is_none() {
+                heal(&cfg);
+                continue;
+            }
+            sim::sleep(Duration::from_millis(50)).await;
+            cfg.crash1(w);
+            // (c) L restarts; L or P (who have X) leads and replicates X.
+            cfg.start1(l);
+            let mut rest: Vec<usize> = (0..servers).filter(|&i| i != w).collect();
+            cfg.partition(&rest, &[w]);
+            cfg.disconnect(w);
+            let (l2, _) = wait_leader(&cfg, &rest, 10 * RAFT_ELECTION_TIMEOUT)
+                .await
+                .expect("L or P is elected");
+            sim::sleep(Duration::from_millis(200)).await;
+            cfg.crash1(l2);
+            rest.retain(|&i| i != l2);
+            // (d) W restarts as the only possible leader and commits Y.
+            cfg.start1(w);
+            star(&cfg, w, &rest);
+            cfg.one(&(1000 * round + 40), rest.len() + 1, true).await;
+            heal(&cfg);
+        }
+        cfg.one(&5000i64, servers, true).await;
+        cfg.end();
+    });
+}
+
+/// Bug class: granting a vote without the up-to-date check (§5.4.1). A
+/// follower misses committed entries while cut off, its term running ahead;
+/// when it returns, its higher term forces an election that it must not
+/// win: a stale leader overwrites committed entries.
+#[test]
+fn stale_log_candidate_loses_2b() {
+    sim::run(async {
+        let servers = 3;
+        let cfg = make_config(servers, false, false);
+        cfg.begin("Test (2B, beyond Go): a candidate with a stale log and a higher term loses");
+
+        let mut value = 100i64;
+        cfg.one(&value, servers, true).await;
+        for _ in 0..4 {
+            let leader = cfg.check_one_leader().await;
+            let stale = (leader + 1) % servers;
+            cfg.disconnect(stale);
+            for _ in 0..3 {
+                value += 1;
+                cfg.one(&value, servers - 1, true).await;
+            }
+            // Alone, it times out again and again: its term runs ahead.
+            sim::sleep(2 * RAFT_ELECTION_TIMEOUT).await;
+            cfg.connect(stale);
+            value += 1;
+            cfg.one(&value, servers, true).await;
+        }
+        cfg.end();
+    });
+}
+
+/// Bug class: a follower that truncates its log after each AppendEntries'
+/// last entry. On an unreliable network requests are reordered, so a
+/// shorter, older AppendEntries can arrive after a longer one that the
+/// follower already acknowledged; dropping the entries it acknowledged
+/// leaves the leader believing they are there (the follower is then stuck,
+/// or a committed entry is lost).
+#[test]
+fn stale_append_after_newer_2c() {
+    sim::run(async {
+        let servers = 3;
+        let cfg = make_config(servers, true, false);
+        cfg.begin("Test (2C, beyond Go): reordered AppendEntries under a stream of commands");
+
+        let ledger = StartLedger::default();
+        let mut value = 0i64;
+        cfg.one(&value, 1, true).await;
+        for _ in 0..3 {
+            // A stream of commands, a few milliseconds apart, so that new
+            // entries keep arriving while AppendEntries are in flight.
+            let t0 = sim::now();
+            while t0.elapsed() < Duration::from_secs(1) {
+                value += 1;
+                ledger.start_any(&cfg, &value);
+                sim::sleep(Duration::from_millis(sim::gen_range(0..6u64))).await;
+            }
+            // Everyone must catch up with everything the leader has.
+            value += 1;
+            cfg.one(&value, servers, true).await;
+        }
+        cfg.set_unreliable(false);
+        value += 1;
+        cfg.one(&value, servers, true).await;
+        cfg.end();
+    });
+}
+
+/// Bug class: a snapshot that records the wrong lastIncludedTerm. The
+/// snapshot indices of the harness (every `SNAPSHOT_INTERVAL`th entry) are
+/// made to hold entries of an older term than the log's tail when they are
+/// applied: a leader replicates entries to one follower only, crashes, and
+/// that follower, elected as the hub of a star, commits them together with
+/// an entry of its own term. A server that had crashed before catches up by
+/// InstallSnapshot, then every server restarts from its saved state.
+#[test]
+fn snapshot_term_differs_from_tail_2d() {
+    sim::run(async {
+        let servers = 5;
+        let cfg = make_config(servers, false, true);
+        cfg.begin("Test (2D, beyond Go): snapshots at entries older than the log's tail");
+
+        let mut value = 0i64;
+        cfg.one(&value, servers, true).await;
+        for _ in 0..2 {
+            // Up to two entries below the next snapshot index.
+            let last = loop {
+                value += 1;
+                let index = cfg.one(&value, servers, true).await;
+                if (index + 3) % SNAPSHOT_INTERVAL == 0 {
+                    break index;
+                }
+            };
+            let l = cfg.check_one_leader().await;
+            let p = (l + 1) % servers;
+            let lagging = (l + 2) % servers;
+            cfg.crash1(lagging);
+            let others: Vec<usize> = (0..servers)
+                .filter(|&i| i != l && i != p && i != lagging)
+                .collect();
+            // Entries across the snapshot index reach P only.
+            let mut majority = others.clone();
+            majority.push(lagging);
+            cfg.partition(&[l, p], &majority);
+            for _ in 0..5 {
+                value += 1;
+                if let Some(raft) = cfg.try_raft(l) {
+                    raft.start(&value);
+                }
+            }
+            sim::sleep(Duration::from_millis(100)).await;
+            cfg.crash1(l);
+            // P, elected as the only possible leader, commits them with an
+            // entry of its own term: the snapshot index is applied (and
+            // snapshotted) while the log's tail is of the newer term.
+            star(&cfg, p, &others);
+            value += 1;
+            let index = cfg.one(&value, others.len() + 1, true).await;
+            assert!(index > last + 3, "P's entries were committed");
+            // The lagging server needs the snapshot.
+            cfg.start1(lagging);
+            cfg.link(p, lagging, true);
+            value += 1;
+            cfg.one(&value, others.len() + 2, true).await;
+            // Every server restarts from what it saved.
+            for i in 0..servers {
+                cfg.start1(i);
+            }
+            heal(&cfg);
+            value += 1;
+            cfg.one(&value, servers, true).await;
+        }
+        cfg.end();
+    });
+}
+
+/// Bug class: a follower that advances its commit index past what the
+/// leader's message proved it shares. A follower cut off with a leader that
+/// keeps appending (hundreds of entries, more than one AppendEntries batch)
+/// comes back to a majority that committed other entries meanwhile, in
+/// another term: it must replace its conflicting suffix batch by batch and
+/// never apply an entry of it.
+#[test]
+fn far_behind_conflicting_suffix_2b() {
+    sim::run(async {
+        let servers = 5;
+        let cfg = make_config(servers, false, false);
+        cfg.begin("Test (2B, beyond Go): a follower batches behind, with a conflicting suffix");
+
+        let mut value = 0i64;
+        cfg.one(&value, servers, true).await;
+        for round in 0..2 {
+            let l = cfg.check_one_leader().await;
+            let f = (l + 1) % servers;
+            let majority: Vec<usize> = (0..servers).filter(|&i| i != l && i != f).collect();
+            cfg.partition(&[l, f], &majority);
+            // The old leader keeps appending: f takes it all.
+            for _ in 0..600 {
+                value += 1;
+                if let Some(raft) = cfg.try_raft(l) {
+                    raft.start(&value);
+                }
+            }
+            // The majority commits other entries, more than a batch.
+            let (m, _) = wait_leader(&cfg, &majority, 10 * RAFT_ELECTION_TIMEOUT)
+                .await
+                .expect("the majority elects a leader");
+            for _ in 0..(300 + 100 * round) {
+                value += 1;
+                cfg.raft(m).start(&value);
+            }
+            value += 1;
+            cfg.one(&value, majority.len(), true).await;
+            // The old leader goes; f comes back.
+            cfg.crash1(l);
+            cfg.partition(&[majority.as_slice(), &[f]].concat(), &[l]);
+            cfg.disconnect(l);
+            value += 1;
+            cfg.one(&value, servers - 1, true).await;
+            heal(&cfg);
+        }
+        value += 1;
+        cfg.one(&value, servers, true).await;
+        cfg.end();
+    });
+}
+
+/// Bug class: a leader that counts a follower's match from its own log
+/// rather than from what the acknowledged message carried. On an unreliable
+/// network (delayed requests) a command arrives while an AppendEntries is in
+/// flight; its acknowledgment then seems to cover the command. The leader
+/// crashes a few milliseconds later, before the command can have reached a
+/// majority: a command it applied is then lost.
+#[test]
+fn leader_crash_after_start_2b() {
+    sim::run(async {
+        let servers = 3;
+        let cfg = make_config(servers, true, false);
+        cfg.begin("Test (2B, beyond Go): a leader crashes right after start()");
+
+        let ledger = StartLedger::default();
+        let mut value = 0i64;
+        cfg.one(&value, servers, true).await;
+        for _ in 0..12 {
+            let leader = cfg.check_one_leader().await;
+            let out = (leader + 1) % servers;
+            cfg.disconnect(out);
+            // Commands at random moments between heartbeats.
+            for _ in 0..sim::gen_range(1..6) {
+                value += 1;
+                ledger.start(&cfg, leader, &value);
+                sim::sleep(Duration::from_millis(sim::gen_range(0..30u64))).await;
+            }
+            cfg.crash1(leader);
+            cfg.connect(out);
+            value += 1;
+            cfg.one(&value, servers - 1, true).await;
+            cfg.start1(leader);
+            cfg.connect(leader);
+            value += 1;
+            cfg.one(&value, servers, true).await;
+        }
+        cfg.end();
+    });
+}
