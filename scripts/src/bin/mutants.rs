@@ -57,6 +57,11 @@ struct Cli {
     /// first catching test).
     #[arg(long)]
     all_tests: bool,
+    /// Tests of this integration-test target (repeatable) form the "before"
+    /// set: each mutant's row then shows the seeds caught by the tests
+    /// outside it (before) and by all selected tests (after), from one run.
+    #[arg(long = "new-target", value_name = "TARGET")]
+    new_targets: Vec<String>,
     /// Also run the unpatched workspace first (its row must show 0 caught).
     #[arg(long)]
     baseline: bool,
@@ -81,6 +86,8 @@ struct Tally {
     description: String,
     /// None: it did not build (or not apply).
     caught: Option<u64>,
+    /// With `--new-target`: the seeds caught without the new targets' tests.
+    caught_before: Option<u64>,
     seeds: u64,
     /// Catching runs per test label.
     by_test: BTreeMap<String, u64>,
@@ -161,9 +168,13 @@ fn run_seeds(
     stop: &Arc<AtomicBool>,
 ) -> Tally {
     let seeds: Vec<u64> = (0..cli.seeds).map(|i| cli.seed_start + i).collect();
+    // Within a seed the tests of the new targets go last: an old test that
+    // fails decides both counts.
+    let mut order: Vec<usize> = (0..tests.len()).collect();
+    order.sort_by_key(|&t| cli.new_targets.contains(&binaries[tests[t].binary].target));
     let mut jobs = VecDeque::new();
     for (iteration, &seed) in seeds.iter().enumerate() {
-        for test in 0..tests.len() {
+        for &test in &order {
             jobs.push_back(Job {
                 test,
                 iteration: iteration as u64,
@@ -179,13 +190,18 @@ fn run_seeds(
         release: false,
     };
     let queue = Mutex::new(jobs);
+    let is_new = |test: &TestCase| cli.new_targets.contains(&binaries[test.binary].target);
     let caught_seeds: Mutex<BTreeMap<u64, (usize, String)>> = Mutex::new(BTreeMap::new());
+    // Seeds caught by a test outside the new targets (only with --new-target).
+    let caught_before: Mutex<BTreeMap<u64, ()>> = Mutex::new(BTreeMap::new());
     let by_test: Mutex<BTreeMap<String, u64>> = Mutex::new(BTreeMap::new());
     let (errors_tx, errors_rx) = mpsc::channel::<String>();
     std::thread::scope(|scope| {
         for _ in 0..cli.workers.max(1) {
             let errors_tx = errors_tx.clone();
-            let (queue, caught_seeds, by_test, config) = (&queue, &caught_seeds, &by_test, &config);
+            let (queue, caught_seeds, caught_before, by_test, config) =
+                (&queue, &caught_seeds, &caught_before, &by_test, &config);
+            let is_new = &is_new;
             scope.spawn(move || {
                 loop {
                     if stop.load(Ordering::SeqCst) {
@@ -195,19 +211,35 @@ fn run_seeds(
                     let Some(job) = queue.lock().ok().and_then(|mut q| q.pop_front()) else {
                         return;
                     };
-                    let already = caught_seeds
+                    let test = &tests[job.test];
+                    let caught = caught_seeds
                         .lock()
                         .map(|c| c.contains_key(&job.seed))
                         .unwrap_or(true);
-                    if already && !cli.all_tests {
+                    let decided = if cli.new_targets.is_empty() {
+                        caught
+                    } else {
+                        // Both counts are decided once an old test caught the
+                        // seed; a new test is moot once any test did.
+                        let before = caught_before
+                            .lock()
+                            .map(|c| c.contains_key(&job.seed))
+                            .unwrap_or(true);
+                        before || (caught && is_new(test))
+                    };
+                    if decided && !cli.all_tests {
                         continue;
                     }
-                    let test = &tests[job.test];
                     let binary = &binaries[test.binary];
                     match runner::run_one(binary, test, job, config, stop) {
                         Ok(result) if result.outcome.failed() => {
                             if let Ok(mut counts) = by_test.lock() {
                                 *counts.entry(test.label.clone()).or_default() += 1;
+                            }
+                            if !is_new(test)
+                                && let Ok(mut before) = caught_before.lock()
+                            {
+                                before.insert(job.seed, ());
                             }
                             if let Ok(mut caught) = caught_seeds.lock() {
                                 let reason = result.reason.unwrap_or_else(|| "failed".into());
@@ -248,6 +280,8 @@ fn run_seeds(
         name: mutant.map_or("(none)".into(), |m| m.name.clone()),
         description: mutant.map_or("the unpatched workspace".into(), |m| m.description.clone()),
         caught: Some(caught.len() as u64),
+        caught_before: (!cli.new_targets.is_empty())
+            .then(|| caught_before.into_inner().map_or(0, |c| c.len() as u64)),
         seeds: cli.seeds,
         by_test: by_test.into_inner().unwrap_or_default(),
         example,
@@ -259,8 +293,11 @@ fn run_seeds(
 fn print_tally(tally: &Tally) {
     match (tally.caught, &tally.error) {
         (Some(caught), error) => {
+            let before = tally.caught_before.map_or(String::new(), |b| {
+                format!("before {b:>4}/{:<4} after ", tally.seeds)
+            });
             println!(
-                "{:<32} caught {caught:>4}/{:<4} ({:5.1} %)  [{:.0} s]  {}",
+                "{:<32} {before}caught {caught:>4}/{:<4} ({:5.1} %)  [{:.0} s]  {}",
                 tally.name,
                 tally.seeds,
                 100.0 * caught as f64 / tally.seeds.max(1) as f64,
@@ -348,6 +385,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             name: name.to_string(),
             description: mutant.map_or(String::new(), |m| m.description.clone()),
             caught: None,
+            caught_before: None,
             seeds: cli.seeds,
             by_test: BTreeMap::new(),
             example: None,
@@ -390,22 +428,41 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
     snapshot.sync(&copy).map_err(|e| e.to_string())?;
 
     println!();
-    println!(
-        "| mutant | caught / seeds (seeds {}..={}) | bug |",
+    let seeds = format!(
+        "seeds {}..={}",
         cli.seed_start,
         cli.seed_start + cli.seeds.saturating_sub(1)
     );
-    println!("|---|---|---|");
+    let fraction =
+        |c: u64, n: u64| format!("{c}/{n} ({:.0} %)", 100.0 * c as f64 / n.max(1) as f64);
+    if cli.new_targets.is_empty() {
+        println!("| mutant | caught / seeds ({seeds}) | bug |");
+        println!("|---|---|---|");
+    } else {
+        println!(
+            "| mutant | before: caught without {} ({seeds}) | after: caught by all | bug |",
+            cli.new_targets.join(", ")
+        );
+        println!("|---|---|---|---|");
+    }
     for tally in &tallies {
         let caught = match tally.caught {
-            Some(c) => format!(
-                "{c}/{} ({:.0} %)",
-                tally.seeds,
-                100.0 * c as f64 / tally.seeds.max(1) as f64
-            ),
+            Some(c) => fraction(c, tally.seeds),
             None => "not run".into(),
         };
-        println!("| {} | {caught} | {} |", tally.name, tally.description);
+        match tally.caught_before {
+            Some(b) => println!(
+                "| {} | {} | {caught} | {} |",
+                tally.name,
+                fraction(b, tally.seeds),
+                tally.description
+            ),
+            None if !cli.new_targets.is_empty() => println!(
+                "| {} | not run | not run | {} |",
+                tally.name, tally.description
+            ),
+            None => println!("| {} | {caught} | {} |", tally.name, tally.description),
+        }
     }
     let failed_setup = tallies
         .iter()
