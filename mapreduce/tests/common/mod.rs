@@ -218,8 +218,13 @@ impl Proc {
     }
 
     /// What the process wrote to stderr.
+    /// (Without blank lines: a panic's output starts with an empty line,
+    /// which would end the failure reason the grader shows before the
+    /// panic's message.)
     pub fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
+        let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let lines: Vec<&str> = log.lines().filter(|l| !l.trim().is_empty()).collect();
+        lines.join("\n")
     }
 
     /// The exit status if the process has exited; kills it and panics when
