@@ -94,6 +94,21 @@ pub async fn timed(
     value
 }
 
+/// [`timed`] for a Put or an Append: `op` yields nothing, and the history
+/// records an empty output.
+pub async fn timed_write(
+    log: Option<&KvLog>,
+    client_id: usize,
+    input: KvInput,
+    op: impl Future<Output = ()>,
+) {
+    let op = async {
+        op.await;
+        String::new()
+    };
+    timed(log, client_id, input, op).await;
+}
+
 /// Go's `checkClntAppends`: every append `x clnt j y` for j < count is in
 /// `v` exactly once, in order.
 pub fn check_clnt_appends(clnt: usize, v: &str, count: usize) {

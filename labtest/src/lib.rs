@@ -91,6 +91,7 @@ pub mod bench;
 pub mod history;
 pub mod record;
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -149,33 +150,55 @@ impl Status {
             leader: is_leader,
         }
     }
+
+    /// The same status with `suffix` after the label ("leader c3"); an empty
+    /// suffix leaves it as it is.
+    pub fn with_suffix(mut self, suffix: impl std::fmt::Display) -> Status {
+        let suffix = suffix.to_string();
+        if !suffix.is_empty() {
+            self.label = format!("{} {suffix}", self.label);
+        }
+        self
+    }
 }
 
-/// Implements [`Lab`] for a service built on a Raft peer: a server type with
-/// `kill()`, `services() -> Vec<Service>` and `raft()` (whose `get_state()`
-/// gives the term and leadership shown on its lane). kvraft, shardctrler and
-/// shardkv (for its controller) use it:
+/// Implements [`Lab`] on a new marker type for a server type with `kill()`:
+/// the lab says how to get its services and its status.
 ///
 /// ```ignore
-/// labtest::raft_service_lab!(
-///     /// KV servers as the cluster harness sees them.
-///     KvLab, Arc<KvServer>
+/// labtest::lab!(
+///     /// labtest's view of a Paxos peer.
+///     PaxosLab, Arc<Paxos>,
+///     services: |px| vec![px.service()],
+///     status: |px| Status::new(px.describe(), None)
 /// );
 /// ```
 #[macro_export]
-macro_rules! raft_service_lab {
-    ($(#[$attr:meta])* $lab:ident, $server:ty) => {
-        $crate::service_lab!($(#[$attr])* $lab, $server, |server| {
-            let (term, is_leader) = server.raft().get_state();
-            $crate::Status::raft(term, is_leader)
-        });
+macro_rules! lab {
+    ($(#[$attr:meta])* $lab:ident, $server:ty,
+     services: |$s1:ident| $services:expr, status: |$s2:ident| $status:expr $(,)?) => {
+        $(#[$attr])*
+        pub struct $lab;
+
+        impl $crate::Lab for $lab {
+            type Server = $server;
+            fn kill(server: &$server) {
+                server.kill();
+            }
+            fn services($s1: &$server) -> Vec<$crate::Service> {
+                $services
+            }
+            fn status($s2: &$server) -> $crate::Status {
+                $status
+            }
+        }
     };
 }
 
-/// Implements [`Lab`] for a server type with `kill()` and
-/// `services() -> Vec<Service>`, whose lane shows the [`Status`] that
-/// `status` makes of it. [`raft_service_lab!`] is built on it, and the Paxos
-/// series' shardkv harness uses it:
+/// [`lab!`] for a server type with `kill()` and `services() ->
+/// Vec<Service>`, whose lane shows the [`Status`] that `status` makes of it.
+/// [`raft_service_lab!`] is built on it, and the Paxos series' shardkv
+/// harness uses it:
 ///
 /// ```ignore
 /// labtest::service_lab!(
@@ -186,21 +209,38 @@ macro_rules! raft_service_lab {
 #[macro_export]
 macro_rules! service_lab {
     ($(#[$attr:meta])* $lab:ident, $server:ty, |$s:ident| $status:expr) => {
-        $(#[$attr])*
-        pub struct $lab;
+        $crate::lab!(
+            $(#[$attr])* $lab, $server,
+            services: |server| server.services(),
+            status: |$s| $status
+        );
+    };
+}
 
-        impl $crate::Lab for $lab {
-            type Server = $server;
-            fn kill(server: &$server) {
-                server.kill();
-            }
-            fn services(server: &$server) -> Vec<$crate::Service> {
-                server.services()
-            }
-            fn status($s: &$server) -> $crate::Status {
-                $status
-            }
-        }
+/// [`service_lab!`] for a service built on a Raft peer: a server type with
+/// `kill()`, `services() -> Vec<Service>` and `raft()` (whose `get_state()`
+/// gives the term and leadership shown on its lane). kvraft, shardctrler and
+/// shardkv use it:
+///
+/// ```ignore
+/// labtest::raft_service_lab!(
+///     /// KV servers as the cluster harness sees them.
+///     KvLab, Arc<KvServer>
+/// );
+/// ```
+///
+/// A third argument adds to the lane's label (shardkv's configuration number,
+/// "leader c3"): `ShardKvLab, Arc<ShardKv>, |kv| format!("c{}", kv.config_num())`.
+#[macro_export]
+macro_rules! raft_service_lab {
+    ($(#[$attr:meta])* $lab:ident, $server:ty) => {
+        $crate::raft_service_lab!($(#[$attr])* $lab, $server, |server| "");
+    };
+    ($(#[$attr:meta])* $lab:ident, $server:ty, |$s:ident| $suffix:expr) => {
+        $crate::service_lab!($(#[$attr])* $lab, $server, |$s| {
+            let (term, is_leader) = $s.raft().get_state();
+            $crate::Status::raft(term, is_leader).with_suffix($suffix)
+        });
     };
 }
 
@@ -307,6 +347,9 @@ struct State<L: Lab> {
     /// Whether a "disconnected" band is open on the lane. Starts true and
     /// unrecorded: before the first connect nobody is connected.
     cut_off: Vec<bool>,
+    /// Whether [`Cluster::part`] left the server in a minority group (its
+    /// "disconnected" band is open).
+    parted: Vec<bool>,
     next_client: usize,
     // begin() baselines.
     t0: Instant,
@@ -334,6 +377,7 @@ impl<L: Lab> Cluster<L> {
             extra_ends: vec![Vec::new(); n],
             connected: vec![false; n],
             cut_off: vec![true; n],
+            parted: vec![false; n],
             next_client: 0,
             t0: sim::now(),
             rpcs0: 0,
@@ -590,6 +634,40 @@ impl<L: Lab> Cluster<L> {
         self.refresh_bands(&mut st);
     }
 
+    /// Go 2015's `part(t, tag, n, p1, p2, p3)`, on the 2015 profile's paths
+    /// ([`Network::partition`]): servers reach each other only inside a
+    /// group; a server in no group is isolated. A server outside a majority
+    /// group gets a "disconnected" band.
+    pub fn part(&self, groups: &[&[usize]]) {
+        let names: Vec<Vec<&str>> = groups
+            .iter()
+            .map(|g| g.iter().map(|&i| self.name(i)).collect())
+            .collect();
+        if let Err(e) = self.net().partition(&names) {
+            panic!(
+                "part({groups:?}): os.Link failed: {e} (did a server quit and delete its socket?)"
+            );
+        }
+        tracing::info!(topic = "test", "partition {groups:?}");
+        let majority = self.n() / 2 + 1;
+        let mut st = self.state();
+        for i in 0..self.n() {
+            let size = groups
+                .iter()
+                .find(|g| g.contains(&i))
+                .map_or(1, |g| g.len());
+            let cut = size < majority;
+            if cut != st.parted[i] {
+                if cut {
+                    timeline::band_start(self.name(i), Band::Disconnected);
+                } else {
+                    timeline::band_end(self.name(i), Band::Disconnected);
+                }
+                st.parted[i] = cut;
+            }
+        }
+    }
+
     /// Enables server `i`'s own ends to every server (Go's shardkv config
     /// starts servers this way; incoming ends are left as they are).
     pub fn enable_outgoing(&self, i: usize) {
@@ -775,11 +853,50 @@ impl<L: Lab> Cluster<L> {
     /// A task that calls [`observe`](Self::observe) every `period`, for as
     /// long as the test runs.
     pub fn spawn_observer(&self, period: Duration) -> JoinHandle<()> {
+        self.spawn_watch(period, false)
+    }
+
+    /// Beyond Go: [`spawn_observer`](Self::spawn_observer) that also checks,
+    /// every `period`, every running server's [`Status`] (its number a term):
+    /// two servers never lead the same term (Election Safety), and a
+    /// server's term never goes back, across a restart too (terms are
+    /// persisted). A violation panics, failing the test.
+    pub fn spawn_safety_checker(&self, period: Duration) -> JoinHandle<()> {
+        self.spawn_watch(period, true)
+    }
+
+    fn spawn_watch(&self, period: Duration, check: bool) -> JoinHandle<()> {
         let cluster = self.clone();
+        let mut leader_of_term: BTreeMap<u64, usize> = BTreeMap::new();
+        let mut last_term = vec![0; self.n()];
         sim::spawn(async move {
             loop {
                 sim::sleep(period).await;
                 cluster.observe();
+                if !check {
+                    continue;
+                }
+                for (i, server) in cluster.running() {
+                    let status = L::status(&server);
+                    let term = status.number.unwrap_or(0);
+                    // In real-time mode a dying instance may still raise its
+                    // term after its Persister was copied: only the
+                    // simulation checks this.
+                    if term < last_term[i] && !sim::is_realtime() {
+                        panic!(
+                            "safety: server {i}'s term went back from {} to {term}",
+                            last_term[i]
+                        );
+                    }
+                    last_term[i] = last_term[i].max(term);
+                    if status.leader {
+                        let leader = *leader_of_term.entry(term).or_insert(i);
+                        assert!(
+                            leader == i,
+                            "safety: servers {leader} and {i} are both leaders of term {term}"
+                        );
+                    }
+                }
             }
         })
     }

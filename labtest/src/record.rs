@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use linearizability::models::kv::KvInput;
 
-use crate::history::{KvLog, check_linearizable, timed};
+use crate::history::{KvLog, check_linearizable, timed, timed_write};
 
 /// Records one clerk's operations into a test's history.
 #[derive(Clone)]
@@ -47,20 +47,14 @@ impl Recorder {
     /// Runs the clerk's Put of `value` to `key` (`op`), recording it.
     pub async fn put(&self, key: &str, value: &str, op: impl Future<Output = ()>) {
         let input = KvInput::put(key, value);
-        timed(self.log(), self.client_id, input, no_value(op)).await;
+        timed_write(self.log(), self.client_id, input, op).await;
     }
 
     /// Runs the clerk's Append of `value` to `key` (`op`), recording it.
     pub async fn append(&self, key: &str, value: &str, op: impl Future<Output = ()>) {
         let input = KvInput::append(key, value);
-        timed(self.log(), self.client_id, input, no_value(op)).await;
+        timed_write(self.log(), self.client_id, input, op).await;
     }
-}
-
-/// A Put's or Append's outcome as the history has it: no value.
-async fn no_value(op: impl Future<Output = ()>) -> String {
-    op.await;
-    String::new()
 }
 
 /// Checks the recorded history, if the test kept one and it is not empty,

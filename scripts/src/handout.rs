@@ -41,8 +41,14 @@ pub const VERBATIM_FILES: &[&str] = &["docs/instructors.md"];
 /// mutants' patches (`scripts/mutants/<lab>/*.patch`, see
 /// [`crate::mutants`]) quote the reference code they change, so they are
 /// left out even though the scripts are infrastructure.
+///
+/// So is everything under `.ci/` but `.ci/run` (which the student's CI
+/// script replaces): the reference's own CI material, such as
+/// `.ci/ban-probe`, the crate of deliberately banned calls that proves the
+/// clippy bans fire (docs/instructors.md, "What to hand out per lab").
 pub fn is_reference_only(rel: &str) -> bool {
-    rel.ends_with(".patch") && rel.split('/').any(|part| part == "mutants")
+    (rel.ends_with(".patch") && rel.split('/').any(|part| part == "mutants"))
+        || (rel.starts_with(".ci/") && rel != ".ci/run")
 }
 
 /// The handout's README (the reference's speaks to instructors): a table
@@ -747,6 +753,9 @@ mod tests {
         );
         assert_eq!(plan.files[Path::new("scripts/mutants/run")], Action::Copy);
         assert!(!is_reference_only("lab/src/patch.rs"));
+        assert!(is_reference_only(".ci/ban-probe/src/lib.rs"));
+        assert!(is_reference_only(".ci/ban-probe/Cargo.toml"));
+        assert!(!is_reference_only(".ci/run"));
     }
 
     #[test]

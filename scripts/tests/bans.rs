@@ -129,6 +129,11 @@ fn probe_functions(source: &str) -> Vec<(String, usize)> {
 #[ignore = "runs clippy on .ci/ban-probe (tens of seconds cold); .ci/run runs it"]
 fn clippy_reports_every_banned_item_in_the_probe() {
     let probe = root().join(".ci/ban-probe");
+    if !probe.join("Cargo.toml").exists() {
+        // A student handout leaves the probe out (reference CI material).
+        println!("skipped: no .ci/ban-probe in this workspace (a handout?)");
+        return;
+    }
     let output = Command::new(cargo())
         .args(["clippy", "--quiet", "--locked", "--message-format=json"])
         .arg("--manifest-path")

@@ -37,7 +37,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use futures::FutureExt;
 use kvraft::{Clerk, KvServer};
 use labrpc::Network;
 use labrpc::rand::seq::SliceRandom;
@@ -180,7 +179,9 @@ impl Config {
         log: Option<&KvLog>,
         cli: usize,
     ) {
-        self.put_append(ck, key, value, log, cli, false).await;
+        let op = ck.clerk.put(key, value);
+        history::timed_write(log, cli, KvInput::put(key, value), op).await;
+        self.inner.ops.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Go's `Append(cfg, ck, key, value, log, cli)`.
@@ -192,27 +193,8 @@ impl Config {
         log: Option<&KvLog>,
         cli: usize,
     ) {
-        self.put_append(ck, key, value, log, cli, true).await;
-    }
-
-    async fn put_append(
-        &self,
-        ck: &mut Client,
-        key: &str,
-        value: &str,
-        log: Option<&KvLog>,
-        cli: usize,
-        append: bool,
-    ) {
-        let (input, op) = if append {
-            (
-                KvInput::append(key, value),
-                ck.clerk.append(key, value).boxed(),
-            )
-        } else {
-            (KvInput::put(key, value), ck.clerk.put(key, value).boxed())
-        };
-        history::timed(log, cli, input, op.map(|()| String::new())).await;
+        let op = ck.clerk.append(key, value);
+        history::timed_write(log, cli, KvInput::append(key, value), op).await;
         self.inner.ops.fetch_add(1, Ordering::Relaxed);
     }
 

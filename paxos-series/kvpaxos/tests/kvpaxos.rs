@@ -26,6 +26,39 @@ where
     node.spawn(f(ck))
 }
 
+/// Go's "Concurrent clients" part (in TestBasic and TestUnreliable): 20
+/// rounds of 15 clients made by `clerk`, each putting a random value to "b"
+/// or getting it once; after each round every clerk of `cka` reads the same
+/// value.
+async fn concurrent_clients(cka: &mut [Client], clerk: impl Fn() -> Client) {
+    for _ in 0..20 {
+        const NPARA: usize = 15;
+        let tasks: Vec<_> = (0..NPARA)
+            .map(|_| {
+                spawn_client(clerk(), |mut myck| async move {
+                    if sim::gen_range(0..1000) < 500 {
+                        let v = sim::random_u64().to_string();
+                        myck.put("b", &v).await;
+                    } else {
+                        myck.get("b").await;
+                    }
+                    (myck, ())
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.await.unwrap();
+        }
+        let mut va = Vec::new();
+        for ck in cka.iter_mut() {
+            va.push(ck.get("b").await);
+        }
+        for (i, v) in va.iter().enumerate() {
+            assert!(*v == va[0], "mismatch; 0 got {}, {i} got {v}", va[0]);
+        }
+    }
+}
+
 #[test]
 fn basic() {
     sim::run(async {
@@ -47,31 +80,7 @@ fn basic() {
         cfg.passed();
 
         cfg.begin("Test: Concurrent clients");
-        for _ in 0..20 {
-            const NPARA: usize = 15;
-            let tasks: Vec<_> = (0..NPARA)
-                .map(|_| {
-                    let ci = sim::gen_range(0..NSERVERS);
-                    spawn_client(cfg.clerk(&[ci]), |mut myck| async move {
-                        if sim::gen_range(0..1000) < 500 {
-                            let v = sim::random_u64().to_string();
-                            myck.put("b", &v).await;
-                        } else {
-                            myck.get("b").await;
-                        }
-                        (myck, ())
-                    })
-                })
-                .collect();
-            for task in tasks {
-                task.await.unwrap();
-            }
-            let mut va = Vec::new();
-            for ck in cka.iter_mut() {
-                va.push(ck.get("b").await);
-            }
-            assert!(va.iter().all(|v| *v == va[0]), "mismatch");
-        }
+        concurrent_clients(&mut cka, || cfg.clerk(&[sim::gen_range(0..NSERVERS)])).await;
         cfg.passed();
         sim::sleep(Duration::from_secs(1)).await;
         cfg.check_linearizable();
@@ -189,32 +198,7 @@ fn unreliable() {
         cfg.passed();
 
         cfg.begin("Test: Concurrent clients, unreliable");
-        for _ in 0..20 {
-            const NCLI: usize = 15;
-            let tasks: Vec<_> = (0..NCLI)
-                .map(|_| {
-                    spawn_client(cfg.randclerk(), |mut myck| async move {
-                        if sim::gen_range(0..1000) < 500 {
-                            let v = sim::random_u64().to_string();
-                            myck.put("b", &v).await;
-                        } else {
-                            myck.get("b").await;
-                        }
-                        (myck, ())
-                    })
-                })
-                .collect();
-            for task in tasks {
-                task.await.unwrap();
-            }
-            let mut va = Vec::new();
-            for ck in cka.iter_mut() {
-                va.push(ck.get("b").await);
-            }
-            for (i, v) in va.iter().enumerate() {
-                assert!(*v == va[0], "mismatch; 0 got {}, {i} got {v}", va[0]);
-            }
-        }
+        concurrent_clients(&mut cka, || cfg.randclerk()).await;
         cfg.passed();
 
         cfg.begin("Test: Concurrent Append to same key, unreliable");

@@ -7,6 +7,8 @@
 //! viewservice only when the cached primary fails it.
 
 use labrpc::sim;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use viewservice::PING_INTERVAL;
 
 use crate::common::{GetArgs, GetReply, Op, PutAppendArgs, PutAppendReply, SERVICE, Status};
@@ -47,12 +49,15 @@ impl Clerk {
         self.primary = self.vs.primary().await;
     }
 
-    /// The current value of `key`, or "" if it was never set. Retries until
-    /// the primary answers.
-    pub async fn get(&mut self, key: &str) -> String {
-        let args = GetArgs {
-            key: key.to_string(),
-        };
+    /// Sends `args` to `method` of the primary until it answers with a
+    /// reply that `done` accepts. Without a cached primary it asks the
+    /// viewservice, waiting a PingInterval while there is none; after any
+    /// other answer or a lost call it refreshes the primary.
+    async fn call<A, R>(&mut self, method: &str, args: &A, done: impl Fn(&R) -> bool) -> R
+    where
+        A: Serialize,
+        R: DeserializeOwned + Send + 'static,
+    {
         loop {
             if self.primary.is_empty() {
                 self.primary = self.vs.primary().await;
@@ -62,20 +67,24 @@ impl Clerk {
                 }
             }
             let end = self.dialer.end(&self.primary);
-            let reply = end
-                .call::<_, GetReply>(&format!("{SERVICE}.Get"), &args)
-                .await;
-            match reply {
-                Ok(GetReply {
-                    status: Status::Ok,
-                    value,
-                }) => return value,
-                Ok(GetReply {
-                    status: Status::NoKey,
-                    ..
-                }) => return String::new(),
+            match end.call::<_, R>(&format!("{SERVICE}.{method}"), args).await {
+                Ok(reply) if done(&reply) => return reply,
                 _ => self.refresh_primary().await,
             }
+        }
+    }
+
+    /// The current value of `key`, or "" if it was never set. Retries until
+    /// the primary answers.
+    pub async fn get(&mut self, key: &str) -> String {
+        let args = GetArgs {
+            key: key.to_string(),
+        };
+        let answered = |r: &GetReply| matches!(r.status, Status::Ok | Status::NoKey);
+        let reply = self.call("Get", &args, answered).await;
+        match reply.status {
+            Status::Ok => reply.value,
+            _ => String::new(),
         }
     }
 
@@ -93,23 +102,9 @@ impl Clerk {
             seq: self.seq,
             // END SOLUTION
         };
-        loop {
-            if self.primary.is_empty() {
-                self.primary = self.vs.primary().await;
-                if self.primary.is_empty() {
-                    sim::sleep(PING_INTERVAL).await;
-                    continue;
-                }
-            }
-            let end = self.dialer.end(&self.primary);
-            let reply = end
-                .call::<_, PutAppendReply>(&format!("{SERVICE}.PutAppend"), &args)
-                .await;
-            match reply {
-                Ok(PutAppendReply { status: Status::Ok }) => return,
-                _ => self.refresh_primary().await,
-            }
-        }
+        let confirmed = |r: &PutAppendReply| r.status == Status::Ok;
+        self.call::<_, PutAppendReply>("PutAppend", &args, confirmed)
+            .await;
     }
 
     pub async fn put(&mut self, key: &str, value: &str) {

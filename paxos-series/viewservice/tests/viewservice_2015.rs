@@ -5,13 +5,15 @@
 //! them and never listen. Every loop sleeps one PingInterval per iteration,
 //! as in Go, so the viewservice ticks between iterations.
 
-use std::sync::Arc;
+mod common;
+
 use std::time::Duration;
 
+use common::VsLab;
 use labrpc::sim;
-use labrpc::{Network, Profile, Service};
-use labtest::{Cluster, Lab, Status};
-use viewservice::{Clerk, DEAD_PINGS, PING_INTERVAL, View, ViewServer};
+use labrpc::{Network, Profile};
+use labtest::Cluster;
+use viewservice::{Clerk, DEAD_PINGS, PING_INTERVAL, ViewServer};
 
 const VSHOST: &str = "viewserver-v";
 /// How often the timeline records the view.
@@ -33,26 +35,6 @@ async fn check(ck: &Clerk, p: &str, b: &str, n: u64) {
     assert_eq!(primary, p, "wanted primary {p:?}, got {primary:?}");
 }
 
-/// labtest's view of the viewservice: its lane shows the view.
-struct VsLab;
-
-impl Lab for VsLab {
-    type Server = Arc<ViewServer>;
-
-    fn kill(vs: &Arc<ViewServer>) {
-        vs.kill();
-    }
-
-    fn services(vs: &Arc<ViewServer>) -> Vec<Service> {
-        vec![vs.service()]
-    }
-
-    fn status(vs: &Arc<ViewServer>) -> Status {
-        let v = vs.current_view();
-        Status::new(lane_label(&v), (v.viewnum > 0).then_some(v.viewnum))
-    }
-}
-
 /// Go's `StartServer(vshost)`: the viewservice, a one-server labtest
 /// cluster listening at `VSHOST` on the 2015 profile.
 fn start_viewservice(net: &Network) -> Cluster<VsLab> {
@@ -60,17 +42,6 @@ fn start_viewservice(net: &Network) -> Cluster<VsLab> {
     cluster.start(0, |_| ViewServer::start(VSHOST));
     cluster.spawn_observer(TIMELINE_POLL);
     cluster
-}
-
-fn lane_label(v: &View) -> String {
-    let name = |s: &str| {
-        if s.is_empty() {
-            "-".to_string()
-        } else {
-            s.to_string()
-        }
-    };
-    format!("p={} b={}", name(&v.primary), name(&v.backup))
 }
 
 fn clerk(net: &Network, me: &str) -> Clerk {

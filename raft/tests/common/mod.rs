@@ -10,9 +10,9 @@
 //! as their encoded bytes, so any serializable value works.
 //!
 //! Beyond Go, while a test runs:
-//! * a checker task polls every live peer every [`SAFETY_POLL`] and fails the
-//!   test at once if two peers lead the same term (Election Safety) or a
-//!   peer's term goes backwards (also across a restart: terms are persisted);
+//! * labtest's safety checker polls every live peer every [`SAFETY_POLL`] and
+//!   fails the test at once if two peers lead the same term (Election Safety)
+//!   or a peer's term goes backwards (also across a restart: terms are persisted);
 //! * every applied entry is compared with the first value ever applied at
 //!   that index, by any peer, even after logs were replaced by snapshots
 //!   (State Machine Safety: a committed entry never changes).
@@ -35,11 +35,11 @@ use std::ops::Deref;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use labrpc::Network;
 use labrpc::codec;
 use labrpc::sim;
 use labrpc::timeline;
-use labrpc::{Network, Service};
-use labtest::{Cluster, Lab, Status};
+use labtest::{Cluster, Status};
 use raft::{ApplyMsg, Raft};
 use serde::Serialize;
 use tokio::sync::mpsc;
@@ -77,22 +77,15 @@ fn show(command: &[u8]) -> String {
     format!("<{} bytes>", command.len())
 }
 
-/// Raft peers as the cluster harness sees them.
-pub struct RaftLab;
-
-impl Lab for RaftLab {
-    type Server = Raft;
-    fn kill(raft: &Raft) {
-        raft.kill();
-    }
-    fn services(raft: &Raft) -> Vec<Service> {
-        vec![raft.service()]
-    }
-    fn status(raft: &Raft) -> Status {
+labtest::lab!(
+    /// Raft peers as the cluster harness sees them.
+    RaftLab, Raft,
+    services: |raft| vec![raft.service()],
+    status: |raft| {
         let (term, is_leader) = raft.get_state();
         Status::raft(term, is_leader)
     }
-}
+);
 
 /// A test's cluster. Cloning shares it (client tasks in the churn tests).
 #[derive(Clone)]
@@ -106,23 +99,20 @@ struct Shared {
     state: Mutex<State>,
 }
 
+#[derive(Default)]
 struct State {
     /// Commands each peer has applied, by index.
     logs: Vec<BTreeMap<u64, Vec<u8>>>,
     /// The term of each entry each peer applied, by index (for messages).
     applied_terms: Vec<BTreeMap<u64, u64>>,
-    /// Which peer applied each index first, and in which term.
-    first_applied_by: BTreeMap<u64, (usize, Option<u64>)>,
-
     /// The snapshot applier's last applied index per peer.
     last_applied: Vec<u64>,
     max_index: u64,
     /// begin()'s baseline of `max_index`.
     max_index0: u64,
-    // Safety checks.
-    first_applied: BTreeMap<u64, Vec<u8>>,
-    leader_of_term: BTreeMap<u64, usize>,
-    last_term: Vec<u64>,
+    /// The first command applied at each index, by which peer, in which
+    /// term (for the State Machine Safety check).
+    first_applied: BTreeMap<u64, (Vec<u8>, usize, u64)>,
 }
 
 impl Deref for Config {
@@ -142,14 +132,8 @@ pub fn make_config(n: usize, unreliable: bool, snapshot: bool) -> Config {
     let state = State {
         logs: vec![BTreeMap::new(); n],
         applied_terms: vec![BTreeMap::new(); n],
-        first_applied_by: BTreeMap::new(),
-
         last_applied: vec![0; n],
-        max_index: 0,
-        max_index0: 0,
-        first_applied: BTreeMap::new(),
-        leader_of_term: BTreeMap::new(),
-        last_term: vec![0; n],
+        ..State::default()
     };
     let cfg = Config {
         inner: Arc::new(Shared {
@@ -164,7 +148,8 @@ pub fn make_config(n: usize, unreliable: bool, snapshot: bool) -> Config {
     for i in 0..n {
         cfg.connect(i);
     }
-    sim::spawn(cfg.clone().safety_checker());
+    // Beyond Go: one leader per term, terms never go back; and the timeline.
+    cfg.spawn_safety_checker(SAFETY_POLL);
     cfg
 }
 
@@ -260,35 +245,26 @@ impl Config {
             }
         }
         match st.first_applied.get(&index) {
-            Some(first) if first != command => {
-                let (by, first_term) = st
-                    .first_applied_by
-                    .get(&index)
-                    .copied()
-                    .unwrap_or((i, None));
+            Some((first, by, first_term)) if first != command => {
                 error = Some(format!(
-                    "safety: index {index} applied as {}{} by server {i} but as {}{} earlier (by server {by})",
+                    "safety: index {index} applied as {} (T{term}) by server {i} but as {} (T{first_term}) earlier (by server {by})",
                     show(command),
-                    in_term(Some(term)),
                     show(first),
-                    in_term(first_term)
                 ));
                 if others.is_empty() {
                     // The peer that applied it first has since replaced its
                     // log (a snapshot): say so on this lane alone.
                     let conflict = format!(
-                        "index {index} applied as {} (T{term}) here, as {}{} by S{by} earlier",
+                        "index {index} applied as {} (T{term}) here, as {} (T{first_term}) by S{by} earlier",
                         show(command),
                         show(first),
-                        in_term(first_term)
                     );
                     timeline::alert(self.name(i), &conflict);
                 }
             }
             Some(_) => {}
             None => {
-                st.first_applied.insert(index, command.to_vec());
-                st.first_applied_by.insert(index, (i, Some(term)));
+                st.first_applied.insert(index, (command.to_vec(), i, term));
             }
         }
         let prev_ok = st.logs[i].contains_key(&(index - 1));
@@ -386,7 +362,7 @@ impl Config {
         for (j, command) in xlog.into_iter().enumerate() {
             let Some(command) = command else { continue };
             let j = j as u64;
-            if let Some(first) = st.first_applied.get(&j)
+            if let Some((first, _, _)) = st.first_applied.get(&j)
                 && *first != command
             {
                 return Some(format!(
@@ -400,40 +376,6 @@ impl Config {
         st.logs[i] = log;
         st.last_applied[i] = last_included;
         None
-    }
-
-    // ----- Safety checker (beyond Go) ------------------------------------
-
-    async fn safety_checker(self) {
-        loop {
-            sim::sleep(SAFETY_POLL).await;
-            self.check_safety();
-        }
-    }
-
-    fn check_safety(&self) {
-        // For the HTML timeline drawn if the test fails (only for peers that
-        // do not report their state through their observer).
-        self.observe();
-        for (i, raft) in self.running() {
-            let (term, is_leader) = raft.get_state();
-            let mut st = self.state();
-            // In real-time mode a dying instance may still raise its term after
-            // its Persister was copied, so only the simulation checks this.
-            if term < st.last_term[i] && !sim::is_realtime() {
-                panic!(
-                    "safety: server {i}'s term went back from {} to {term}",
-                    st.last_term[i]
-                );
-            }
-            st.last_term[i] = st.last_term[i].max(term);
-            if is_leader {
-                let leader = *st.leader_of_term.entry(term).or_insert(i);
-                if leader != i {
-                    panic!("safety: servers {leader} and {i} are both leaders of term {term}");
-                }
-            }
-        }
     }
 
     // ----- Checks ----------------------------------------------------------

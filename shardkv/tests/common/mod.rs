@@ -24,10 +24,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use labrpc::Network;
 use labrpc::sim;
 use labrpc::timeline;
-use labrpc::{Network, Service};
-use labtest::{Lab, Status};
 use shardctrler::{Gid, ShardCtrler};
 use shardkv::{Clerk, MakeEnd, ShardKv};
 
@@ -44,26 +43,11 @@ labtest::raft_service_lab!(
     CtrlerLab, Arc<ShardCtrler>
 );
 
-/// Group servers as the cluster harness sees them: the lane shows the role
-/// and the configuration number, e.g. "leader c3", with the term.
-pub struct ShardKvLab;
-
-impl Lab for ShardKvLab {
-    type Server = Arc<ShardKv>;
-    fn kill(kv: &Arc<ShardKv>) {
-        kv.kill();
-    }
-    fn services(kv: &Arc<ShardKv>) -> Vec<Service> {
-        kv.services()
-    }
-    fn status(kv: &Arc<ShardKv>) -> Status {
-        let (term, is_leader) = kv.raft().get_state();
-        let num = kv.config_num();
-        let mut status = Status::raft(term, is_leader);
-        status.label = format!("{} c{num}", status.label);
-        status
-    }
-}
+labtest::raft_service_lab!(
+    /// Group servers as the cluster harness sees them: the lane shows the
+    /// role and the configuration number, e.g. "leader c3", with the term.
+    ShardKvLab, Arc<ShardKv>, |kv| format!("c{}", kv.config_num())
+);
 
 /// A replicated shardctrler service.
 pub struct Ctrler {

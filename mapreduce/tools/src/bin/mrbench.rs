@@ -4,7 +4,7 @@
 //! `mrsequential wc` and then distributed runs with each worker count, in the
 //! same invocation so the ratios compare like with like, checks that every run
 //! produced the sequential output, and prints a table. Use a release build:
-//! `cargo run --release -p mapreduce --bin mrbench`. Like `mrdemo`, it runs
+//! `cargo run --release -p mrtools --bin mrbench`. Like `mrdemo`, it runs
 //! itself as coordinator, worker and sequential program.
 
 #![allow(clippy::disallowed_methods)] // allowed: real processes, not a simulation
@@ -13,13 +13,11 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use clap::{Parser, Subcommand};
+use clap::Parser;
 use mapreduce::apps::AppKind;
 use mapreduce::output::read_dir_outputs;
-use mapreduce::real::cli::{
-    CoordinatorArgs, SequentialArgs, WorkerArgs, coordinator_main, sequential_main, worker_main,
-};
-use mrtools::corpus::{CorpusConfig, parse_size, write_corpus};
+use mrtools::cli::{CorpusArgs, Role};
+use mrtools::corpus::write_corpus;
 use mrtools::launch::{Launcher, log_tail, run_job, spawn_logged};
 
 #[derive(Parser)]
@@ -36,12 +34,8 @@ struct Cli {
 
 #[derive(clap::Args)]
 struct BenchArgs {
-    #[arg(long, default_value_t = 8)]
-    files: usize,
-    #[arg(long, default_value = "500KB", value_parser = parse_size)]
-    size: usize,
-    #[arg(long, default_value_t = 1)]
-    seed: u64,
+    #[command(flatten)]
+    corpus: CorpusArgs,
     /// Worker counts to try.
     #[arg(long, value_delimiter = ',', default_value = "1,2,3")]
     workers: Vec<usize>,
@@ -50,39 +44,17 @@ struct BenchArgs {
     repeat: usize,
 }
 
-#[derive(Subcommand)]
-enum Role {
-    #[command(hide = true)]
-    Coordinator(CoordinatorArgs),
-    #[command(hide = true)]
-    Worker(WorkerArgs),
-    #[command(hide = true)]
-    Sequential(SequentialArgs),
-}
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.role {
-        Some(Role::Coordinator(args)) => coordinator_main(args),
-        Some(Role::Worker(args)) => worker_main(args),
-        Some(Role::Sequential(args)) => sequential_main(args),
-        None => match bench(&cli.bench) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(message) => {
-                eprintln!("mrbench: {message}");
-                ExitCode::FAILURE
-            }
-        },
+        Some(role) => role.run(),
+        None => mrtools::cli::exit("mrbench", bench(&cli.bench)),
     }
 }
 
 fn bench(args: &BenchArgs) -> Result<(), String> {
     let root = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let config = CorpusConfig {
-        files: args.files,
-        bytes_per_file: args.size,
-        seed: args.seed,
-    };
+    let config = args.corpus.config();
     let inputs = write_corpus(&root.path().join("input"), &config).map_err(|e| e.to_string())?;
     let launcher = Launcher::this_executable().map_err(|e| e.to_string())?;
     let mut runs = 0;
@@ -93,7 +65,7 @@ fn bench(args: &BenchArgs) -> Result<(), String> {
     };
     println!(
         "wc over {} files x {} bytes (seed {}), best of {}",
-        args.files, args.size, args.seed, args.repeat
+        config.files, config.bytes_per_file, config.seed, args.repeat
     );
     let mut expected = Vec::new();
     let mut sequential = Duration::MAX;

@@ -17,14 +17,12 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use clap::{Parser, Subcommand};
+use clap::Parser;
 use mapreduce::N_REDUCE;
 use mapreduce::apps::AppKind;
 use mapreduce::output::{read_dir_outputs, top_words};
-use mapreduce::real::cli::{
-    CoordinatorArgs, SequentialArgs, WorkerArgs, coordinator_main, sequential_main, worker_main,
-};
-use mrtools::corpus::{CorpusConfig, parse_size, write_corpus};
+use mrtools::cli::{CorpusArgs, Role};
+use mrtools::corpus::write_corpus;
 use mrtools::launch::{Launcher, log_tail, run_job, spawn_logged};
 
 #[derive(Parser)]
@@ -47,15 +45,9 @@ struct DemoArgs {
     /// How many of the most frequent words to print.
     #[arg(long, default_value_t = 10)]
     top: usize,
-    /// Without FILES: how many files to generate.
-    #[arg(long, default_value_t = 8)]
-    files: usize,
-    /// Without FILES: approximate size of each generated file.
-    #[arg(long, default_value = "500KB", value_parser = parse_size)]
-    size: usize,
-    /// Without FILES: the corpus seed.
-    #[arg(long, default_value_t = 1)]
-    seed: u64,
+    // Without FILES: the corpus to generate.
+    #[command(flatten)]
+    corpus: CorpusArgs,
     /// Write the job's files (inputs, intermediates, mr-out-*, logs) into
     /// this directory [default: a new directory under the system's temporary
     /// directory, kept after the run].
@@ -73,30 +65,11 @@ struct DemoArgs {
     inputs: Vec<PathBuf>,
 }
 
-/// The roles this executable plays for its own job.
-#[derive(Subcommand)]
-enum Role {
-    #[command(hide = true)]
-    Coordinator(CoordinatorArgs),
-    #[command(hide = true)]
-    Worker(WorkerArgs),
-    #[command(hide = true)]
-    Sequential(SequentialArgs),
-}
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.role {
-        Some(Role::Coordinator(args)) => coordinator_main(args),
-        Some(Role::Worker(args)) => worker_main(args),
-        Some(Role::Sequential(args)) => sequential_main(args),
-        None => match demo(cli.demo) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(message) => {
-                eprintln!("mrdemo: {message}");
-                ExitCode::FAILURE
-            }
-        },
+        Some(role) => role.run(),
+        None => mrtools::cli::exit("mrdemo", demo(cli.demo)),
     }
 }
 
@@ -222,11 +195,7 @@ fn where_it_went(root: &Path, job: &Path, inputs: &[PathBuf], sequential: Option
 /// generated corpus.
 fn inputs(args: &DemoArgs, root: &Path) -> Result<Vec<PathBuf>, String> {
     if args.inputs.is_empty() {
-        let config = CorpusConfig {
-            files: args.files,
-            bytes_per_file: args.size,
-            seed: args.seed,
-        };
+        let config = args.corpus.config();
         return write_corpus(&root.join("input"), &config).map_err(|e| format!("corpus: {e}"));
     }
     args.inputs

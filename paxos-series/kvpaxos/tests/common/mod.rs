@@ -21,34 +21,21 @@ use std::time::Duration;
 use kvpaxos::{Clerk, KvPaxos};
 use labrpc::rand::seq::SliceRandom;
 use labrpc::sim::{self, Node};
-use labrpc::timeline::{self, Band};
-use labrpc::{Network, Profile, Service};
+use labrpc::{Network, Profile};
 use labtest::history::KvLog;
 use labtest::record::Recorder;
-use labtest::{Cluster, Lab, Status};
+use labtest::{Cluster, Status};
 use linearizability::OpLog;
 
 /// How often the timeline records every server's state.
 const TIMELINE_POLL: Duration = Duration::from_millis(100);
 
-/// labtest's view of a kvpaxos server.
-pub struct KvLab;
-
-impl Lab for KvLab {
-    type Server = Arc<KvPaxos>;
-
-    fn kill(kv: &Arc<KvPaxos>) {
-        kv.kill();
-    }
-
-    fn services(kv: &Arc<KvPaxos>) -> Vec<Service> {
-        kv.services()
-    }
-
-    fn status(kv: &Arc<KvPaxos>) -> Status {
-        Status::new(kv.describe(), None)
-    }
-}
+labtest::lab!(
+    /// labtest's view of a kvpaxos server.
+    KvLab, Arc<KvPaxos>,
+    services: |kv| kv.services(),
+    status: |kv| Status::new(kv.describe(), None)
+);
 
 /// Go's `port(tag, host)`.
 pub fn port(tag: &str, i: usize) -> String {
@@ -61,7 +48,6 @@ struct Shared {
     /// Whether clerks add to the history now.
     recording: Arc<AtomicBool>,
     next_client: Mutex<usize>,
-    cut_off: Mutex<Vec<bool>>,
 }
 
 /// One test's servers. Cloning shares them.
@@ -135,7 +121,6 @@ impl Config {
                 history: record_history.then(OpLog::new),
                 recording: Arc::new(AtomicBool::new(true)),
                 next_client: Mutex::new(0),
-                cut_off: Mutex::new(vec![false; n]),
             }),
         };
         cfg.set_unreliable(unreliable);
@@ -196,32 +181,7 @@ impl Config {
     /// Go's `part(t, tag, nservers, p1, p2, p3)`: servers reach each other
     /// only inside a group; a server in no group is isolated.
     pub fn part(&self, groups: &[&[usize]]) {
-        let cluster = self.cluster();
-        let names: Vec<Vec<&str>> = groups
-            .iter()
-            .map(|g| g.iter().map(|&i| cluster.name(i)).collect())
-            .collect();
-        if let Err(e) = cluster.net().partition(&names) {
-            panic!("part({groups:?}): os.Link failed: {e}");
-        }
-        tracing::info!(topic = "test", "partition {groups:?}");
-        let majority = self.n() / 2 + 1;
-        let mut cut_off = self.inner.cut_off.lock().unwrap();
-        for i in 0..self.n() {
-            let size = groups
-                .iter()
-                .find(|g| g.contains(&i))
-                .map_or(1, |g| g.len());
-            let cut = size < majority;
-            if cut != cut_off[i] {
-                if cut {
-                    timeline::band_start(cluster.name(i), Band::Disconnected);
-                } else {
-                    timeline::band_end(cluster.name(i), Band::Disconnected);
-                }
-                cut_off[i] = cut;
-            }
-        }
+        self.cluster().part(groups);
     }
 
     /// Go's `part(t, tag, n, all, {}, {})`.

@@ -15,13 +15,13 @@
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
 use std::fmt::Debug;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use labrpc::sim;
-use labrpc::timeline::{self, Band};
-use labrpc::{Network, Profile, Service};
-use labtest::{Cluster, Lab, Status};
+use labrpc::timeline;
+use labrpc::{Network, Profile};
+use labtest::{Cluster, Status};
 use paxos::{Fate, Paxos};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -29,31 +29,17 @@ use serde::de::DeserializeOwned;
 /// How often the timeline records every peer's state.
 const TIMELINE_POLL: Duration = Duration::from_millis(100);
 
-/// labtest's view of a Paxos peer.
-pub struct PaxosLab;
-
-impl Lab for PaxosLab {
-    type Server = Arc<Paxos>;
-
-    fn kill(px: &Arc<Paxos>) {
-        px.kill();
-    }
-
-    fn services(px: &Arc<Paxos>) -> Vec<Service> {
-        vec![px.service()]
-    }
-
-    fn status(px: &Arc<Paxos>) -> Status {
-        Status::new(px.describe(), None)
-    }
-}
+labtest::lab!(
+    /// labtest's view of a Paxos peer.
+    PaxosLab, Arc<Paxos>,
+    services: |px| vec![px.service()],
+    status: |px| Status::new(px.describe(), None)
+);
 
 /// One test's peers. Cloning shares them.
 #[derive(Clone)]
 pub struct Config {
     cluster: Cluster<PaxosLab>,
-    /// Which lanes have a "disconnected" band open.
-    cut_off: Arc<Mutex<Vec<bool>>>,
 }
 
 /// Go's `port(tag, host)`.
@@ -69,10 +55,7 @@ impl Config {
         let names = (0..n).map(|i| port(tag, i)).collect();
         let cluster = Cluster::named(&net, names);
         cluster.spawn_observer(TIMELINE_POLL);
-        Config {
-            cluster,
-            cut_off: Arc::new(Mutex::new(vec![false; n])),
-        }
+        Config { cluster }
     }
 
     /// Go's `for i := range pxa { pxa[i] = Make(pxh, i, nil) }`, every peer
@@ -149,34 +132,7 @@ impl Config {
     /// Go's `part(t, tag, npaxos, p1, p2, p3)`: peers reach each other only
     /// inside a group; a peer in no group is isolated.
     pub fn part(&self, groups: &[&[usize]]) {
-        let names: Vec<Vec<&str>> = groups
-            .iter()
-            .map(|g| g.iter().map(|&i| self.cluster.name(i)).collect())
-            .collect();
-        if let Err(e) = self.net().partition(&names) {
-            panic!(
-                "part({groups:?}): os.Link failed: {e} (did a peer quit and delete its socket?)"
-            );
-        }
-        tracing::info!(topic = "test", "partition {groups:?}");
-        let majority = self.n() / 2 + 1;
-        let mut cut_off = self.cut_off.lock().unwrap();
-        for i in 0..self.n() {
-            let size = groups
-                .iter()
-                .find(|g| g.contains(&i))
-                .map_or(1, |g| g.len());
-            let cut = size < majority;
-            if cut != cut_off[i] {
-                let lane = self.cluster.name(i);
-                if cut {
-                    timeline::band_start(lane, Band::Disconnected);
-                } else {
-                    timeline::band_end(lane, Band::Disconnected);
-                }
-                cut_off[i] = cut;
-            }
-        }
+        self.cluster.part(groups);
     }
 
     /// Go's `part(all, {}, {})`.

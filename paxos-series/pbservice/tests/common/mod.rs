@@ -20,19 +20,24 @@
 
 #![allow(dead_code)] // each test uses a different part of the harness
 
+// The viewservice's lab, written once with the viewservice's own test.
+#[path = "../../../viewservice/tests/common/mod.rs"]
+mod view_lab;
+
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use labrpc::sim::{self, Node};
 use labrpc::timeline::{self, Band};
-use labrpc::{Network, Profile, Proxy, Service};
-use labtest::history::timed;
+use labrpc::{Network, Profile, Proxy};
 pub use labtest::history::{KvLog, check_concurrent_appends as check_appends};
-use labtest::{Cluster, Lab, Status};
+use labtest::history::{timed, timed_write};
+use labtest::{Cluster, Status};
 use linearizability::models::kv::KvInput;
 use pbservice::{Clerk, Dialer, PbServer, Role};
-use viewservice::{DEAD_PINGS, View, ViewServer};
+use view_lab::VsLab;
+use viewservice::{DEAD_PINGS, ViewServer};
 
 /// Go's `deadtime`: PingInterval × DeadPings.
 pub const DEADTIME: Duration = Duration::from_millis(100 * DEAD_PINGS);
@@ -41,41 +46,11 @@ const TIMELINE_POLL: Duration = Duration::from_millis(10);
 /// Server slots: the tests use at most three servers.
 const NSERVERS: usize = 3;
 
-/// labtest's view of the viewservice.
-pub struct VsLab;
-
-impl Lab for VsLab {
-    type Server = Arc<ViewServer>;
-
-    fn kill(vs: &Arc<ViewServer>) {
-        vs.kill();
-    }
-
-    fn services(vs: &Arc<ViewServer>) -> Vec<Service> {
-        vec![vs.service()]
-    }
-
-    fn status(vs: &Arc<ViewServer>) -> Status {
-        let v = vs.current_view();
-        Status::new(lane_label(&v), (v.viewnum > 0).then_some(v.viewnum))
-    }
-}
-
-/// labtest's view of a pbservice server.
-pub struct PbLab;
-
-impl Lab for PbLab {
-    type Server = Arc<PbServer>;
-
-    fn kill(pb: &Arc<PbServer>) {
-        pb.kill();
-    }
-
-    fn services(pb: &Arc<PbServer>) -> Vec<Service> {
-        vec![pb.service()]
-    }
-
-    fn status(pb: &Arc<PbServer>) -> Status {
+labtest::lab!(
+    /// labtest's view of a pbservice server.
+    PbLab, Arc<PbServer>,
+    services: |pb| vec![pb.service()],
+    status: |pb| {
         let (role, viewnum) = pb.role();
         let label = match role {
             Role::Primary => "primary",
@@ -84,7 +59,7 @@ impl Lab for PbLab {
         };
         Status::new(label, (viewnum > 0).then_some(viewnum))
     }
-}
+);
 
 /// One test's viewservice and servers. Cloning shares them.
 #[derive(Clone)]
@@ -288,11 +263,7 @@ impl Harness {
         cli: usize,
     ) {
         self.count_op();
-        let op = async {
-            ck.put(key, value).await;
-            String::new()
-        };
-        timed(log, cli, KvInput::put(key, value), op).await;
+        timed_write(log, cli, KvInput::put(key, value), ck.put(key, value)).await;
     }
 
     pub async fn append(
@@ -304,11 +275,7 @@ impl Harness {
         cli: usize,
     ) {
         self.count_op();
-        let op = async {
-            ck.append(key, value).await;
-            String::new()
-        };
-        timed(log, cli, KvInput::append(key, value), op).await;
+        timed_write(log, cli, KvInput::append(key, value), ck.append(key, value)).await;
     }
 
     /// Go's `check(ck, key, value)` (a `log.Fatalf` there: it fails the test).
@@ -316,15 +283,4 @@ impl Harness {
         let v = self.get(ck, key, None, 0).await;
         assert!(v == value, "Get({key}) -> {v:?}, expected {value:?}");
     }
-}
-
-fn lane_label(v: &View) -> String {
-    let name = |s: &str| {
-        if s.is_empty() {
-            "-".to_string()
-        } else {
-            s.to_string()
-        }
-    };
-    format!("p={} b={}", name(&v.primary), name(&v.backup))
 }
