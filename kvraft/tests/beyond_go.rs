@@ -23,10 +23,7 @@ use labtest::history::check_clnt_appends;
 const OP_LIMIT: Duration = Duration::from_secs(10);
 
 async fn within<T>(what: &str, op: impl std::future::Future<Output = T>) -> T {
-    match sim::timeout(OP_LIMIT, op).await {
-        Ok(value) => value,
-        Err(sim::Elapsed) => panic!("{what} did not complete within {OP_LIMIT:?}"),
-    }
+    labtest::within(OP_LIMIT, what, op).await
 }
 
 fn ms(n: u64) -> Duration {

@@ -302,6 +302,15 @@ pub struct Stats {
     pub bytes: u64,
 }
 
+/// Runs `op`, failing the test as stuck if it takes longer than `limit` of
+/// virtual time (`what` names the operation in the panic message).
+pub async fn within<T>(limit: Duration, what: &str, op: impl std::future::Future<Output = T>) -> T {
+    match sim::timeout(limit, op).await {
+        Ok(value) => value,
+        Err(sim::Elapsed) => panic!("{what} did not complete within {limit:?}"),
+    }
+}
+
 /// Prints Go's `  ... Passed --  <details>` line (just `  ... Passed` when
 /// `details` is empty).
 pub fn passed(details: &str) {

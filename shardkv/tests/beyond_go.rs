@@ -29,10 +29,7 @@ const OP_LIMIT: Duration = Duration::from_secs(10);
 const NKEYS: usize = 10;
 
 async fn within<T>(what: &str, op: impl std::future::Future<Output = T>) -> T {
-    match sim::timeout(OP_LIMIT, op).await {
-        Ok(value) => value,
-        Err(sim::Elapsed) => panic!("{what} did not complete within {OP_LIMIT:?}"),
-    }
+    labtest::within(OP_LIMIT, what, op).await
 }
 
 fn ms(n: u64) -> Duration {
