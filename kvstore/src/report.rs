@@ -4,7 +4,20 @@
 use serde::Serialize;
 
 use crate::config::{Config, Tiers};
-use crate::sim::EndReason;
+
+/// Why the run ended (the simulator sets it; the report prints it). It lives
+/// here, with the rest of what a run counted, so that the report does not
+/// depend on the simulator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EndReason {
+    /// The configured time ran out.
+    Time,
+    /// `total_msgs` reached `max_packets`.
+    PacketStorm,
+    /// No replica is alive.
+    NoReplicas,
+}
 
 /// What a run counted. Filled by the simulator.
 #[derive(Clone, Debug, Default, Serialize)]

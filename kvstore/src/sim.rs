@@ -33,7 +33,7 @@ use serde_json::Value;
 use crate::config::{Config, EventKind};
 use crate::md5::md5_hex;
 use crate::protocol::{self, BROADCAST, Envelope, Malformed};
-use crate::report::Stats;
+use crate::report::{EndReason, Stats};
 
 /// What the driver must do.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -77,18 +77,6 @@ struct Client {
     leader: Option<usize>,
     /// key -> last value acknowledged by `ok`.
     items: BTreeMap<String, String>,
-}
-
-/// Why the run ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum EndReason {
-    /// The configured time ran out.
-    Time,
-    /// `total_msgs` reached `max_packets`.
-    PacketStorm,
-    /// No replica is alive.
-    NoReplicas,
 }
 
 /// The simulator. See the module documentation.
