@@ -1,5 +1,5 @@
-//! Process CPU time, for the benchmarks' "per CPU-second" figures (labrpc's
-//! and kvraft's benchmarks use it; it is not part of any lab's API).
+//! Process CPU time, for the benchmarks' "per CPU-second" figures (the network's
+//! benchmark in labtest/benches and kvraft's use it; it is not part of any lab's API).
 //!
 //! The benchmarks report work per second of CPU time rather than of wall
 //! time, so the figure does not depend on what else the (shared, two-core)

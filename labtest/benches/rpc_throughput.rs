@@ -4,7 +4,9 @@
 //! This does the same, and also 100,000 calls from 100 concurrent clients, and
 //! reports calls per second of process CPU time (user + system, read from
 //! /proc/self/stat), so the figure does not depend on what else the machine is
-//! doing. Run with `cargo bench -p labrpc`.
+//! doing. Run with `cargo bench -p labtest --bench rpc_throughput`. It lives in
+//! labtest, not labrpc, because it reports with labtest's CPU-time helper and
+//! labtest depends on labrpc.
 
 #![allow(clippy::disallowed_methods)] // allowed: a benchmark measures real time outside the simulation
 
