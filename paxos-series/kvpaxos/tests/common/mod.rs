@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use kvpaxos::{Clerk, KvPaxos};
 use labrpc::rand::seq::SliceRandom;
-use labrpc::sim::{self, Node};
+use labrpc::sim;
 use labrpc::{Network, Profile};
 use labtest::history::KvLog;
 use labtest::record::Recorder;
@@ -35,6 +35,11 @@ labtest::lab!(
     KvLab, Arc<KvPaxos>,
     services: |kv| kv.services(),
     status: |kv| Status::new(kv.describe(), None)
+);
+
+labtest::kv_client!(
+    /// A clerk made by the harness: records what it does in the history.
+    Client, KvOps, Clerk
 );
 
 /// Go's `port(tag, host)`.
@@ -54,35 +59,6 @@ struct Shared {
 #[derive(Clone)]
 pub struct Config {
     inner: Arc<Shared>,
-}
-
-/// A clerk made by the harness: records what it does in the history.
-pub struct Client {
-    clerk: Clerk,
-    node: Node,
-    record: Recorder,
-}
-
-impl Client {
-    /// The node to run this client's task on (for readable logs).
-    pub fn node(&self) -> Node {
-        self.node.clone()
-    }
-
-    pub async fn get(&mut self, key: &str) -> String {
-        self.record.get(key, self.clerk.get(key)).await
-    }
-
-    pub async fn put(&mut self, key: &str, value: &str) {
-        self.record
-            .put(key, value, self.clerk.put(key, value))
-            .await;
-    }
-
-    pub async fn append(&mut self, key: &str, value: &str) {
-        let op = self.clerk.append(key, value);
-        self.record.append(key, value, op).await;
-    }
 }
 
 /// Go's `check(t, ck, key, value)`.
@@ -164,11 +140,8 @@ impl Config {
         };
         let node = self.cluster().client_node();
         let (history, recording) = (self.inner.history.clone(), self.inner.recording.clone());
-        Client {
-            clerk: node.enter(|| Clerk::new(ends)),
-            node,
-            record: Recorder::new(history, recording, id),
-        }
+        let clerk = node.enter(|| Clerk::new(ends));
+        Client::new(clerk, node, Recorder::new(history, recording, id))
     }
 
     /// Go's `randclerk(kvh)`: a clerk of every server, in random order.

@@ -23,7 +23,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use labrpc::sim::{self, Node};
+use labrpc::sim;
 use labrpc::timeline;
 use labrpc::{Network, Profile};
 use labtest::history::KvLog;
@@ -56,6 +56,11 @@ labtest::service_lab!(
     |kv| Status::new(kv.describe(), Some(kv.config_num()))
 );
 
+labtest::kv_client!(
+    /// A clerk made by the harness: records what it does in the history.
+    Client, KvOps, Clerk
+);
+
 /// Go's `port(tag, host)`.
 pub fn port(tag: &str, host: usize) -> String {
     format!("skv-{tag}-{host}")
@@ -81,35 +86,6 @@ struct Shared {
 #[derive(Clone)]
 pub struct Config {
     inner: Arc<Shared>,
-}
-
-/// A clerk made by the harness: records what it does in the history.
-pub struct Client {
-    clerk: Clerk,
-    node: Node,
-    record: Recorder,
-}
-
-impl Client {
-    /// The node to run this client's task on (for readable logs).
-    pub fn node(&self) -> Node {
-        self.node.clone()
-    }
-
-    pub async fn get(&mut self, key: &str) -> String {
-        self.record.get(key, self.clerk.get(key)).await
-    }
-
-    pub async fn put(&mut self, key: &str, value: &str) {
-        self.record
-            .put(key, value, self.clerk.put(key, value))
-            .await;
-    }
-
-    pub async fn append(&mut self, key: &str, value: &str) {
-        let op = self.clerk.append(key, value);
-        self.record.append(key, value, op).await;
-    }
 }
 
 /// A `make_end` that dials a server by name, as Go's servers and clerks
@@ -232,11 +208,9 @@ impl Config {
         let make_end = make_end_fn(self.net());
         let id = self.inner.next_client.fetch_add(1, Ordering::SeqCst);
         let recording = Arc::new(AtomicBool::new(true));
-        Client {
-            clerk: node.enter(|| Clerk::new(ends, make_end)),
-            node,
-            record: Recorder::new(self.inner.history.clone(), recording, id),
-        }
+        let clerk = node.enter(|| Clerk::new(ends, make_end));
+        let record = Recorder::new(self.inner.history.clone(), recording, id);
+        Client::new(clerk, node, record)
     }
 
     /// Go's `tc.join(gi)`.
