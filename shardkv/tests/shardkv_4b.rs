@@ -3,19 +3,29 @@
 //! TestStaticShards, TestRejection, TestJoinLeave, TestSnapshot,
 //! TestMissChange, TestConcurrent1-3, TestUnreliable1-3, TestChallenge1Delete,
 //! TestChallenge2Unaffected and TestChallenge2Partial.
+//!
+//! Go writes each test's reconfigurations as one call a line; here the
+//! longer scripts of joins, leaves, crashes and pauses are [`Step`] tables
+//! run in the same order, and the opening, the background clients and the
+//! checks that the tests share are written once ([`start`], [`World`],
+//! [`Clients`]).
 
 mod common;
 
+use std::future::Future;
+use std::ops::Deref;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::*;
 use labrpc::sim;
-use linearizability::Operation;
-use linearizability::models::kv::{KvInput, KvOutput};
+use labtest::history::{KvLog, timed, timed_write};
+use linearizability::models::kv::KvInput;
 use shardkv::{Clerk, key2shard};
 use tokio::sync::mpsc;
+
+use Step::*;
 
 /// On a reliable network the simulated network delivers at once, so a client
 /// operation can take no virtual time at all, and an appender that never
@@ -30,32 +40,174 @@ fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
 }
 
-/// The keys "0".."n-1" (multiple shards) and `len`-character random values,
-/// Put through `ck`.
-async fn put_keys(ck: &mut Clerk, n: usize, len: usize) -> (Vec<String>, Vec<String>) {
-    let mut ka = Vec::with_capacity(n);
-    let mut va = Vec::with_capacity(n);
-    for i in 0..n {
-        ka.push(i.to_string()); // ensure multiple shards
-        va.push(randstring(len));
-        ck.put(&ka[i], &va[i]).await;
-    }
-    (ka, va)
+/// One step of a test's script, each one Go call: the controller's joins
+/// and leaves, whole groups crashing and restarting, and pauses.
+#[derive(Clone, Copy, Debug)]
+enum Step {
+    /// `cfg.join(gi)`.
+    Join(usize),
+    /// `cfg.leave(gi)`.
+    Leave(usize),
+    /// `cfg.ShutdownGroup(gi)`.
+    ShutdownGroup(usize),
+    /// `cfg.StartGroup(gi)`.
+    StartGroup(usize),
+    /// `time.Sleep(ms * time.Millisecond)`, in virtual time.
+    SleepMs(u64),
 }
 
-/// For every key: check it, append a fresh random string, remember it.
-async fn check_and_append(ck: &mut Clerk, ka: &[String], va: &mut [String], len: usize) {
-    for i in 0..ka.len() {
-        check(ck, &ka[i], &va[i]).await;
-        let x = randstring(len);
-        ck.append(&ka[i], &x).await;
-        va[i] += &x;
+/// How TestConcurrent1 and TestUnreliable2/3 begin moving shards while their
+/// clients run: group 1 joins, then group 2, then group 0 leaves.
+const JOIN_1_2_LEAVE_0: &[Step] = &[
+    SleepMs(150),
+    Join(1),
+    SleepMs(500),
+    Join(2),
+    SleepMs(500),
+    Leave(0),
+];
+
+/// A test's world: Go's `cfg` (reached through `Deref`), the test's own
+/// clerk `ck`, and the keys `ka` it put with the values `va` they should
+/// hold.
+struct World {
+    cfg: Cluster,
+    ck: Clerk,
+    ka: Vec<String>,
+    va: Vec<String>,
+}
+
+impl Deref for World {
+    type Target = Cluster;
+    fn deref(&self) -> &Cluster {
+        &self.cfg
     }
 }
 
-async fn check_all(ck: &mut Clerk, ka: &[String], va: &[String]) {
-    for i in 0..ka.len() {
-        check(ck, &ka[i], &va[i]).await;
+/// Prints the test's title, then Go's opening of every test:
+/// `make_config(t, 3, unreliable, maxraftstate)`, `ck :=
+/// cfg.makeClient(cfg.ctl)` and `cfg.join(gi)` for each of `joins`, in order.
+async fn start(title: &str, unreliable: bool, maxraftstate: i64, joins: &[usize]) -> World {
+    println!("{title}");
+    let cfg = make_config(3, unreliable, maxraftstate);
+    let ck = cfg.make_client(&cfg.ctl());
+    for &gi in joins {
+        cfg.join(gi).await;
+    }
+    let (ka, va) = (Vec::new(), Vec::new());
+    World { cfg, ck, ka, va }
+}
+
+impl World {
+    /// Puts the keys "0".."n-1" (multiple shards) with `len`-character random
+    /// values through `ck`, recording each Put in `log` if there is one.
+    async fn put_keys(&mut self, n: usize, len: usize, log: Option<&KvLog>) {
+        for i in 0..n {
+            self.ka.push(i.to_string()); // ensure multiple shards
+            self.va.push(randstring(len));
+            let (key, value) = (&self.ka[i], &self.va[i]);
+            let put = self.ck.put(key, value);
+            timed_write(log, 0, KvInput::put(key, value), put).await;
+        }
+    }
+
+    /// Checks that each key holds its value.
+    async fn check_all(&mut self) {
+        self.check_first(self.ka.len()).await;
+    }
+
+    /// Checks that each of the first `n` keys holds its value.
+    async fn check_first(&mut self, n: usize) {
+        for i in 0..n {
+            check(&mut self.ck, &self.ka[i], &self.va[i]).await;
+        }
+    }
+
+    /// For every key: checks it, appends a fresh `len`-character random
+    /// string and remembers it.
+    async fn check_and_append(&mut self, len: usize) {
+        for i in 0..self.ka.len() {
+            check(&mut self.ck, &self.ka[i], &self.va[i]).await;
+            let x = randstring(len);
+            self.ck.append(&self.ka[i], &x).await;
+            self.va[i] += &x;
+        }
+    }
+
+    /// Runs a script, one step after the other.
+    async fn steps(&self, steps: &[Step]) {
+        for &step in steps {
+            match step {
+                Join(gi) => self.join(gi).await,
+                Leave(gi) => self.leave(gi).await,
+                ShutdownGroup(gi) => self.shutdown_group(gi),
+                StartGroup(gi) => self.start_group(gi),
+                SleepMs(n) => sim::sleep(ms(n)).await,
+            }
+        }
+    }
+
+    /// Crashes every group, then restarts every group.
+    fn restart_all_groups(&self) {
+        for gi in 0..self.ngroups() {
+            self.shutdown_group(gi);
+        }
+        for gi in 0..self.ngroups() {
+            self.start_group(gi);
+        }
+    }
+
+    /// Go's background Gets of TestStaticShards and TestRejection: for each
+    /// key a fresh clerk on `ctl` (only one call allowed per client) gets it
+    /// and sends `verdict(key, expected, got)`, empty when the value is right.
+    fn spawn_gets(
+        &self,
+        ctl: &Ctrler,
+        verdict: fn(&str, &str, &str) -> String,
+    ) -> mpsc::UnboundedReceiver<String> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        for i in 0..self.ka.len() {
+            let mut ck1 = self.make_client(ctl); // only one call allowed per client
+            let (key, value, tx) = (self.ka[i].clone(), self.va[i].clone(), tx.clone());
+            sim::spawn(async move {
+                let v = ck1.get(&key).await;
+                let _ = tx.send(verdict(&key, &value, &v));
+            });
+        }
+        rx
+    }
+
+    /// Go's appenders of the concurrent tests, one per key, each with its own
+    /// clerk, appending `len`-character strings with `pause` between appends
+    /// (`None`: none at all; `Some(ZERO)`: the random pause of
+    /// [`UNPACED_PAUSE_MS`]). Each returns its key's expected value.
+    fn start_appenders(&self, len: usize, pause: Option<Duration>) -> Clients<String> {
+        Clients::start(self, self.ka.len(), |i, mut ck1, done| {
+            let (key, mut v) = (self.ka[i].clone(), self.va[i].clone());
+            async move {
+                while !done.load(Ordering::SeqCst) {
+                    let x = randstring(len);
+                    ck1.append(&key, &x).await;
+                    v += &x;
+                    match pause {
+                        Some(Duration::ZERO) => {
+                            let pause = sim::gen_range(0..=UNPACED_PAUSE_MS);
+                            sim::go_sleep(ms(pause)).await;
+                        }
+                        Some(pause) => sim::sleep(pause).await,
+                        None => {}
+                    }
+                }
+                v
+            }
+        })
+    }
+
+    /// The concurrent tests' ending: stops the appenders, each after its
+    /// current append, and checks every key.
+    async fn stop_and_check(&mut self, appenders: Clients<String>) {
+        self.va = appenders.stop().await;
+        self.check_all().await;
     }
 }
 
@@ -74,57 +226,47 @@ async fn count_completions(rx: &mut mpsc::UnboundedReceiver<String>) -> usize {
     }
 }
 
-/// Background appenders, one per key, as in the concurrent tests.
-struct Appenders {
+/// Background clients, as in Go's concurrent tests: `n` tasks, each with its
+/// own clerk on the main controller, each running until told to stop.
+struct Clients<T> {
     done: Arc<AtomicBool>,
-    va: Arc<Mutex<Vec<String>>>,
-    handles: Vec<sim::JoinHandle<()>>,
+    handles: Vec<sim::JoinHandle<T>>,
 }
 
-impl Appenders {
-    /// One appender per key, each with its own clerk, appending `len`-character
-    /// strings with `pause` between appends (`None`: none at all; `Some(ZERO)`:
-    /// the random pause of [`UNPACED_PAUSE_MS`]).
-    fn start(
+impl<T: Send + 'static> Clients<T> {
+    /// Starts client `i` of `0..n` as `client(i, its clerk, the stop flag)`.
+    fn start<F>(
         cfg: &Cluster,
-        ka: &[String],
-        va: Vec<String>,
-        len: usize,
-        pause: Option<Duration>,
-    ) -> Appenders {
+        n: usize,
+        mut client: impl FnMut(usize, Clerk, Arc<AtomicBool>) -> F,
+    ) -> Clients<T>
+    where
+        F: Future<Output = T> + Send + 'static,
+    {
         let done = Arc::new(AtomicBool::new(false));
-        let va = Arc::new(Mutex::new(va));
-        let mut handles = Vec::new();
-        for (i, key) in ka.iter().enumerate() {
-            let mut ck1 = cfg.make_client(&cfg.ctl());
-            let (done, va, key) = (done.clone(), va.clone(), key.clone());
-            handles.push(sim::spawn(async move {
-                while !done.load(Ordering::SeqCst) {
-                    let x = randstring(len);
-                    ck1.append(&key, &x).await;
-                    va.lock().unwrap()[i] += &x;
-                    match pause {
-                        Some(Duration::ZERO) => {
-                            let pause = sim::gen_range(0..=UNPACED_PAUSE_MS);
-                            sim::go_sleep(ms(pause)).await;
-                        }
-                        Some(pause) => sim::sleep(pause).await,
-                        None => {}
-                    }
-                }
-            }));
-        }
-        Appenders { done, va, handles }
+        let handles = (0..n)
+            .map(|i| {
+                let ck1 = cfg.make_client(&cfg.ctl());
+                sim::spawn(client(i, ck1, done.clone()))
+            })
+            .collect();
+        Clients { done, handles }
     }
 
-    /// Stops them, waits for each to finish its current append, and returns
-    /// the expected values.
-    async fn stop(self) -> Vec<String> {
+    /// Tells them to stop (Go's `atomic.StoreInt32(&done, 1)`).
+    fn signal(&self) {
         self.done.store(true, Ordering::SeqCst);
+    }
+
+    /// Tells them to stop, waits for each to finish, and returns what each
+    /// returned.
+    async fn stop(self) -> Vec<T> {
+        self.signal();
+        let mut out = Vec::new();
         for handle in self.handles {
-            handle.await.expect("an appender was cancelled");
+            out.push(handle.await.expect("a client was cancelled"));
         }
-        self.va.lock().unwrap().clone()
+        out
     }
 }
 
@@ -132,34 +274,23 @@ impl Appenders {
 #[test]
 fn static_shards_4b() {
     sim::run(async {
-        println!("Test (4B): static shards ...");
-        let cfg = make_config(3, false, -1);
-        let mut ck = cfg.make_client(&cfg.ctl());
-        cfg.join(0).await;
-        cfg.join(1).await;
-
+        let mut cfg = start("Test (4B): static shards ...", false, -1, &[0, 1]).await;
         let n = 10;
-        let (ka, va) = put_keys(&mut ck, n, 20).await;
-        check_all(&mut ck, &ka, &va).await;
+        cfg.put_keys(n, 20, None).await;
+        cfg.check_all().await;
 
         // make sure that the data really is sharded by shutting down one
         // shard and checking that some Get()s don't succeed.
         cfg.shutdown_group(1);
         cfg.checklogs(); // forbid snapshots
 
-        let (tx, mut rx) = mpsc::unbounded_channel();
-        for i in 0..n {
-            let mut ck1 = cfg.make_client(&cfg.ctl()); // only one call allowed per client
-            let (key, value, tx) = (ka[i].clone(), va[i].clone(), tx.clone());
-            sim::spawn(async move {
-                let v = ck1.get(&key).await;
-                let _ = tx.send(if v != value {
-                    format!("Get({key}): expected:\n{value}\nreceived:\n{v}")
-                } else {
-                    String::new()
-                });
-            });
-        }
+        let mut rx = cfg.spawn_gets(&cfg.ctl(), |key, value, v| {
+            if v != value {
+                format!("Get({key}): expected:\n{value}\nreceived:\n{v}")
+            } else {
+                String::new()
+            }
+        });
 
         // wait a bit, only about half the Gets should succeed.
         let ndone = count_completions(&mut rx).await;
@@ -172,7 +303,7 @@ fn static_shards_4b() {
 
         // bring the crashed shard/group back to life.
         cfg.start_group(1);
-        check_all(&mut ck, &ka, &va).await;
+        cfg.check_all().await;
         println!("  ... Passed");
     });
 }
@@ -181,15 +312,10 @@ fn static_shards_4b() {
 #[test]
 fn rejection_4b() {
     sim::run(async {
-        println!("Test (4B): rejection ...");
-        let cfg = make_config(3, false, -1);
-        let mut ck = cfg.make_client(&cfg.ctl());
-        cfg.join(0).await;
-        cfg.join(1).await;
-
+        let mut cfg = start("Test (4B): rejection ...", false, -1, &[0, 1]).await;
         let n = 10;
-        let (ka, va) = put_keys(&mut ck, n, 20).await;
-        check_all(&mut ck, &ka, &va).await;
+        cfg.put_keys(n, 20, None).await;
+        cfg.check_all().await;
 
         // now create a separate controller that thinks there is only one
         // group, handling all shards. the k/v servers talk to the original
@@ -202,24 +328,18 @@ fn rejection_4b() {
         // requests to a single k/v group. half the requests should be
         // rejected due to being sent to a k/v group that doesn't think it is
         // handling the shard.
-        let (tx, mut rx) = mpsc::unbounded_channel();
-        for i in 0..n {
-            let mut ck1 = cfg.make_client(&ctl1);
-            let (key, value, tx) = (ka[i].clone(), va[i].clone(), tx.clone());
-            sim::spawn(async move {
-                let v = ck1.get(&key).await;
-                let _ = tx.send(if v == value {
-                    String::new()
-                } else if v.is_empty() {
-                    // if v is "", it probably means that a k/v group returned
-                    // a value for a key even though that key's shard wasn't
-                    // assigned to the group.
-                    format!("Get({key}): returned a value, but server should have rejected the request due to wrong shard")
-                } else {
-                    format!("Get({key}): expected:\n{value}\nreceived:\n{v}")
-                });
-            });
-        }
+        let mut rx = cfg.spawn_gets(&ctl1, |key, value, v| {
+            if v == value {
+                String::new()
+            } else if v.is_empty() {
+                // if v is "", it probably means that a k/v group returned
+                // a value for a key even though that key's shard wasn't
+                // assigned to the group.
+                format!("Get({key}): returned a value, but server should have rejected the request due to wrong shard")
+            } else {
+                format!("Get({key}): expected:\n{value}\nreceived:\n{v}")
+            }
+        });
 
         // wait a bit, only about half the Gets should succeed.
         let ndone = count_completions(&mut rx).await;
@@ -231,20 +351,15 @@ fn rejection_4b() {
 #[test]
 fn join_leave_4b() {
     sim::run(async {
-        println!("Test (4B): join then leave ...");
-        let cfg = make_config(3, false, -1);
-        let mut ck = cfg.make_client(&cfg.ctl());
-        cfg.join(0).await;
-
-        let n = 10;
-        let (ka, mut va) = put_keys(&mut ck, n, 5).await;
-        check_all(&mut ck, &ka, &va).await;
+        let mut cfg = start("Test (4B): join then leave ...", false, -1, &[0]).await;
+        cfg.put_keys(10, 5, None).await;
+        cfg.check_all().await;
 
         cfg.join(1).await;
-        check_and_append(&mut ck, &ka, &mut va, 5).await;
+        cfg.check_and_append(5).await;
 
         cfg.leave(0).await;
-        check_and_append(&mut ck, &ka, &mut va, 5).await;
+        cfg.check_and_append(5).await;
 
         // allow time for shards to transfer.
         sim::sleep(Duration::from_secs(1)).await;
@@ -252,7 +367,7 @@ fn join_leave_4b() {
         cfg.checklogs();
         cfg.shutdown_group(0);
 
-        check_all(&mut ck, &ka, &va).await;
+        cfg.check_all().await;
         println!("  ... Passed");
     });
 }
@@ -260,39 +375,26 @@ fn join_leave_4b() {
 #[test]
 fn snapshot_4b() {
     sim::run(async {
-        println!("Test (4B): snapshots, join, and leave ...");
-        let cfg = make_config(3, false, 1000);
-        let mut ck = cfg.make_client(&cfg.ctl());
-        cfg.join(0).await;
+        let title = "Test (4B): snapshots, join, and leave ...";
+        let mut cfg = start(title, false, 1000, &[0]).await;
+        cfg.put_keys(30, 20, None).await;
+        cfg.check_all().await;
 
-        let n = 30;
-        let (ka, mut va) = put_keys(&mut ck, n, 20).await;
-        check_all(&mut ck, &ka, &va).await;
+        cfg.steps(&[Join(1), Join(2), Leave(0)]).await;
+        cfg.check_and_append(20).await;
 
-        cfg.join(1).await;
-        cfg.join(2).await;
-        cfg.leave(0).await;
-        check_and_append(&mut ck, &ka, &mut va, 20).await;
-
-        cfg.leave(1).await;
-        cfg.join(0).await;
-        check_and_append(&mut ck, &ka, &mut va, 20).await;
+        cfg.steps(&[Leave(1), Join(0)]).await;
+        cfg.check_and_append(20).await;
 
         sim::sleep(Duration::from_secs(1)).await;
-        check_all(&mut ck, &ka, &va).await;
+        cfg.check_all().await;
         sim::sleep(Duration::from_secs(1)).await;
 
         cfg.checklogs();
 
-        cfg.shutdown_group(0);
-        cfg.shutdown_group(1);
-        cfg.shutdown_group(2);
+        cfg.restart_all_groups();
 
-        cfg.start_group(0);
-        cfg.start_group(1);
-        cfg.start_group(2);
-
-        check_all(&mut ck, &ka, &va).await;
+        cfg.check_all().await;
         println!("  ... Passed");
     });
 }
@@ -300,48 +402,41 @@ fn snapshot_4b() {
 #[test]
 fn miss_change_4b() {
     sim::run(async {
-        println!("Test (4B): servers miss configuration changes...");
-        let cfg = make_config(3, false, 1000);
-        let mut ck = cfg.make_client(&cfg.ctl());
-        cfg.join(0).await;
-
-        let n = 10;
-        let (ka, mut va) = put_keys(&mut ck, n, 20).await;
-        check_all(&mut ck, &ka, &va).await;
+        let title = "Test (4B): servers miss configuration changes...";
+        let mut cfg = start(title, false, 1000, &[0]).await;
+        cfg.put_keys(10, 20, None).await;
+        cfg.check_all().await;
 
         cfg.join(1).await;
 
-        cfg.shutdown_server(0, 0);
-        cfg.shutdown_server(1, 0);
-        cfg.shutdown_server(2, 0);
+        for gi in 0..cfg.ngroups() {
+            cfg.shutdown_server(gi, 0);
+        }
 
-        cfg.join(2).await;
-        cfg.leave(1).await;
-        cfg.leave(0).await;
-        check_and_append(&mut ck, &ka, &mut va, 20).await;
+        cfg.steps(&[Join(2), Leave(1), Leave(0)]).await;
+        cfg.check_and_append(20).await;
 
         cfg.join(1).await;
-        check_and_append(&mut ck, &ka, &mut va, 20).await;
+        cfg.check_and_append(20).await;
 
-        cfg.start_server(0, 0);
-        cfg.start_server(1, 0);
-        cfg.start_server(2, 0);
-        check_and_append(&mut ck, &ka, &mut va, 20).await;
+        for gi in 0..cfg.ngroups() {
+            cfg.start_server(gi, 0);
+        }
+        cfg.check_and_append(20).await;
 
         sim::sleep(Duration::from_secs(2)).await;
 
-        cfg.shutdown_server(0, 1);
-        cfg.shutdown_server(1, 1);
-        cfg.shutdown_server(2, 1);
+        for gi in 0..cfg.ngroups() {
+            cfg.shutdown_server(gi, 1);
+        }
 
-        cfg.join(0).await;
-        cfg.leave(2).await;
-        check_and_append(&mut ck, &ka, &mut va, 20).await;
+        cfg.steps(&[Join(0), Leave(2)]).await;
+        cfg.check_and_append(20).await;
 
-        cfg.start_server(0, 1);
-        cfg.start_server(1, 1);
-        cfg.start_server(2, 1);
-        check_all(&mut ck, &ka, &va).await;
+        for gi in 0..cfg.ngroups() {
+            cfg.start_server(gi, 1);
+        }
+        cfg.check_all().await;
         println!("  ... Passed");
     });
 }
@@ -349,45 +444,33 @@ fn miss_change_4b() {
 #[test]
 fn concurrent1_4b() {
     sim::run(async {
-        println!("Test (4B): concurrent puts and configuration changes...");
-        let cfg = make_config(3, false, 100);
-        let mut ck = cfg.make_client(&cfg.ctl());
-        cfg.join(0).await;
+        let title = "Test (4B): concurrent puts and configuration changes...";
+        let mut cfg = start(title, false, 100, &[0]).await;
+        cfg.put_keys(10, 5, None).await;
+        let appenders = cfg.start_appenders(5, Some(ms(10)));
 
-        let n = 10;
-        let (ka, va) = put_keys(&mut ck, n, 5).await;
-        let appenders = Appenders::start(&cfg, &ka, va, 5, Some(ms(10)));
+        cfg.steps(JOIN_1_2_LEAVE_0).await;
+        cfg.steps(&[
+            ShutdownGroup(0),
+            SleepMs(100),
+            ShutdownGroup(1),
+            SleepMs(100),
+            ShutdownGroup(2),
+            Leave(2),
+            SleepMs(100),
+            StartGroup(0),
+            StartGroup(1),
+            StartGroup(2),
+            SleepMs(100),
+            Join(0),
+            Leave(1),
+            SleepMs(500),
+            Join(1),
+            SleepMs(1000),
+        ])
+        .await;
 
-        sim::sleep(ms(150)).await;
-        cfg.join(1).await;
-        sim::sleep(ms(500)).await;
-        cfg.join(2).await;
-        sim::sleep(ms(500)).await;
-        cfg.leave(0).await;
-
-        cfg.shutdown_group(0);
-        sim::sleep(ms(100)).await;
-        cfg.shutdown_group(1);
-        sim::sleep(ms(100)).await;
-        cfg.shutdown_group(2);
-
-        cfg.leave(2).await;
-
-        sim::sleep(ms(100)).await;
-        cfg.start_group(0);
-        cfg.start_group(1);
-        cfg.start_group(2);
-
-        sim::sleep(ms(100)).await;
-        cfg.join(0).await;
-        cfg.leave(1).await;
-        sim::sleep(ms(500)).await;
-        cfg.join(1).await;
-
-        sim::sleep(Duration::from_secs(1)).await;
-
-        let va = appenders.stop().await;
-        check_all(&mut ck, &ka, &va).await;
+        cfg.stop_and_check(appenders).await;
         println!("  ... Passed");
     });
 }
@@ -397,39 +480,33 @@ fn concurrent1_4b() {
 #[test]
 fn concurrent2_4b() {
     sim::run(async {
-        println!("Test (4B): more concurrent puts and configuration changes...");
-        let cfg = make_config(3, false, -1);
-        let mut ck = cfg.make_client(&cfg.ctl());
-        cfg.join(1).await;
-        cfg.join(0).await;
-        cfg.join(2).await;
+        let title = "Test (4B): more concurrent puts and configuration changes...";
+        let mut cfg = start(title, false, -1, &[1, 0, 2]).await;
+        cfg.put_keys(10, 1, None).await;
+        let appenders = cfg.start_appenders(1, Some(ms(50)));
 
-        let n = 10;
-        let (ka, va) = put_keys(&mut ck, n, 1).await;
-        let appenders = Appenders::start(&cfg, &ka, va, 1, Some(ms(50)));
+        cfg.steps(&[
+            Leave(0),
+            Leave(2),
+            SleepMs(3000),
+            Join(0),
+            Join(2),
+            Leave(1),
+            SleepMs(3000),
+            Join(1),
+            Leave(0),
+            Leave(2),
+            SleepMs(3000),
+            ShutdownGroup(1),
+            ShutdownGroup(2),
+            SleepMs(1000),
+            StartGroup(1),
+            StartGroup(2),
+            SleepMs(2000),
+        ])
+        .await;
 
-        cfg.leave(0).await;
-        cfg.leave(2).await;
-        sim::sleep(ms(3000)).await;
-        cfg.join(0).await;
-        cfg.join(2).await;
-        cfg.leave(1).await;
-        sim::sleep(ms(3000)).await;
-        cfg.join(1).await;
-        cfg.leave(0).await;
-        cfg.leave(2).await;
-        sim::sleep(ms(3000)).await;
-
-        cfg.shutdown_group(1);
-        cfg.shutdown_group(2);
-        sim::sleep(ms(1000)).await;
-        cfg.start_group(1);
-        cfg.start_group(2);
-
-        sim::sleep(Duration::from_secs(2)).await;
-
-        let va = appenders.stop().await;
-        check_all(&mut ck, &ka, &va).await;
+        cfg.stop_and_check(appenders).await;
         println!("  ... Passed");
     });
 }
@@ -437,27 +514,18 @@ fn concurrent2_4b() {
 #[test]
 fn concurrent3_4b() {
     sim::run(async {
-        println!("Test (4B): concurrent configuration change and restart...");
-        let cfg = make_config(3, false, 300);
-        let mut ck = cfg.make_client(&cfg.ctl());
-        cfg.join(0).await;
-
-        let n = 10;
-        let (ka, va) = put_keys(&mut ck, n, 1).await;
+        let title = "Test (4B): concurrent configuration change and restart...";
+        let mut cfg = start(title, false, 300, &[0]).await;
+        cfg.put_keys(10, 1, None).await;
         // Go's appenders here never pause; see UNPACED_PAUSE_MS.
-        let appenders = Appenders::start(&cfg, &ka, va, 1, Some(Duration::ZERO));
+        let appenders = cfg.start_appenders(1, Some(Duration::ZERO));
 
         let t0 = sim::now();
         while t0.elapsed() < Duration::from_secs(12) {
             cfg.join(2).await;
             cfg.join(1).await;
             sim::go_sleep(ms(sim::gen_range(0..900))).await;
-            cfg.shutdown_group(0);
-            cfg.shutdown_group(1);
-            cfg.shutdown_group(2);
-            cfg.start_group(0);
-            cfg.start_group(1);
-            cfg.start_group(2);
+            cfg.restart_all_groups();
             sim::go_sleep(ms(sim::gen_range(0..900))).await;
             cfg.leave(1).await;
             cfg.leave(2).await;
@@ -466,8 +534,7 @@ fn concurrent3_4b() {
 
         sim::sleep(Duration::from_secs(2)).await;
 
-        let va = appenders.stop().await;
-        check_all(&mut ck, &ka, &va).await;
+        cfg.stop_and_check(appenders).await;
         println!("  ... Passed");
     });
 }
@@ -475,67 +542,56 @@ fn concurrent3_4b() {
 #[test]
 fn unreliable1_4b() {
     sim::run(async {
-        println!("Test (4B): unreliable 1...");
-        let cfg = make_config(3, true, 100);
-        let mut ck = cfg.make_client(&cfg.ctl());
-        cfg.join(0).await;
-
+        let mut cfg = start("Test (4B): unreliable 1...", true, 100, &[0]).await;
         let n = 10;
-        let (ka, mut va) = put_keys(&mut ck, n, 5).await;
+        cfg.put_keys(n, 5, None).await;
 
-        cfg.join(1).await;
-        cfg.join(2).await;
-        cfg.leave(0).await;
+        cfg.steps(&[Join(1), Join(2), Leave(0)]).await;
 
         for ii in 0..n * 2 {
             let i = ii % n;
-            check(&mut ck, &ka[i], &va[i]).await;
+            check(&mut cfg.ck, &cfg.ka[i], &cfg.va[i]).await;
             let x = randstring(5);
-            ck.append(&ka[i], &x).await;
-            va[i] += &x;
+            cfg.ck.append(&cfg.ka[i], &x).await;
+            cfg.va[i] += &x;
         }
 
-        cfg.join(0).await;
-        cfg.leave(1).await;
+        cfg.steps(&[Join(0), Leave(1)]).await;
 
         for ii in 0..n * 2 {
             let i = ii % n;
-            check(&mut ck, &ka[i], &va[i]).await;
+            check(&mut cfg.ck, &cfg.ka[i], &cfg.va[i]).await;
         }
         println!("  ... Passed");
     });
 }
 
+/// TestUnreliable2/3's reconfigurations while their clients run.
+async fn unreliable_reconfigurations(cfg: &World) {
+    cfg.steps(JOIN_1_2_LEAVE_0).await;
+    cfg.steps(&[
+        SleepMs(500),
+        Leave(1),
+        SleepMs(500),
+        Join(1),
+        Join(0),
+        SleepMs(2000),
+    ])
+    .await;
+}
+
 #[test]
 fn unreliable2_4b() {
     sim::run(async {
-        println!("Test (4B): unreliable 2...");
-        let cfg = make_config(3, true, 100);
-        let mut ck = cfg.make_client(&cfg.ctl());
-        cfg.join(0).await;
+        let mut cfg = start("Test (4B): unreliable 2...", true, 100, &[0]).await;
+        cfg.put_keys(10, 5, None).await;
+        let appenders = cfg.start_appenders(5, None);
 
-        let n = 10;
-        let (ka, va) = put_keys(&mut ck, n, 5).await;
-        let appenders = Appenders::start(&cfg, &ka, va, 5, None);
+        unreliable_reconfigurations(&cfg).await;
 
-        sim::sleep(ms(150)).await;
-        cfg.join(1).await;
-        sim::sleep(ms(500)).await;
-        cfg.join(2).await;
-        sim::sleep(ms(500)).await;
-        cfg.leave(0).await;
-        sim::sleep(ms(500)).await;
-        cfg.leave(1).await;
-        sim::sleep(ms(500)).await;
-        cfg.join(1).await;
-        cfg.join(0).await;
-
-        sim::sleep(Duration::from_secs(2)).await;
-
-        appenders.done.store(true, Ordering::SeqCst);
+        appenders.signal();
         cfg.net().set_reliable(true);
-        let va = appenders.stop().await;
-        check_all(&mut ck, &ka, &va).await;
+        cfg.stop_and_check(appenders).await;
         println!("  ... Passed");
     });
 }
@@ -543,86 +599,37 @@ fn unreliable2_4b() {
 #[test]
 fn unreliable3_4b() {
     sim::run(async {
-        println!("Test (4B): unreliable 3...");
-        let cfg = make_config(3, true, 100);
-        let begin = sim::now();
-        let since = move || (sim::now() - begin).as_nanos() as i64;
-        let operations: Arc<Mutex<Vec<Operation<KvInput, KvOutput>>>> = Arc::default();
-
-        let mut ck = cfg.make_client(&cfg.ctl());
-        cfg.join(0).await;
-
+        let mut cfg = start("Test (4B): unreliable 3...", true, 100, &[0]).await;
+        let log = KvLog::new();
         let n = 10;
-        let mut ka = Vec::new();
-        for i in 0..n {
-            ka.push(i.to_string()); // ensure multiple shards
-            let value = randstring(5);
-            let start = since();
-            ck.put(&ka[i], &value).await;
-            let end = since();
-            operations.lock().unwrap().push(Operation {
-                client_id: 0,
-                input: KvInput::put(ka[i].clone(), value),
-                call: start,
-                output: KvOutput::default(),
-                return_time: end,
-            });
-        }
+        cfg.put_keys(n, 5, Some(&log)).await;
 
-        let done = Arc::new(AtomicBool::new(false));
-        let mut handles = Vec::new();
-        for i in 0..n {
-            let mut ck1 = cfg.make_client(&cfg.ctl());
-            let (done, operations, ka) = (done.clone(), operations.clone(), ka.clone());
-            handles.push(sim::spawn(async move {
+        let clients = Clients::start(&cfg, n, |i, mut ck1, done| {
+            let (log, ka) = (log.clone(), cfg.ka.clone());
+            async move {
                 while !done.load(Ordering::SeqCst) {
-                    let ki = sim::gen_range(0..n);
+                    let key = &ka[sim::gen_range(0..n)];
                     let nv = randstring(5);
-                    let start = since();
-                    let (input, output) = if sim::gen_range(0..1000) < 500 {
-                        ck1.append(&ka[ki], &nv).await;
-                        (KvInput::append(ka[ki].clone(), nv), KvOutput::default())
+                    if sim::gen_range(0..1000) < 500 {
+                        let append = ck1.append(key, &nv);
+                        timed_write(Some(&log), i, KvInput::append(key, &nv), append).await;
                     } else if sim::gen_range(0..1000) < 100 {
-                        ck1.put(&ka[ki], &nv).await;
-                        (KvInput::put(ka[ki].clone(), nv), KvOutput::default())
+                        let put = ck1.put(key, &nv);
+                        timed_write(Some(&log), i, KvInput::put(key, &nv), put).await;
                     } else {
-                        let value = ck1.get(&ka[ki]).await;
-                        (KvInput::get(ka[ki].clone()), KvOutput { value })
-                    };
-                    let end = since();
-                    operations.lock().unwrap().push(Operation {
-                        client_id: i,
-                        input,
-                        call: start,
-                        output,
-                        return_time: end,
-                    });
+                        timed(Some(&log), i, KvInput::get(key), ck1.get(key)).await;
+                    }
                 }
-            }));
-        }
+            }
+        });
 
-        sim::sleep(ms(150)).await;
-        cfg.join(1).await;
-        sim::sleep(ms(500)).await;
-        cfg.join(2).await;
-        sim::sleep(ms(500)).await;
-        cfg.leave(0).await;
-        sim::sleep(ms(500)).await;
-        cfg.leave(1).await;
-        sim::sleep(ms(500)).await;
-        cfg.join(1).await;
-        cfg.join(0).await;
+        unreliable_reconfigurations(&cfg).await;
 
-        sim::sleep(Duration::from_secs(2)).await;
-
-        done.store(true, Ordering::SeqCst);
+        clients.signal();
         cfg.net().set_reliable(true);
-        for handle in handles {
-            handle.await.expect("a client was cancelled");
-        }
+        clients.stop().await;
 
-        let history = std::mem::take(&mut *operations.lock().unwrap());
-        labtest::history::check_linearizable(history);
+        labtest::history::check_linearizable(log.read());
         println!("  ... Passed");
     });
 }
@@ -632,35 +639,28 @@ fn unreliable3_4b() {
 #[test]
 fn challenge1_delete_4b() {
     sim::run(async {
-        println!("Test: shard deletion (challenge 1) ...");
+        let title = "Test: shard deletion (challenge 1) ...";
         // "1" means force snapshot after every log entry.
-        let cfg = make_config(3, false, 1);
-        let mut ck = cfg.make_client(&cfg.ctl());
-        cfg.join(0).await;
+        let mut cfg = start(title, false, 1, &[0]).await;
 
         // 30,000 bytes of total values.
         let n = 30;
-        let (ka, va) = put_keys(&mut ck, n, 1000).await;
-        check_all(&mut ck, &ka[..3], &va[..3]).await;
+        cfg.put_keys(n, 1000, None).await;
+        cfg.check_first(3).await;
 
         for _ in 0..2 {
-            cfg.join(1).await;
-            cfg.leave(0).await;
-            cfg.join(2).await;
-            sim::sleep(Duration::from_secs(3)).await;
-            check_all(&mut ck, &ka[..3], &va[..3]).await;
-            cfg.leave(1).await;
-            cfg.join(0).await;
-            cfg.leave(2).await;
-            sim::sleep(Duration::from_secs(3)).await;
-            check_all(&mut ck, &ka[..3], &va[..3]).await;
+            cfg.steps(&[Join(1), Leave(0), Join(2), SleepMs(3000)])
+                .await;
+            cfg.check_first(3).await;
+            cfg.steps(&[Leave(1), Join(0), Leave(2), SleepMs(3000)])
+                .await;
+            cfg.check_first(3).await;
         }
 
-        cfg.join(1).await;
-        cfg.join(2).await;
+        cfg.steps(&[Join(1), Join(2)]).await;
         for _ in 0..3 {
             sim::sleep(Duration::from_secs(1)).await;
-            check_all(&mut ck, &ka[..3], &va[..3]).await;
+            cfg.check_first(3).await;
         }
 
         let total = cfg.total_persisted_size();
@@ -673,7 +673,7 @@ fn challenge1_delete_4b() {
             "snapshot + persisted Raft state are too big: {total} > {expected}"
         );
 
-        check_all(&mut ck, &ka, &va).await;
+        cfg.check_all().await;
         println!("  ... Passed");
     });
 }
@@ -683,19 +683,16 @@ fn challenge1_delete_4b() {
 #[test]
 fn challenge2_unaffected_4b() {
     sim::run(async {
-        println!("Test: unaffected shard access (challenge 2) ...");
-        let cfg = make_config(3, true, 100);
-        let mut ck = cfg.make_client(&cfg.ctl());
-
+        let title = "Test: unaffected shard access (challenge 2) ...";
         // JOIN 100
-        cfg.join(0).await;
+        let mut cfg = start(title, true, 100, &[0]).await;
 
         // Do a bunch of puts to keys in all shards
         let n = 10;
         let ka: Vec<String> = (0..n).map(|i| i.to_string()).collect();
         let mut va: Vec<String> = vec!["100".to_string(); n];
         for i in 0..n {
-            ck.put(&ka[i], &va[i]).await;
+            cfg.ck.put(&ka[i], &va[i]).await;
         }
 
         // JOIN 101
@@ -714,7 +711,7 @@ fn challenge2_unaffected_4b() {
             // (As in Go, this indexes `owned` by key index, not by shard.)
             if owned[i] {
                 va[i] = "101".to_string();
-                ck.put(&ka[i], &va[i]).await;
+                cfg.ck.put(&ka[i], &va[i]).await;
             }
         }
 
@@ -732,9 +729,9 @@ fn challenge2_unaffected_4b() {
         for i in 0..n {
             let shard = usize::from(ka[i].as_bytes()[0]) % 10;
             if owned[shard] {
-                check(&mut ck, &ka[i], &va[i]).await;
-                ck.put(&ka[i], &format!("{}-1", va[i])).await;
-                check(&mut ck, &ka[i], &format!("{}-1", va[i])).await;
+                check(&mut cfg.ck, &ka[i], &va[i]).await;
+                cfg.ck.put(&ka[i], &format!("{}-1", va[i])).await;
+                check(&mut cfg.ck, &ka[i], &format!("{}-1", va[i])).await;
             }
         }
         println!("  ... Passed");
@@ -747,9 +744,8 @@ fn challenge2_unaffected_4b() {
 #[test]
 fn challenge2_partial_4b() {
     sim::run(async {
-        println!("Test: partial migration shard access (challenge 2) ...");
-        let cfg = make_config(3, true, 100);
-        let mut ck = cfg.make_client(&cfg.ctl());
+        let title = "Test: partial migration shard access (challenge 2) ...";
+        let mut cfg = start(title, true, 100, &[]).await;
 
         // JOIN 100 + 101 + 102
         cfg.joinm(&[0, 1, 2], &cfg.ctl()).await;
@@ -762,7 +758,7 @@ fn challenge2_partial_4b() {
         let ka: Vec<String> = (0..n).map(|i| i.to_string()).collect();
         let va: Vec<String> = vec!["100".to_string(); n];
         for i in 0..n {
-            ck.put(&ka[i], &va[i]).await;
+            cfg.ck.put(&ka[i], &va[i]).await;
         }
 
         // QUERY to find shards owned by 102
@@ -786,9 +782,9 @@ fn challenge2_partial_4b() {
         for i in 0..n {
             let shard = key2shard(&ka[i]);
             if owned[shard] {
-                check(&mut ck, &ka[i], &va[i]).await;
-                ck.put(&ka[i], &format!("{}-2", va[i])).await;
-                check(&mut ck, &ka[i], &format!("{}-2", va[i])).await;
+                check(&mut cfg.ck, &ka[i], &va[i]).await;
+                cfg.ck.put(&ka[i], &format!("{}-2", va[i])).await;
+                check(&mut cfg.ck, &ka[i], &format!("{}-2", va[i])).await;
             }
         }
         println!("  ... Passed");
