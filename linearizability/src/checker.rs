@@ -24,8 +24,13 @@
 //!
 //! One deliberate difference: Porcupine's verbose mode lets every partition finish after one is
 //! found illegal, so that its report is complete; but then a verbose check without timeout hangs on
-//! a history like `c50-bad`. Here the other partitions get a grace period (half a second) after the
-//! first illegal one, then stop; their report says `Unknown` and shows how far they got.
+//! a history like `c50-bad`. Here a verbose check runs in rounds: in the first, every partition
+//! searches for at most [`VERBOSE_FIRST_ROUND_STEPS`] steps; each further round doubles that
+//! budget for the partitions still undecided. The check ends after the first round that found a
+//! partition illegal (or when none is left undecided): the others report `Unknown` and show how
+//! far they got. How far that is, like everything else in the report, is a function of the
+//! history alone (a step budget, not wall time), so the same history draws the same picture on
+//! every run.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -39,11 +44,10 @@ use crate::search::{Control, Progress, Search, SearchReport, wall_clock};
 /// How long one partition's search runs before yielding its thread to the next partition.
 const SLICE: Duration = Duration::from_millis(2);
 
-/// Verbose mode: how long the other partitions may go on after one is found illegal.
-const VERBOSE_GRACE: Duration = Duration::from_millis(500);
-
-/// How often the timer thread looks at the verbose grace period.
-const TIMER_POLL: Duration = Duration::from_millis(10);
+/// Verbose mode: the step budget of every partition in the first round (see the module
+/// documentation); each further round doubles it. When one partition is illegal, the others go on
+/// to at most this many steps (about a tenth of a second of CPU each, with the kv model).
+pub const VERBOSE_FIRST_ROUND_STEPS: u64 = 100_000;
 
 /// What bounds a check (see the module documentation). The default is no limit at all.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -74,6 +78,17 @@ impl Limits {
     }
 }
 
+impl From<Option<Duration>> for Limits {
+    /// A wall-clock budget if `timeout` is `Some` (else no limit at all), and no step budget:
+    /// what the functions that take a timeout check with.
+    fn from(timeout: Option<Duration>) -> Limits {
+        Limits {
+            timeout,
+            max_steps_per_partition: None,
+        }
+    }
+}
+
 /// Checks a history of operations. `timeout: None` means no limit.
 ///
 /// # Panics
@@ -84,16 +99,7 @@ pub fn check_operations<M: Model>(
     history: &[Operation<M::Input, M::Output>],
     timeout: Option<Duration>,
 ) -> CheckResult {
-    check(
-        model,
-        history,
-        Limits {
-            timeout,
-            ..Limits::default()
-        },
-        false,
-    )
-    .0
+    check(model, history, timeout.into(), false).0
 }
 
 /// Like [`check_operations_verbose`], bounded by `limits` (a timeout, a step budget, or both).
@@ -117,77 +123,45 @@ pub fn check_operations_verbose<M: Model>(
     history: Vec<Operation<M::Input, M::Output>>,
     timeout: Option<Duration>,
 ) -> (CheckResult, LinearizationInfo<M::Input, M::Output>) {
-    let limits = Limits {
-        timeout,
-        ..Limits::default()
-    };
-    check_operations_verbose_limited(model, history, limits)
+    check_operations_verbose_limited(model, history, timeout.into())
 }
 
 /// Checks an event history (see [`crate::operations_from_events`] for what makes one well formed).
-pub fn check_events<M>(
+pub fn check_events<M: Model<Input: Clone, Output: Clone>>(
     model: &M,
     events: &[Event<M::Input, M::Output>],
     timeout: Option<Duration>,
-) -> Result<CheckResult, HistoryError>
-where
-    M: Model,
-    M::Input: Clone,
-    M::Output: Clone,
-{
-    let limits = Limits {
-        timeout,
-        ..Limits::default()
-    };
-    check_events_limited(model, events, limits)
+) -> Result<CheckResult, HistoryError> {
+    check_events_limited(model, events, timeout.into())
 }
 
 /// Like [`check_events`], bounded by `limits`.
-pub fn check_events_limited<M>(
+pub fn check_events_limited<M: Model<Input: Clone, Output: Clone>>(
     model: &M,
     events: &[Event<M::Input, M::Output>],
     limits: Limits,
-) -> Result<CheckResult, HistoryError>
-where
-    M: Model,
-    M::Input: Clone,
-    M::Output: Clone,
-{
+) -> Result<CheckResult, HistoryError> {
     let history = operations_from_events(events)?;
     Ok(check(model, &history, limits, false).0)
 }
 
 /// Verbose form of [`check_events`]; the info's history holds the events as operations.
 #[allow(clippy::type_complexity)]
-pub fn check_events_verbose<M>(
+pub fn check_events_verbose<M: Model<Input: Clone, Output: Clone>>(
     model: &M,
     events: &[Event<M::Input, M::Output>],
     timeout: Option<Duration>,
-) -> Result<(CheckResult, LinearizationInfo<M::Input, M::Output>), HistoryError>
-where
-    M: Model,
-    M::Input: Clone,
-    M::Output: Clone,
-{
-    let limits = Limits {
-        timeout,
-        ..Limits::default()
-    };
-    check_events_verbose_limited(model, events, limits)
+) -> Result<(CheckResult, LinearizationInfo<M::Input, M::Output>), HistoryError> {
+    check_events_verbose_limited(model, events, timeout.into())
 }
 
 /// Like [`check_events_verbose`], bounded by `limits`.
 #[allow(clippy::type_complexity)]
-pub fn check_events_verbose_limited<M>(
+pub fn check_events_verbose_limited<M: Model<Input: Clone, Output: Clone>>(
     model: &M,
     events: &[Event<M::Input, M::Output>],
     limits: Limits,
-) -> Result<(CheckResult, LinearizationInfo<M::Input, M::Output>), HistoryError>
-where
-    M: Model,
-    M::Input: Clone,
-    M::Output: Clone,
-{
+) -> Result<(CheckResult, LinearizationInfo<M::Input, M::Output>), HistoryError> {
     let history = operations_from_events(events)?;
     Ok(check_operations_verbose_limited(model, history, limits))
 }
@@ -267,15 +241,29 @@ fn check<M: Model>(
         let ops = part.iter().map(|&i| &history[i]).collect();
         Search::new(model, ops, verbose)
     });
-    let pool = Pool {
+    let mut pool = Pool {
         queue: Mutex::new(searches.enumerate().collect()),
         finished: Mutex::new(BTreeMap::new()),
         control,
         all_done: AtomicBool::new(false),
-        grace_end: Mutex::new(None),
         verbose,
     };
-    pool.run_all(partitions.len(), deadline);
+    // Non-verbose: one round, ended by the first illegal partition. Verbose: rounds of doubling
+    // step budgets, each run to its end by every undecided partition.
+    let mut round_steps = verbose.then_some(VERBOSE_FIRST_ROUND_STEPS);
+    loop {
+        pool.control.max_steps = match (limits.max_steps_per_partition, round_steps) {
+            (Some(max), Some(round)) => Some(max.min(round)),
+            (max, round) => max.or(round),
+        };
+        pool.run_all(partitions.len(), deadline);
+        let Some(steps) = round_steps else { break };
+        let undecided = pool.requeue_out_of_round(limits.max_steps_per_partition);
+        if undecided == 0 || pool.stopped() || pool.found_illegal() {
+            break;
+        }
+        round_steps = Some(steps.saturating_mul(2));
+    }
     let (finished, unfinished) = pool.into_outcomes();
     let result = verdict(&finished, unfinished.len());
     let infos = partition_infos(&partitions, finished, unfinished);
@@ -333,23 +321,22 @@ struct Pool<'a, M: Model> {
     queue: Mutex<VecDeque<(usize, Search<'a, M>)>>,
     finished: Mutex<Finished<'a, M>>,
     control: Control,
-    /// Set when the workers have all returned, to release the timer thread.
+    /// Set when the workers of a round have all returned, to release the timer thread.
     all_done: AtomicBool,
-    /// Verbose mode: when to stop the other searches after the first illegal partition.
-    grace_end: Mutex<Option<Instant>>,
+    /// Verbose mode: an illegal partition does not stop the others (the round ends first).
     verbose: bool,
 }
 
 impl<'a, M: Model> Pool<'a, M> {
-    /// Runs the searches on up to one thread per core (the calling thread is one of them), plus a
-    /// timer thread if there is a deadline or a verbose grace period to enforce.
+    /// Runs one round of the searches on up to one thread per core (the calling thread is one of
+    /// them), plus a timer thread if there is a deadline to enforce.
     #[allow(clippy::disallowed_methods)] // allowed: the checker runs after a simulation, never inside one
     fn run_all(&self, searches: usize, deadline: Option<Instant>) {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let threads = cores.min(searches);
+        self.all_done.store(false, Ordering::Release);
         std::thread::scope(|scope| {
-            let needs_timer = deadline.is_some() || self.verbose;
-            let timer = needs_timer.then(|| scope.spawn(move || self.watch(deadline)));
+            let timer = deadline.map(|d| scope.spawn(move || self.watch(d)));
             // Wakes the timer when this closure ends, even by a panicking model step.
             let _release = Release {
                 done: &self.all_done,
@@ -365,22 +352,16 @@ impl<'a, M: Model> Pool<'a, M> {
         });
     }
 
-    /// The timer thread: until the workers are done, stops every search at the deadline (a
-    /// timeout) or at the end of the verbose grace period.
-    fn watch(&self, deadline: Option<Instant>) {
+    /// The timer thread: until the workers are done, stops every search at the deadline.
+    fn watch(&self, deadline: Instant) {
         while !self.all_done.load(Ordering::Acquire) {
             let now = wall_clock();
-            if deadline.is_some_and(|d| now >= d) {
+            if now >= deadline {
                 self.control.stop.store(true, Ordering::Relaxed);
                 return;
             }
-            if lock(&self.grace_end).is_some_and(|end| now >= end) {
-                self.control.stop.store(true, Ordering::Relaxed);
-                return;
-            }
-            // Polls the grace period; spurious wake-ups just go round the loop again.
-            let nap = deadline.map_or(TIMER_POLL, |d| (d - now).min(TIMER_POLL));
-            std::thread::park_timeout(nap);
+            // Spurious wake-ups just go round the loop again.
+            std::thread::park_timeout(deadline - now);
         }
     }
 
@@ -404,14 +385,43 @@ impl<'a, M: Model> Pool<'a, M> {
         }
     }
 
-    /// The verdict is now Illegal: stop everything, or in verbose mode give the other partitions a
-    /// grace period to finish so the report shows them too.
+    /// The verdict is now Illegal: stop everything, except in verbose mode, where the round goes
+    /// on so that the report shows the other partitions as far as the round's budget.
     fn on_illegal(&self) {
         if !self.verbose {
             self.control.stop.store(true, Ordering::Relaxed);
-            return;
         }
-        lock(&self.grace_end).get_or_insert_with(|| wall_clock() + VERBOSE_GRACE);
+    }
+
+    /// Whether the deadline (or, non-verbose, an illegal partition) stopped the searches.
+    fn stopped(&self) -> bool {
+        self.control.stop.load(Ordering::Relaxed)
+    }
+
+    fn found_illegal(&self) -> bool {
+        lock(&self.finished)
+            .values()
+            .any(|(progress, _)| *progress == Progress::Illegal)
+    }
+
+    /// After a verbose round: puts the searches that used the round's budget, but not the check's
+    /// own (`max_steps`), back in the queue; returns how many are queued.
+    fn requeue_out_of_round(&self, max_steps: Option<u64>) -> usize {
+        let mut finished = lock(&self.finished);
+        let mut queue = lock(&self.queue);
+        let out_of_round: Vec<usize> = finished
+            .iter()
+            .filter(|(_, (progress, search))| {
+                *progress == Progress::Exhausted && max_steps.is_none_or(|max| search.steps() < max)
+            })
+            .map(|(&index, _)| index)
+            .collect();
+        for index in out_of_round {
+            if let Some((_, search)) = finished.remove(&index) {
+                queue.push_back((index, search));
+            }
+        }
+        queue.len()
     }
 
     fn into_outcomes(self) -> (Finished<'a, M>, Vec<(usize, Search<'a, M>)>) {

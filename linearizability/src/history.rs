@@ -52,6 +52,30 @@ pub fn operations_from_events<I: Clone, O: Clone>(
     Ok(ops)
 }
 
+/// The events of a history of operations: each operation's call and return, ordered by time, calls
+/// before returns at equal times (intervals are closed, as the checker reads them), ids the
+/// operations' indices. The inverse of [`operations_from_events`] up to the times.
+pub fn events_from_operations<I: Clone, O: Clone>(history: &[Operation<I, O>]) -> Vec<Event<I, O>> {
+    let mut timed: Vec<(i64, bool, usize)> = Vec::with_capacity(2 * history.len());
+    for (i, op) in history.iter().enumerate() {
+        timed.push((op.call, false, i));
+        timed.push((op.return_time, true, i));
+    }
+    timed.sort_unstable();
+    timed
+        .into_iter()
+        .map(|(_, is_return, i)| Event {
+            client_id: history[i].client_id,
+            id: i,
+            kind: if is_return {
+                EventKind::Return(history[i].output.clone())
+            } else {
+                EventKind::Call(history[i].input.clone())
+            },
+        })
+        .collect()
+}
+
 /// Checks that ids are used by one call and at most one later return; maps id to its return.
 fn return_positions<I, O>(
     events: &[Event<I, O>],

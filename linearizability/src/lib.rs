@@ -48,11 +48,11 @@ mod search;
 mod visualize;
 
 pub use checker::{
-    Limits, LinearizationInfo, PartitionInfo, check_events, check_events_limited,
-    check_events_verbose, check_events_verbose_limited, check_operations, check_operations_verbose,
-    check_operations_verbose_limited,
+    Limits, LinearizationInfo, PartitionInfo, VERBOSE_FIRST_ROUND_STEPS, check_events,
+    check_events_limited, check_events_verbose, check_events_verbose_limited, check_operations,
+    check_operations_verbose, check_operations_verbose_limited,
 };
-pub use history::{HistoryError, OpLog, operations_from_events};
+pub use history::{HistoryError, OpLog, events_from_operations, operations_from_events};
 pub use model::{CheckResult, Event, EventKind, Model, Operation};
 pub use nondeterministic::{NondeterministicModel, PowerSet};
 pub use visualize::{render_html, write_html, write_html_temp};

@@ -84,11 +84,7 @@ impl<I, O> Builder<I, O> {
         if self.open.insert(process, id).is_some() {
             return Err(self.error(line, format!("process {process} invokes while busy")));
         }
-        self.events.push(Event {
-            client_id: process,
-            id,
-            kind: EventKind::Call(input),
-        });
+        self.push(process, id, EventKind::Call(input));
         Ok(())
     }
 
@@ -96,21 +92,22 @@ impl<I, O> Builder<I, O> {
         let Some(id) = self.open.remove(&process) else {
             return Err(self.error(line, format!("process {process} completes nothing")));
         };
+        self.push(process, id, EventKind::Return(output));
+        Ok(())
+    }
+
+    /// Appends process `process`'s event `kind` of operation `id`.
+    fn push(&mut self, process: usize, id: usize, kind: EventKind<I, O>) {
         self.events.push(Event {
             client_id: process,
             id,
-            kind: EventKind::Return(output),
+            kind,
         });
-        Ok(())
     }
 
     fn finish(mut self, unknown: impl Fn() -> O) -> Vec<Event<I, O>> {
         for (process, id) in std::mem::take(&mut self.open) {
-            self.events.push(Event {
-                client_id: process,
-                id,
-                kind: EventKind::Return(unknown()),
-            });
+            self.push(process, id, EventKind::Return(unknown()));
         }
         self.events
     }

@@ -86,7 +86,14 @@ pub fn render_html<M: Model>(model: &M, info: &LinearizationInfo<M::Input, M::Ou
     page.push_str("</style></head><body>\n");
     render_summary(&mut page, info, &views, &order);
     for &p in &order {
-        render_partition(&mut page, model, info, p, &views[p]);
+        let partition = PartitionPage {
+            model,
+            info,
+            p,
+            part: &info.partitions[p],
+            view: &views[p],
+        };
+        partition.render(&mut page);
     }
     render_script_data(&mut page, info, &views);
     page.push_str("<div id=\"tip\"></div>\n<script>");
@@ -436,62 +443,129 @@ fn render_summary<I, O>(
     page.push_str("</header>\n");
 }
 
-/// One partition: its heading, its timeline and its step-by-step table. The script shows one
-/// partition at a time; without scripts they are all shown, one under the other.
-fn render_partition<M: Model>(
-    page: &mut String,
-    model: &M,
-    info: &LinearizationInfo<M::Input, M::Output>,
+/// One partition's share of the page, with what all its parts are drawn from.
+struct PartitionPage<'a, M: Model> {
+    model: &'a M,
+    info: &'a LinearizationInfo<M::Input, M::Output>,
+    /// The partition's index.
     p: usize,
-    view: &PartitionView,
-) {
-    let part = &info.partitions[p];
-    let what = match part.result {
-        CheckResult::Ok => "linearization",
-        _ => "longest partial linearization",
-    };
-    let _ = writeln!(
-        page,
-        "<section class=\"pview\" id=\"part{p}\" data-p=\"{p}\"><h2 style=\"--h:{h}\">{name}: \
-         <span class=\"verdict {v}\">{r}</span>, {n} operations, {what} of {len}</h2>",
-        h = hue(p),
-        name = escape(&view.name),
-        v = part.result.to_string().to_lowercase(),
-        r = part.result,
-        n = part.ops.len(),
-        len = view.seq.len(),
-    );
-    render_timeline(page, model, info, p, view);
-    render_details(page, model, info, p, view);
-    page.push_str("</section>\n");
+    part: &'a PartitionInfo,
+    view: &'a PartitionView,
 }
 
-fn render_timeline<M: Model>(
-    page: &mut String,
-    model: &M,
-    info: &LinearizationInfo<M::Input, M::Output>,
-    p: usize,
-    view: &PartitionView,
-) {
-    let layout = &view.layout;
-    let height = layout.height.max(LANE);
-    page.push_str("<div class=\"scroll\"><div class=\"labels\">");
-    for &(client, top, lanes) in &layout.rows {
-        let h = lanes as f64 * LANE;
+impl<M: Model> PartitionPage<'_, M> {
+    /// One partition: its heading, its timeline and its step-by-step table. The script shows one
+    /// partition at a time; without scripts they are all shown, one under the other.
+    fn render(&self, page: &mut String) {
+        let (p, part, view) = (self.p, self.part, self.view);
+        let what = match part.result {
+            CheckResult::Ok => "linearization",
+            _ => "longest partial linearization",
+        };
+        let _ = writeln!(
+            page,
+            "<section class=\"pview\" id=\"part{p}\" data-p=\"{p}\"><h2 style=\"--h:{h}\">{name}: \
+         <span class=\"verdict {v}\">{r}</span>, {n} operations, {what} of {len}</h2>",
+            h = hue(p),
+            name = escape(&view.name),
+            v = part.result.to_string().to_lowercase(),
+            r = part.result,
+            n = part.ops.len(),
+            len = view.seq.len(),
+        );
+        self.timeline(page);
+        self.details(page);
+        page.push_str("</section>\n");
+    }
+
+    fn timeline(&self, page: &mut String) {
+        let (p, view) = (self.p, self.view);
+        let layout = &view.layout;
+        let height = layout.height.max(LANE);
+        page.push_str("<div class=\"scroll\"><div class=\"labels\">");
+        for &(client, top, lanes) in &layout.rows {
+            let h = lanes as f64 * LANE;
+            let _ = write!(
+                page,
+                "<div class=\"client\" style=\"top:{top}px;height:{h}px\">client {client}</div>"
+            );
+        }
         let _ = write!(
             page,
-            "<div class=\"client\" style=\"top:{top}px;height:{h}px\">client {client}</div>"
+            "</div><div class=\"timeline\" style=\"width:{w:.0}px;height:{height}px\">",
+            w = layout.width
         );
+        render_line(page, p, view, height);
+        self.boxes(page);
+        render_marks(page, p, view, height);
+        page.push_str("</div></div>\n");
     }
-    let _ = write!(
-        page,
-        "</div><div class=\"timeline\" style=\"width:{w:.0}px;height:{height}px\">",
-        w = layout.width
-    );
-    render_line(page, p, view, height);
-    render_boxes(page, model, info, p, view);
-    render_marks(page, p, view, height);
-    page.push_str("</div></div>\n");
+
+    fn boxes(&self, page: &mut String) {
+        let (model, info, p, part, view) = (self.model, self.info, self.p, self.part, self.view);
+        let layout = &view.layout;
+        for &i in &part.ops {
+            let op = &info.history[i];
+            let (left, right) = layout.span(op);
+            let (class, status) = op_status(part, view, i);
+            let description = model.describe_operation(&op.input, &op.output);
+            let tip = format!(
+                "{description}\nclient {}, called {}, returned {}\n{} ({})\n{status}",
+                op.client_id, op.call, op.return_time, view.name, part.result
+            );
+            let _ = write!(
+                page,
+                "<div id=\"op{i}\" class=\"op {class}\" data-i=\"{i}\" data-p=\"{p}\" data-tip=\"{tip}\" \
+             style=\"left:{left:.1}px;width:{w:.1}px;top:{top}px\">{label}</div>",
+                tip = escape(&tip),
+                w = right - left,
+                top = layout.top[i],
+                label = escape(&description)
+            );
+        }
+    }
+
+    /// The partition's (longest partial) linearization step by step, and what failed after it; open
+    /// for a partition that is not Ok.
+    fn details(&self, page: &mut String) {
+        let (model, info, part, view) = (self.model, self.info, self.part, self.view);
+        let open = if part.result == CheckResult::Ok {
+            ""
+        } else {
+            " open"
+        };
+        let what = match part.result {
+            CheckResult::Ok => "the linearization",
+            _ => "the longest partial linearization, then the operations that could not come next",
+        };
+        let _ = write!(
+            page,
+            "<details{open}><summary>Step by step: {what}</summary><table><tr><th>#</th>\
+         <th>operation</th><th>client</th><th>state after</th></tr>",
+        );
+        let describe = |i: usize| {
+            let op = &info.history[i];
+            (
+                escape(&model.describe_operation(&op.input, &op.output)),
+                op.client_id,
+            )
+        };
+        for (k, &i) in view.seq.iter().enumerate() {
+            let after = escape(view.states.get(k + 1).map_or("?", String::as_str));
+            detail_row(page, "", &(k + 1).to_string(), i, describe(i), &after);
+        }
+        for (i, why) in &view.failures {
+            detail_row(
+                page,
+                " class=\"failrow\"",
+                "✗",
+                *i,
+                describe(*i),
+                &escape(why),
+            );
+        }
+        page.push_str("</table></details>\n");
+    }
 }
 
 /// The hue of a partition's linearization line.
@@ -550,36 +624,6 @@ fn svg_open(page: &mut String, class: &str, layout: &Layout, height: f64) {
     );
 }
 
-fn render_boxes<M: Model>(
-    page: &mut String,
-    model: &M,
-    info: &LinearizationInfo<M::Input, M::Output>,
-    p: usize,
-    view: &PartitionView,
-) {
-    let part = &info.partitions[p];
-    let layout = &view.layout;
-    for &i in &part.ops {
-        let op = &info.history[i];
-        let (left, right) = layout.span(op);
-        let (class, status) = op_status(part, view, i);
-        let description = model.describe_operation(&op.input, &op.output);
-        let tip = format!(
-            "{description}\nclient {}, called {}, returned {}\n{} ({})\n{status}",
-            op.client_id, op.call, op.return_time, view.name, part.result
-        );
-        let _ = write!(
-            page,
-            "<div id=\"op{i}\" class=\"op {class}\" data-i=\"{i}\" data-p=\"{p}\" data-tip=\"{tip}\" \
-             style=\"left:{left:.1}px;width:{w:.1}px;top:{top}px\">{label}</div>",
-            tip = escape(&tip),
-            w = right - left,
-            top = layout.top[i],
-            label = escape(&description)
-        );
-    }
-}
-
 /// An operation's CSS class and the line of its tooltip that says what the search made of it.
 fn op_status(part: &PartitionInfo, view: &PartitionView, op: usize) -> (&'static str, String) {
     if let Some(k) = view.seq.iter().position(|&o| o == op) {
@@ -608,54 +652,6 @@ fn not_reached(result: CheckResult) -> &'static str {
         CheckResult::Unknown => "not linearized when the search was stopped",
         _ => "not reached by the longest partial linearization",
     }
-}
-
-/// The partition's (longest partial) linearization step by step, and what failed after it; open
-/// for a partition that is not Ok.
-fn render_details<M: Model>(
-    page: &mut String,
-    model: &M,
-    info: &LinearizationInfo<M::Input, M::Output>,
-    p: usize,
-    view: &PartitionView,
-) {
-    let part = &info.partitions[p];
-    let open = if part.result == CheckResult::Ok {
-        ""
-    } else {
-        " open"
-    };
-    let what = match part.result {
-        CheckResult::Ok => "the linearization",
-        _ => "the longest partial linearization, then the operations that could not come next",
-    };
-    let _ = write!(
-        page,
-        "<details{open}><summary>Step by step: {what}</summary><table><tr><th>#</th>\
-         <th>operation</th><th>client</th><th>state after</th></tr>",
-    );
-    let describe = |i: usize| {
-        let op = &info.history[i];
-        (
-            escape(&model.describe_operation(&op.input, &op.output)),
-            op.client_id,
-        )
-    };
-    for (k, &i) in view.seq.iter().enumerate() {
-        let after = escape(view.states.get(k + 1).map_or("?", String::as_str));
-        detail_row(page, "", &(k + 1).to_string(), i, describe(i), &after);
-    }
-    for (i, why) in &view.failures {
-        detail_row(
-            page,
-            " class=\"failrow\"",
-            "✗",
-            *i,
-            describe(*i),
-            &escape(why),
-        );
-    }
-    page.push_str("</table></details>\n");
 }
 
 /// One table row: number, operation (linking to its box), client, and the last column.

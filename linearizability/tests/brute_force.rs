@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use linearizability::models::kv::{KvInput, KvModel, KvOp, KvOutput, KvUnpartitionedModel};
 use linearizability::{
-    CheckResult, Event, EventKind, Model, Operation, check_events, check_operations,
+    CheckResult, Model, Operation, check_events, check_operations, events_from_operations,
 };
 use proptest::prelude::*;
 
@@ -156,27 +156,6 @@ impl<M: Model> Model for NoShortcut<M> {
     }
 }
 
-fn events_of(history: &[KvOperation]) -> Vec<Event<KvInput, KvOutput>> {
-    let mut timed: Vec<(i64, bool, usize)> = Vec::new();
-    for (i, o) in history.iter().enumerate() {
-        timed.push((o.call, false, i));
-        timed.push((o.return_time, true, i));
-    }
-    timed.sort();
-    timed
-        .into_iter()
-        .map(|(_, is_return, i)| Event {
-            client_id: i,
-            id: i,
-            kind: if is_return {
-                EventKind::Return(history[i].output.clone())
-            } else {
-                EventKind::Call(history[i].input.clone())
-            },
-        })
-        .collect()
-}
-
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(1000))]
 
@@ -196,6 +175,6 @@ proptest! {
         prop_assert_eq!(check_operations(&KvUnpartitionedModel, &history, None), expected);
         prop_assert_eq!(check_operations(&NoShortcut(KvModel), &history, None), expected);
         prop_assert_eq!(check_operations(&NoShortcut(KvUnpartitionedModel), &history, None), expected);
-        prop_assert_eq!(check_events(&KvModel, &events_of(&history), None).unwrap(), expected);
+        prop_assert_eq!(check_events(&KvModel, &events_from_operations(&history), None).unwrap(), expected);
     }
 }

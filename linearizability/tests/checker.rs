@@ -6,8 +6,9 @@ use std::time::Duration;
 use linearizability::models::kv::{KvInput, KvModel, KvOutput};
 use linearizability::models::register::{RegisterInput, RegisterModel};
 use linearizability::{
-    CheckResult, Event, EventKind, Limits, Model, Operation, check_events, check_operations,
-    check_operations_verbose, check_operations_verbose_limited, render_html,
+    CheckResult, Limits, Model, Operation, VERBOSE_FIRST_ROUND_STEPS, check_events,
+    check_operations, check_operations_verbose, check_operations_verbose_limited,
+    events_from_operations, render_html,
 };
 
 type RegOp = Operation<RegisterInput<i64>, i64>;
@@ -30,83 +31,71 @@ fn get(client: usize, value: i64, call: i64, ret: i64) -> RegOp {
     op(client, RegisterInput::Get, call, value, ret)
 }
 
-/// The events of a history: calls before returns at equal times, as the checker orders them.
-fn events(history: &[RegOp]) -> Vec<Event<RegisterInput<i64>, i64>> {
-    let mut timed: Vec<(i64, bool, usize)> = Vec::new();
-    for (i, o) in history.iter().enumerate() {
-        timed.push((o.call, false, i));
-        timed.push((o.return_time, true, i));
-    }
-    timed.sort();
-    timed
-        .into_iter()
-        .map(|(_, is_return, i)| Event {
-            client_id: history[i].client_id,
-            id: i,
-            kind: if is_return {
-                EventKind::Return(history[i].output)
-            } else {
-                EventKind::Call(history[i].input.clone())
-            },
-        })
-        .collect()
-}
-
-fn check_both(history: &[RegOp]) -> CheckResult {
+/// Checks every history both as operations and as events: both must give `expected` (`why` says
+/// what the history shows).
+fn assert_verdicts(expected: CheckResult, cases: &[(&str, &[RegOp])]) {
     let model = RegisterModel::<i64>::new();
-    let by_ops = check_operations(&model, history, None);
-    let by_events = check_events(&model, &events(history), None).unwrap();
-    assert_eq!(by_ops, by_events, "operations and events disagree");
-    by_ops
+    for &(why, history) in cases {
+        let by_ops = check_operations(&model, history, None);
+        let events = events_from_operations(history);
+        let by_events = check_events(&model, &events, None).unwrap();
+        assert_eq!(by_ops, by_events, "operations and events disagree: {why}");
+        assert_eq!(by_ops, expected, "{why}");
+    }
 }
 
 /// The 6.824 (2017) quiz history: linearizable.
 #[test]
 fn register_ok() {
-    let history = [put(0, 100, 0, 100), get(1, 100, 25, 75), get(2, 0, 30, 60)];
-    assert_eq!(check_both(&history), CheckResult::Ok);
+    let quiz = [put(0, 100, 0, 100), get(1, 100, 25, 75), get(2, 0, 30, 60)];
+    assert_verdicts(CheckResult::Ok, &[("the quiz history", &quiz)]);
 }
 
 /// ...and its non-linearizable variant: the second read cannot see the old value.
 #[test]
 fn register_illegal() {
-    let history = [put(0, 200, 0, 100), get(1, 200, 10, 30), get(2, 0, 40, 90)];
-    assert_eq!(check_both(&history), CheckResult::Illegal);
+    let variant = [put(0, 200, 0, 100), get(1, 200, 10, 30), get(2, 0, 40, 90)];
+    assert_verdicts(CheckResult::Illegal, &[("the quiz's variant", &variant)]);
 }
 
 /// Intervals are closed: an operation called at the instant another returns is concurrent with it.
 #[test]
 fn zero_duration_ties_are_concurrent() {
-    // The read at 10 may come before the put that returns at 10.
-    assert_eq!(
-        check_both(&[put(0, 1, 0, 10), get(1, 0, 10, 10)]),
-        CheckResult::Ok
-    );
-    // A read at the put's call instant may see it.
-    assert_eq!(
-        check_both(&[put(0, 1, 0, 10), get(1, 1, 0, 0)]),
-        CheckResult::Ok
-    );
-    // Zero-length operations at one instant can go in either order.
-    let same_instant = [put(0, 1, 30, 30), get(1, 1, 30, 30), get(2, 0, 30, 30)];
-    assert_eq!(check_both(&same_instant), CheckResult::Ok);
+    let cases: [(&str, &[RegOp]); 3] = [
+        (
+            "the read at 10 may come before the put that returns at 10",
+            &[put(0, 1, 0, 10), get(1, 0, 10, 10)],
+        ),
+        (
+            "a read at the put's call instant may see it",
+            &[put(0, 1, 0, 10), get(1, 1, 0, 0)],
+        ),
+        (
+            "zero-length operations at one instant can go in either order",
+            &[put(0, 1, 30, 30), get(1, 1, 30, 30), get(2, 0, 30, 30)],
+        ),
+    ];
+    assert_verdicts(CheckResult::Ok, &cases);
 }
 
 #[test]
 fn zero_duration_illegal() {
-    // Once the put is seen at 0, a read at 10 cannot see the old value.
-    let history = [get(1, 1, 0, 0), put(0, 1, 0, 10), get(2, 0, 10, 10)];
-    assert_eq!(check_both(&history), CheckResult::Illegal);
-    // Strictly after the put returned.
-    assert_eq!(
-        check_both(&[put(0, 1, 0, 5), get(1, 0, 10, 10)]),
-        CheckResult::Illegal
-    );
+    let cases: [(&str, &[RegOp]); 2] = [
+        (
+            "once the put is seen at 0, a read at 10 cannot see the old value",
+            &[get(1, 1, 0, 0), put(0, 1, 0, 10), get(2, 0, 10, 10)],
+        ),
+        (
+            "strictly after the put returned",
+            &[put(0, 1, 0, 5), get(1, 0, 10, 10)],
+        ),
+    ];
+    assert_verdicts(CheckResult::Illegal, &cases);
 }
 
 #[test]
 fn empty_history_is_ok() {
-    assert_eq!(check_both(&[]), CheckResult::Ok);
+    assert_verdicts(CheckResult::Ok, &[("no operations", &[])]);
     // Zero partitions.
     assert_eq!(check_operations(&KvModel, &[], None), CheckResult::Ok);
     let (result, info) = check_operations_verbose(&KvModel, Vec::new(), None);
@@ -225,8 +214,8 @@ fn illegal_partition_cancels_the_others() {
     assert!(elapsed < Duration::from_secs(2), "{elapsed:?}");
 }
 
-/// Verbose mode gives the others a grace period, then stops them too; and Illegal wins over a
-/// timeout that strikes meanwhile.
+/// Verbose mode lets the others search on to the end of the round's step budget, unless a timeout
+/// strikes meanwhile; and Illegal wins over that timeout.
 #[test]
 fn illegal_beats_unknown() {
     let mut history = hopeless("slow");
@@ -239,6 +228,29 @@ fn illegal_beats_unknown() {
     // Partitions come in key order: "fast", then "slow".
     let results: Vec<_> = info.partitions.iter().map(|p| p.result).collect();
     assert_eq!(results, [CheckResult::Illegal, CheckResult::Unknown]);
+}
+
+/// Verbose mode: once a partition is illegal, a hopeless one beside it stops after the first
+/// round's step budget, not after some wall time, so the report and its picture are the same on
+/// every run.
+#[test]
+fn an_illegal_verbose_check_reports_the_same_every_time() {
+    let mut history = hopeless("a");
+    history.extend(quickly_illegal("b"));
+    let check = || check_operations_verbose(&KvModel, history.clone(), None);
+    let (result, first) = check();
+    assert_eq!(result, CheckResult::Illegal);
+    let hopeless = &first.partitions[0];
+    assert_eq!(
+        (hopeless.result, hopeless.steps, hopeless.out_of_steps),
+        (CheckResult::Unknown, VERBOSE_FIRST_ROUND_STEPS, false)
+    );
+    let (_, second) = check();
+    assert_eq!(first.partitions, second.partitions);
+    assert_eq!(
+        render_html(&KvModel, &first),
+        render_html(&KvModel, &second)
+    );
 }
 
 /// A step budget: a hopeless partition stops after exactly that many steps (`Unknown`, out of
