@@ -293,24 +293,65 @@ mod tests {
         });
     }
 
-    #[test]
-    fn a_stale_read_fails_and_draws_the_history() {
+    /// Runs `f` on a thread named after `test` and this process: a run's files are named after
+    /// its thread (`<name>-<seed>.history.html`), so two copies of this test binary running at
+    /// once with the same fixed seed write, check and remove files of their own.
+    #[allow(clippy::disallowed_methods)] // allowed: a libtest-side thread around a whole run, outside any simulation
+    fn on_own_thread<T: Send>(test: &str, f: impl FnOnce() -> T + Send) -> T {
+        let name = format!("labtest-history-{test}-pid{}", std::process::id());
+        std::thread::scope(|scope| {
+            let thread = std::thread::Builder::new()
+                .name(name)
+                .spawn_scoped(scope, f);
+            thread.expect("spawn the test's thread").join().unwrap()
+        })
+    }
+
+    /// Checks `history` in a run with `seed`, which must fail; returns the picture it drew.
+    fn illegal_picture(seed: u64, history: Vec<KvOperation>) -> String {
         let failure = labrpc::sim::Builder::new()
-            .seed(2)
-            .try_run(async {
-                check_linearizable(vec![
-                    op(0, KvInput::put("x", "1"), "", 0, 10),
-                    op(1, KvInput::get("x"), "", 20, 30),
-                ]);
-            })
+            .seed(seed)
+            .try_run(async { check_linearizable(history) })
             .unwrap_err();
         assert!(
             failure.message.contains("history is not linearizable"),
             "{}",
             failure.message
         );
-        let path = labrpc::log::run_file_path(2, ".history.html");
+        let path = labrpc::log::run_file_path(seed, ".history.html");
         assert!(path.exists(), "no picture at {}", path.display());
+        let picture = std::fs::read_to_string(&path).unwrap();
         let _ = std::fs::remove_file(path);
+        picture
+    }
+
+    #[test]
+    fn a_stale_read_fails_and_draws_the_history() {
+        on_own_thread("a_stale_read", || {
+            illegal_picture(
+                2,
+                vec![
+                    op(0, KvInput::put("x", "1"), "", 0, 10),
+                    op(1, KvInput::get("x"), "", 20, 30),
+                ],
+            )
+        });
+    }
+
+    /// Beside the stale read, a key whose check would take ages (30 concurrent appends and a read
+    /// of a value never written): it is drawn as far as a step budget took it, not as far as some
+    /// wall time did, so the same seed draws the same picture.
+    #[test]
+    fn the_same_seed_draws_the_same_picture() {
+        let mut history: Vec<KvOperation> = (0..30)
+            .map(|c| op(c, KvInput::append("a", format!("{c},")), "", 0, 100))
+            .collect();
+        history.push(op(99, KvInput::get("a"), "never", 0, 100));
+        history.push(op(100, KvInput::put("x", "1"), "", 0, 10));
+        history.push(op(101, KvInput::get("x"), "", 20, 30));
+        let draw = || on_own_thread("same_picture", || illegal_picture(3, history.clone()));
+        let first = draw();
+        assert!(first.contains("1 Illegal, 1 Unknown"), "{first}");
+        assert_eq!(first, draw(), "two pictures of one seed differ");
     }
 }
