@@ -1,27 +1,20 @@
 //! Go's TestDone: does the server free the Paxos log's memory?
 //!
-//! Go reads the live heap (`runtime.ReadMemStats().Alloc` after a GC); here
-//! a counting global allocator (`cap`) reports the bytes currently
-//! allocated. It counts the whole process, so this test has a test binary of
-//! its own. Go's bound is kept: after 2 rounds of ten 1 MB Puts, the live
+//! The live heap is measured as paxos's test `heap` module says (Go reads
+//! `runtime.ReadMemStats().Alloc` after a GC), which is why this test has a
+//! test binary of its own. Go's bound is kept: after 2 rounds of ten 1 MB Puts, the live
 //! heap may exceed the starting one by at most 3 servers x 10 items x 1 MB x
 //! 2 (the database itself is 30 MB of it).
 
 mod common;
+#[path = "../../paxos/tests/common/heap.rs"]
+mod heap;
 
-use std::alloc::System;
 use std::time::Duration;
 
-use cap::Cap;
-use common::{Client, Config, check};
+use common::{Config, check};
+use heap::live_heap_bytes;
 use labrpc::sim;
-
-#[global_allocator]
-static ALLOCATOR: Cap<System> = Cap::new(System, usize::MAX);
-
-fn live_heap_bytes() -> usize {
-    ALLOCATOR.allocated()
-}
 
 #[test]
 fn done() {
@@ -30,8 +23,7 @@ fn done() {
         // No history: Go checks no linearizability here, and the history
         // would keep every 1 MB value alive.
         let cfg = Config::new("done", NSERVERS, false, false);
-        let mut ck = cfg.clerk(&[0, 1, 2]);
-        let mut cka: Vec<Client> = (0..NSERVERS).map(|i| cfg.clerk(&[i])).collect();
+        let (mut ck, mut cka) = cfg.clerks();
 
         cfg.begin("Test: server frees Paxos log memory...");
         ck.put("a", "aa").await;

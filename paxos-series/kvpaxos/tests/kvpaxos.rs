@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use common::repartition::spawn_repartition;
 use common::{Client, Config, check, check_appends, next_value};
 use labrpc::sim::{self, JoinHandle};
 
@@ -59,40 +60,41 @@ async fn concurrent_clients(cka: &mut [Client], clerk: impl Fn() -> Client) {
     }
 }
 
+/// Go's Puts and checks of "a" in TestBasic and TestUnreliable, through
+/// `ck` (a clerk of every server) and `cka` (a clerk of each server alone).
+async fn basic_puts(ck: &mut Client, cka: &mut [Client]) {
+    ck.put("a", "aa").await;
+    check(ck, "a", "aa").await;
+    cka[1].put("a", "aaa").await;
+    check(&mut cka[2], "a", "aaa").await;
+    check(&mut cka[1], "a", "aaa").await;
+    check(ck, "a", "aaa").await;
+}
+
 #[test]
 fn basic() {
-    sim::run(async {
-        const NSERVERS: usize = 3;
-        let cfg = Config::new("basic", NSERVERS, false, true);
-        let mut ck = cfg.clerk(&[0, 1, 2]);
-        let mut cka: Vec<Client> = (0..NSERVERS).map(|i| cfg.clerk(&[i])).collect();
+    const NSERVERS: usize = 3;
+    Config::run("basic", NSERVERS, false, |cfg| async move {
+        let (mut ck, mut cka) = cfg.clerks();
 
         cfg.begin("Test: Basic put/append/get");
         ck.append("app", "x").await;
         ck.append("app", "y").await;
         check(&mut ck, "app", "xy").await;
-        ck.put("a", "aa").await;
-        check(&mut ck, "a", "aa").await;
-        cka[1].put("a", "aaa").await;
-        check(&mut cka[2], "a", "aaa").await;
-        check(&mut cka[1], "a", "aaa").await;
-        check(&mut ck, "a", "aaa").await;
+        basic_puts(&mut ck, &mut cka).await;
         cfg.passed();
 
         cfg.begin("Test: Concurrent clients");
         concurrent_clients(&mut cka, || cfg.clerk(&[sim::gen_range(0..NSERVERS)])).await;
         cfg.passed();
         sim::sleep(Duration::from_secs(1)).await;
-        cfg.check_linearizable();
-        cfg.cleanup();
     });
 }
 
 #[test]
 fn partition() {
-    sim::run(async {
-        const NSERVERS: usize = 5;
-        let cfg = Config::new("partition", NSERVERS, false, true);
+    const NSERVERS: usize = 5;
+    Config::run_partitioned("partition", NSERVERS, false, |cfg| async move {
         let mut cka: Vec<Option<Client>> = (0..NSERVERS).map(|i| Some(cfg.clerk(&[i]))).collect();
         let ck = |cka: &mut Vec<Option<Client>>, i: usize| -> Client { cka[i].take().unwrap() };
 
@@ -147,28 +149,17 @@ fn partition() {
         let (mut c1, _) = joined.unwrap();
         check(&mut c1, "1", "15").await;
         cfg.passed();
-        cfg.check_linearizable();
-        // Go's deferred part({}, {}, {}), then cleanup.
-        cfg.part(&[]);
-        cfg.cleanup();
     });
 }
 
 #[test]
 fn unreliable() {
-    sim::run(async {
-        const NSERVERS: usize = 3;
-        let cfg = Config::new("un", NSERVERS, true, true);
-        let mut ck = cfg.clerk(&[0, 1, 2]);
-        let mut cka: Vec<Client> = (0..NSERVERS).map(|i| cfg.clerk(&[i])).collect();
+    const NSERVERS: usize = 3;
+    Config::run("un", NSERVERS, true, |cfg| async move {
+        let (mut ck, mut cka) = cfg.clerks();
 
         cfg.begin("Test: Basic put/get, unreliable");
-        ck.put("a", "aa").await;
-        check(&mut ck, "a", "aa").await;
-        cka[1].put("a", "aaa").await;
-        check(&mut cka[2], "a", "aaa").await;
-        check(&mut cka[1], "a", "aaa").await;
-        check(&mut ck, "a", "aaa").await;
+        basic_puts(&mut ck, &mut cka).await;
         cfg.passed();
 
         cfg.begin("Test: Sequence of puts, unreliable");
@@ -232,18 +223,14 @@ fn unreliable() {
         }
         cfg.passed();
         sim::sleep(Duration::from_secs(1)).await;
-        cfg.check_linearizable();
-        cfg.cleanup();
     });
 }
 
 #[test]
 fn hole() {
-    sim::run(async {
-        const NSERVERS: usize = 5;
-        const NCLIENTS: usize = 10;
-        let cfg = Config::new("hole", NSERVERS, false, true);
-
+    const NSERVERS: usize = 5;
+    const NCLIENTS: usize = 10;
+    Config::run_partitioned("hole", NSERVERS, false, |cfg| async move {
         cfg.begin("Test: Tolerates holes in paxos sequence");
         for _ in 0..5 {
             cfg.heal();
@@ -299,36 +286,22 @@ fn hole() {
             check(&mut ck2, "q", "qq").await;
         }
         cfg.passed();
-        cfg.check_linearizable();
-        cfg.part(&[]);
-        cfg.cleanup();
     });
 }
 
 #[test]
 fn many_partition() {
-    sim::run(async {
-        const NSERVERS: usize = 5;
-        const NCLIENTS: usize = 10;
-        let cfg = Config::new("many", NSERVERS, true, true);
-
+    const NSERVERS: usize = 5;
+    const NCLIENTS: usize = 10;
+    Config::run_partitioned("many", NSERVERS, true, |cfg| async move {
         cfg.begin("Test: Many clients, changing partitions");
         cfg.heal();
         let done = Arc::new(AtomicBool::new(false));
 
         // Re-partition periodically.
         let repartition = {
-            let (cfg, done) = (cfg.clone(), done.clone());
-            sim::spawn(async move {
-                while !done.load(Ordering::SeqCst) {
-                    let a: Vec<usize> = (0..NSERVERS).map(|_| sim::gen_range(0..3)).collect();
-                    let pa: Vec<Vec<usize>> = (0..3)
-                        .map(|g| (0..NSERVERS).filter(|&j| a[j] == g).collect())
-                        .collect();
-                    cfg.part(&[&pa[0], &pa[1], &pa[2]]);
-                    sim::go_sleep(Duration::from_millis(sim::gen_range(0..200))).await;
-                }
-            })
+            let cfg = cfg.clone();
+            spawn_repartition(NSERVERS, done.clone(), move |groups| cfg.part(groups))
         };
 
         let tasks: Vec<_> = (0..NCLIENTS)
@@ -369,8 +342,5 @@ fn many_partition() {
         if ok {
             cfg.passed();
         }
-        cfg.check_linearizable();
-        cfg.part(&[]);
-        cfg.cleanup();
     });
 }

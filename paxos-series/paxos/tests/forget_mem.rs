@@ -1,47 +1,36 @@
 //! Go's TestForgetMem: does forgetting actually free the memory?
 //!
-//! Go reads the live heap (`runtime.ReadMemStats().Alloc` after a GC). Rust
-//! frees memory when the last owner drops it, so the live heap is the bytes
-//! currently allocated, which a counting global allocator (`cap`) reports.
-//! The allocator counts the whole process, so this test has a test binary
-//! of its own; Go's ratio is kept: after forgetting ten 1 MB values on three
-//! peers, the live heap must be at most half of what it was.
+//! The live heap is measured as `common::heap` says, which is why this test
+//! has a test binary of its own. Go's ratio is kept: after forgetting ten
+//! 1 MB values on three peers, the live heap must be at most half of what it
+//! was.
 
 mod common;
+#[path = "common/heap.rs"]
+mod heap;
 
-use std::alloc::System;
 use std::time::Duration;
 
-use cap::Cap;
 use common::Config;
+use heap::live_heap_bytes;
 use labrpc::sim;
 use paxos::Fate;
 
-#[global_allocator]
-static ALLOCATOR: Cap<System> = Cap::new(System, usize::MAX);
-
-/// Bytes live on the heap now (Go's `m.Alloc` after `runtime.GC()`).
-fn live_heap_bytes() -> usize {
-    ALLOCATOR.allocated()
-}
+/// Go's `npaxos`.
+const NPAXOS: usize = 3;
 
 #[test]
 fn forget_mem() {
-    sim::run(async {
-        const NPAXOS: usize = 3;
-        let cfg = Config::new("gcmem", NPAXOS);
-        cfg.begin("Test: Paxos frees forgotten instance memory");
-
-        cfg.start(0, 0, "x");
-        cfg.waitn::<String>(0, NPAXOS).await;
+    let description = "Test: Paxos frees forgotten instance memory";
+    Config::test("gcmem", NPAXOS, description, |cfg| async move {
+        cfg.agree(0, 0, "x").await;
         let m0 = live_heap_bytes();
 
         for i in 1..=10 {
             let big: String = (0..1_000_000)
                 .map(|_| char::from(b'a' + sim::gen_range(0..26u8)))
                 .collect();
-            cfg.start(0, i, &big);
-            cfg.waitn::<String>(i, NPAXOS).await;
+            cfg.agree(0, i, &big).await;
         }
         let m1 = live_heap_bytes();
 
@@ -92,7 +81,5 @@ fn forget_mem() {
                 );
             }
         }
-        cfg.passed();
-        cfg.cleanup();
     });
 }

@@ -14,17 +14,15 @@ use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::time::Duration;
 
 use common::Config;
+use common::repartition::spawn_repartition;
 use labrpc::sim;
 
 #[test]
 fn basic() {
-    sim::run(async {
-        const NPAXOS: usize = 3;
-        let cfg = Config::new("basic", NPAXOS);
-
+    const NPAXOS: usize = 3;
+    Config::run("basic", NPAXOS, |cfg| async move {
         cfg.begin("Test: Single proposer");
-        cfg.start(0, 0, "hello");
-        cfg.waitn::<String>(0, NPAXOS).await;
+        cfg.agree(0, 0, "hello").await;
         cfg.passed();
 
         cfg.begin("Test: Many proposers, same value");
@@ -35,37 +33,27 @@ fn basic() {
         cfg.passed();
 
         cfg.begin("Test: Many proposers, different values");
-        cfg.start(0, 2, &100i64);
-        cfg.start(1, 2, &101i64);
-        cfg.start(2, 2, &102i64);
+        cfg.start_each(&[(0, 2, 100i64), (1, 2, 101), (2, 2, 102)]);
         cfg.waitn::<i64>(2, NPAXOS).await;
         cfg.passed();
 
         cfg.begin("Test: Out-of-order instances");
-        cfg.start(0, 7, &700i64);
-        cfg.start(0, 6, &600i64);
-        cfg.start(1, 5, &500i64);
+        cfg.start_each(&[(0, 7, 700i64), (0, 6, 600), (1, 5, 500)]);
         cfg.waitn::<i64>(7, NPAXOS).await;
-        cfg.start(0, 4, &400i64);
-        cfg.start(1, 3, &300i64);
+        cfg.start_each(&[(0, 4, 400i64), (1, 3, 300)]);
         for seq in [6, 5, 4, 3] {
             cfg.waitn::<i64>(seq, NPAXOS).await;
         }
         assert_eq!(cfg.px(0).max(), 7, "wrong Max()");
         cfg.passed();
-        cfg.cleanup();
     });
 }
 
 #[test]
 fn deaf() {
-    sim::run(async {
-        const NPAXOS: usize = 5;
-        let cfg = Config::new("deaf", NPAXOS);
-
-        cfg.begin("Test: Deaf proposer");
-        cfg.start(0, 0, "hello");
-        cfg.waitn::<String>(0, NPAXOS).await;
+    const NPAXOS: usize = 5;
+    Config::test("deaf", NPAXOS, "Test: Deaf proposer", |cfg| async move {
+        cfg.agree(0, 0, "hello").await;
 
         cfg.deafen(0);
         cfg.deafen(NPAXOS - 1);
@@ -90,29 +78,26 @@ fn deaf() {
 
         cfg.start(NPAXOS - 1, 1, "yyy");
         cfg.waitn::<String>(1, NPAXOS).await;
-        cfg.passed();
-        cfg.cleanup();
     });
 }
 
 #[test]
 fn forget() {
-    sim::run(async {
-        const NPAXOS: usize = 6;
-        let cfg = Config::new("gc", NPAXOS);
-
-        cfg.begin("Test: Forgetting");
+    const NPAXOS: usize = 6;
+    Config::test("gc", NPAXOS, "Test: Forgetting", |cfg| async move {
         // Initial Min() correct?
         for i in 0..NPAXOS {
             let m = cfg.px(i).min();
             assert!(m <= 0, "wrong initial Min() {m}");
         }
 
-        cfg.start(0, 0, "00");
-        cfg.start(1, 1, "11");
-        cfg.start(2, 2, "22");
-        cfg.start(0, 6, "66");
-        cfg.start(1, 7, "77");
+        cfg.start_each(&[
+            (0, 0, "00"),
+            (1, 1, "11"),
+            (2, 2, "22"),
+            (0, 6, "66"),
+            (1, 7, "77"),
+        ]);
 
         cfg.waitn::<String>(0, NPAXOS).await;
         for i in 0..NPAXOS {
@@ -145,17 +130,14 @@ fn forget() {
             sim::sleep(Duration::from_secs(1)).await;
         }
         assert!(allok, "Min() did not advance after Done()");
-        cfg.passed();
-        cfg.cleanup();
     });
 }
 
 #[test]
 fn many_forget() {
-    sim::run(async {
-        const NPAXOS: usize = 3;
-        const MAXSEQ: i64 = 20;
-        let cfg = Config::new("manygc", NPAXOS);
+    const NPAXOS: usize = 3;
+    const MAXSEQ: i64 = 20;
+    Config::run("manygc", NPAXOS, |cfg| async move {
         cfg.set_all_unreliable(true);
 
         cfg.begin("Test: Lots of forgetting");
@@ -214,23 +196,18 @@ fn many_forget() {
             }
         }
         cfg.passed();
-        cfg.cleanup();
     });
 }
 
 /// Does Max() work after Done()s?
 #[test]
 fn done_max() {
-    sim::run(async {
-        const NPAXOS: usize = 3;
-        let cfg = Config::new("donemax", NPAXOS);
-
-        cfg.begin("Test: Paxos Max() after Done()s");
-        cfg.start(0, 0, "x");
-        cfg.waitn::<String>(0, NPAXOS).await;
+    const NPAXOS: usize = 3;
+    let description = "Test: Paxos Max() after Done()s";
+    Config::test("donemax", NPAXOS, description, |cfg| async move {
+        cfg.agree(0, 0, "x").await;
         for i in 1..=10 {
-            cfg.start(0, i, "y");
-            cfg.waitn::<String>(i, NPAXOS).await;
+            cfg.agree(0, i, "y").await;
         }
         for i in 0..NPAXOS {
             cfg.px(i).done(10);
@@ -247,24 +224,19 @@ fn done_max() {
                 "Max() did not return correct result 10 after calling Done(); returned {mx}"
             );
         }
-        cfg.passed();
-        cfg.cleanup();
     });
 }
 
 #[test]
 fn rpc_count() {
-    sim::run(async {
-        const NPAXOS: usize = 3;
-        let cfg = Config::new("count", NPAXOS);
+    const NPAXOS: usize = 3;
+    let description = "Test: RPC counts aren't too high";
+    Config::test("count", NPAXOS, description, |cfg| async move {
         let total = |cfg: &Config| (0..NPAXOS).map(|j| cfg.rpc_count(j)).sum::<u64>();
-
-        cfg.begin("Test: RPC counts aren't too high");
         let ninst1 = 5;
         let mut seq = 0;
         for _ in 0..ninst1 {
-            cfg.start(0, seq, "x");
-            cfg.waitn::<String>(seq, NPAXOS).await;
+            cfg.agree(0, seq, "x").await;
             seq += 1;
         }
         sim::sleep(Duration::from_secs(2)).await;
@@ -299,8 +271,6 @@ fn rpc_count() {
         println!(
             "  RPCs: {total1} for {ninst1} serial agreements, {total2} for {ninst2} concurrent ones"
         );
-        cfg.passed();
-        cfg.cleanup();
     });
 }
 
@@ -370,9 +340,8 @@ fn many_unreliable() {
 
 #[test]
 fn partition() {
-    sim::run(async {
-        const NPAXOS: usize = 5;
-        let cfg = Config::new("partition", NPAXOS);
+    const NPAXOS: usize = 5;
+    Config::run("partition", NPAXOS, |cfg| async move {
         let mut seq = 0;
 
         cfg.begin("Test: No decision if partitioned");
@@ -424,15 +393,13 @@ fn partition() {
         cfg.passed();
         // Go's deferred part({}, {}, {}), then cleanup.
         cfg.part(&[]);
-        cfg.cleanup();
     });
 }
 
 #[test]
 fn lots() {
-    sim::run(async {
-        const NPAXOS: usize = 5;
-        let cfg = Config::new("lots", NPAXOS);
+    const NPAXOS: usize = 5;
+    Config::run("lots", NPAXOS, |cfg| async move {
         cfg.set_all_unreliable(true);
         cfg.begin("Test: Many requests, changing partitions");
 
@@ -441,17 +408,8 @@ fn lots() {
 
         // Re-partition periodically.
         let repartition = {
-            let (cfg, done) = (cfg.clone(), done.clone());
-            sim::spawn(async move {
-                while !done.load(Ordering::SeqCst) {
-                    let a: Vec<usize> = (0..NPAXOS).map(|_| sim::gen_range(0..3)).collect();
-                    let pa: Vec<Vec<usize>> = (0..3)
-                        .map(|g| (0..NPAXOS).filter(|&j| a[j] == g).collect())
-                        .collect();
-                    cfg.part(&[&pa[0], &pa[1], &pa[2]]);
-                    sim::go_sleep(Duration::from_millis(sim::gen_range(0..200))).await;
-                }
-            })
+            let cfg = cfg.clone();
+            spawn_repartition(NPAXOS, done.clone(), move |groups| cfg.part(groups))
         };
 
         // Periodically start a new instance.
@@ -505,6 +463,5 @@ fn lots() {
         println!("  {started} instances started");
         cfg.passed();
         cfg.part(&[]);
-        cfg.cleanup();
     });
 }

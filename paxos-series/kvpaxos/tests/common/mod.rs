@@ -14,6 +14,11 @@
 
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
+// Go's re-partition goroutine, written once with the paxos tests' harness.
+#[path = "../../../paxos/tests/common/repartition.rs"]
+pub mod repartition;
+
+use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -79,6 +84,46 @@ pub fn check_appends(v: &str, counts: &[usize]) {
 }
 
 impl Config {
+    /// One Go test in a simulation of its own: `n` servers tagged `tag`,
+    /// each `setunreliable(unreliable)`, recording every clerk's operations
+    /// ([`Config::new`]); then `test` on them; then the linearizability
+    /// check of the history and Go's deferred `cleanup(kva)`.
+    pub fn run<F, Fut>(tag: &str, n: usize, unreliable: bool, test: F)
+    where
+        F: FnOnce(Config) -> Fut + Send + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        Config::run_test(tag, n, unreliable, false, test);
+    }
+
+    /// [`run`](Config::run) for the tests that partition: Go's deferred
+    /// `part(t, tag, nservers, []int{}, []int{}, []int{})` comes before the
+    /// cleanup.
+    pub fn run_partitioned<F, Fut>(tag: &str, n: usize, unreliable: bool, test: F)
+    where
+        F: FnOnce(Config) -> Fut + Send + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        Config::run_test(tag, n, unreliable, true, test);
+    }
+
+    fn run_test<F, Fut>(tag: &str, n: usize, unreliable: bool, partitioned: bool, test: F)
+    where
+        F: FnOnce(Config) -> Fut + Send + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        let tag = tag.to_string();
+        sim::run(async move {
+            let cfg = Config::new(&tag, n, unreliable, true);
+            test(cfg.clone()).await;
+            cfg.check_linearizable();
+            if partitioned {
+                cfg.part(&[]);
+            }
+            cfg.cleanup();
+        });
+    }
+
     /// Go's `StartServer(kvh, i)` for every server, all reaching each other,
     /// each `setunreliable(unreliable)`. `record_history` keeps every
     /// clerk's operations for [`check_linearizable`](Config::check_linearizable).
@@ -142,6 +187,14 @@ impl Config {
         let (history, recording) = (self.inner.history.clone(), self.inner.recording.clone());
         let clerk = node.enter(|| Clerk::new(ends));
         Client::new(clerk, node, Recorder::new(history, recording, id))
+    }
+
+    /// Go's `ck` and `cka` of TestBasic, TestUnreliable and TestDone: a
+    /// clerk of every server, then a clerk of each server alone.
+    pub fn clerks(&self) -> (Client, Vec<Client>) {
+        let all: Vec<usize> = (0..self.n()).collect();
+        let ck = self.clerk(&all);
+        (ck, (0..self.n()).map(|i| self.clerk(&[i])).collect())
     }
 
     /// Go's `randclerk(kvh)`: a clerk of every server, in random order.

@@ -14,7 +14,10 @@
 
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
+pub mod repartition;
+
 use std::fmt::Debug;
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -48,6 +51,36 @@ pub fn port(tag: &str, i: usize) -> String {
 }
 
 impl Config {
+    /// One Go test in a simulation of its own: `n` peers tagged `tag`, every
+    /// peer made and reaching every other ([`Config::new`]), then `test` on
+    /// them, then Go's deferred `cleanup(pxa)`.
+    pub fn run<F, Fut>(tag: &str, n: usize, test: F)
+    where
+        F: FnOnce(Config) -> Fut + Send + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        let tag = tag.to_string();
+        sim::run(async move {
+            let cfg = Config::new(&tag, n);
+            test(cfg.clone()).await;
+            cfg.cleanup();
+        });
+    }
+
+    /// A Go test of one part: [`run`](Config::run) with Go's `Test: ...`
+    /// line (`description`) first and its `Passed` line last.
+    pub fn test<F, Fut>(tag: &str, n: usize, description: &'static str, test: F)
+    where
+        F: FnOnce(Config) -> Fut + Send + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        Config::run(tag, n, move |cfg| async move {
+            cfg.begin(description);
+            test(cfg.clone()).await;
+            cfg.passed();
+        });
+    }
+
     /// `n` peer slots named after `tag`, none started (TestOld starts them
     /// one by one).
     pub fn slots(tag: &str, n: usize) -> Config {
@@ -215,6 +248,20 @@ impl Config {
     /// `pxa[i].Start(seq, v)`.
     pub fn start<V: Serialize + ?Sized>(&self, i: usize, seq: i64, v: &V) {
         self.px(i).start(seq, v);
+    }
+
+    /// `pxa[i].Start(seq, v)` for each `(i, seq, v)`, in order.
+    pub fn start_each<V: Serialize>(&self, starts: &[(usize, i64, V)]) {
+        for (i, seq, v) in starts {
+            self.start(*i, *seq, v);
+        }
+    }
+
+    /// `pxa[i].Start(seq, v)`, then Go's `waitn(t, pxa, seq, npaxos)`: every
+    /// peer decides the instance.
+    pub async fn agree(&self, i: usize, seq: i64, v: &str) {
+        self.start(i, seq, v);
+        self.waitn::<String>(seq, self.n()).await;
     }
 
     /// Go's `fmt.Printf("Test: ... ...\n")`.
