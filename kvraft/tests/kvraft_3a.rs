@@ -1,6 +1,6 @@
 //! Part 3A: the key/value service without snapshots. Ports of Go's
 //! kvraft tests TestBasic3A ... TestPersistPartitionUnreliableLinearizable3A,
-//! with Go's parameters and checks (see `common::generic_test`).
+//! with Go's parameters and checks (see `common::GenericTest`).
 
 mod common;
 
@@ -12,7 +12,11 @@ use labrpc::sim;
 #[test]
 fn basic_3a() {
     // Test: one client (3A) ...
-    sim::run(generic_test("3A", 1, 5, false, false, false, -1, false));
+    GenericTest {
+        part: "3A",
+        ..GenericTest::BASIC
+    }
+    .run();
 }
 
 #[test]
@@ -25,21 +29,31 @@ fn speed_3a() {
 #[test]
 fn concurrent_3a() {
     // Test: many clients (3A) ...
-    sim::run(generic_test("3A", 5, 5, false, false, false, -1, false));
+    GenericTest {
+        part: "3A",
+        nclients: 5,
+        ..GenericTest::BASIC
+    }
+    .run();
 }
 
 #[test]
 fn unreliable_3a() {
     // Test: unreliable net, many clients (3A) ...
-    sim::run(generic_test("3A", 5, 5, true, false, false, -1, false));
+    GenericTest {
+        part: "3A",
+        nclients: 5,
+        unreliable: true,
+        ..GenericTest::BASIC
+    }
+    .run();
 }
 
 #[test]
 fn unreliable_one_key_3a() {
     sim::run(async {
         let nservers = 3;
-        let cfg = make_config(nservers, true, -1);
-        let mut ck = cfg.make_client(&cfg.all());
+        let (cfg, mut ck) = make_config_and_client(nservers, true, -1);
 
         cfg.begin("Test: concurrent append to same key, unreliable (3A)");
 
@@ -74,8 +88,7 @@ fn unreliable_one_key_3a() {
 fn one_partition_3a() {
     sim::run(async {
         let nservers = 5;
-        let cfg = make_config(nservers, false, -1);
-        let mut ck = cfg.make_client(&cfg.all());
+        let (cfg, mut ck) = make_config_and_client(nservers, false, -1);
 
         cfg.put(&mut ck, "1", "13", None, 0).await;
 
@@ -143,47 +156,101 @@ fn one_partition_3a() {
 #[test]
 fn many_partitions_one_client_3a() {
     // Test: partitions, one client (3A) ...
-    sim::run(generic_test("3A", 1, 5, false, false, true, -1, false));
+    GenericTest {
+        part: "3A",
+        partitions: true,
+        ..GenericTest::BASIC
+    }
+    .run();
 }
 
 #[test]
 fn many_partitions_many_clients_3a() {
     // Test: partitions, many clients (3A) ...
-    sim::run(generic_test("3A", 5, 5, false, false, true, -1, false));
+    GenericTest {
+        part: "3A",
+        nclients: 5,
+        partitions: true,
+        ..GenericTest::BASIC
+    }
+    .run();
 }
 
 #[test]
 fn persist_one_client_3a() {
     // Test: restarts, one client (3A) ...
-    sim::run(generic_test("3A", 1, 5, false, true, false, -1, false));
+    GenericTest {
+        part: "3A",
+        crash: true,
+        ..GenericTest::BASIC
+    }
+    .run();
 }
 
 #[test]
 fn persist_concurrent_3a() {
     // Test: restarts, many clients (3A) ...
-    sim::run(generic_test("3A", 5, 5, false, true, false, -1, false));
+    GenericTest {
+        part: "3A",
+        nclients: 5,
+        crash: true,
+        ..GenericTest::BASIC
+    }
+    .run();
 }
 
 #[test]
 fn persist_concurrent_unreliable_3a() {
     // Test: unreliable net, restarts, many clients (3A) ...
-    sim::run(generic_test("3A", 5, 5, true, true, false, -1, false));
+    GenericTest {
+        part: "3A",
+        nclients: 5,
+        unreliable: true,
+        crash: true,
+        ..GenericTest::BASIC
+    }
+    .run();
 }
 
 #[test]
 fn persist_partition_3a() {
     // Test: restarts, partitions, many clients (3A) ...
-    sim::run(generic_test("3A", 5, 5, false, true, true, -1, false));
+    GenericTest {
+        part: "3A",
+        nclients: 5,
+        crash: true,
+        partitions: true,
+        ..GenericTest::BASIC
+    }
+    .run();
 }
 
 #[test]
 fn persist_partition_unreliable_3a() {
     // Test: unreliable net, restarts, partitions, many clients (3A) ...
-    sim::run(generic_test("3A", 5, 5, true, true, true, -1, false));
+    GenericTest {
+        part: "3A",
+        nclients: 5,
+        unreliable: true,
+        crash: true,
+        partitions: true,
+        ..GenericTest::BASIC
+    }
+    .run();
 }
 
 #[test]
 fn persist_partition_unreliable_linearizable_3a() {
     // Test: unreliable net, restarts, partitions, random keys, many clients (3A) ...
-    sim::run(generic_test("3A", 15, 7, true, true, true, -1, true));
+    GenericTest {
+        part: "3A",
+        nclients: 15,
+        nservers: 7,
+        unreliable: true,
+        crash: true,
+        partitions: true,
+        randomkeys: true,
+        ..GenericTest::BASIC
+    }
+    .run();
 }

@@ -1,6 +1,6 @@
 //! Part 3B: snapshots. Ports of Go's kvraft tests TestSnapshotRPC3B ...
 //! TestSnapshotUnreliableRecoverConcurrentPartitionLinearizable3B, with Go's
-//! parameters and checks (see `common::generic_test`).
+//! parameters and checks (see `common::GenericTest`).
 
 mod common;
 
@@ -12,8 +12,7 @@ fn snapshot_rpc_3b() {
     sim::run(async {
         let nservers = 3;
         let maxraftstate = 1000;
-        let cfg = make_config(nservers, false, maxraftstate as i64);
-        let mut ck = cfg.make_client(&cfg.all());
+        let (cfg, mut ck) = make_config_and_client(nservers, false, maxraftstate as i64);
 
         cfg.begin("Test: InstallSnapshot RPC (3B)");
 
@@ -73,8 +72,7 @@ fn snapshot_size_3b() {
         let nservers = 3;
         let maxraftstate = 1000;
         let maxsnapshotstate = 500;
-        let cfg = make_config(nservers, false, maxraftstate as i64);
-        let mut ck = cfg.make_client(&cfg.all());
+        let (cfg, mut ck) = make_config_and_client(nservers, false, maxraftstate as i64);
 
         cfg.begin("Test: snapshot size is reasonable (3B)");
 
@@ -113,35 +111,82 @@ fn speed_3b() {
 #[test]
 fn snapshot_recover_3b() {
     // Test: restarts, snapshots, one client (3B) ...
-    sim::run(generic_test("3B", 1, 5, false, true, false, 1000, false));
+    GenericTest {
+        part: "3B",
+        crash: true,
+        maxraftstate: 1000,
+        ..GenericTest::BASIC
+    }
+    .run();
 }
 
 #[test]
 fn snapshot_recover_many_clients_3b() {
     // Test: restarts, snapshots, many clients (3B) ...
-    sim::run(generic_test("3B", 20, 5, false, true, false, 1000, false));
+    GenericTest {
+        part: "3B",
+        nclients: 20,
+        crash: true,
+        maxraftstate: 1000,
+        ..GenericTest::BASIC
+    }
+    .run();
 }
 
 #[test]
 fn snapshot_unreliable_3b() {
     // Test: unreliable net, snapshots, many clients (3B) ...
-    sim::run(generic_test("3B", 5, 5, true, false, false, 1000, false));
+    GenericTest {
+        part: "3B",
+        nclients: 5,
+        unreliable: true,
+        maxraftstate: 1000,
+        ..GenericTest::BASIC
+    }
+    .run();
 }
 
 #[test]
 fn snapshot_unreliable_recover_3b() {
     // Test: unreliable net, restarts, snapshots, many clients (3B) ...
-    sim::run(generic_test("3B", 5, 5, true, true, false, 1000, false));
+    GenericTest {
+        part: "3B",
+        nclients: 5,
+        unreliable: true,
+        crash: true,
+        maxraftstate: 1000,
+        ..GenericTest::BASIC
+    }
+    .run();
 }
 
 #[test]
 fn snapshot_unreliable_recover_concurrent_partition_3b() {
     // Test: unreliable net, restarts, partitions, snapshots, many clients (3B) ...
-    sim::run(generic_test("3B", 5, 5, true, true, true, 1000, false));
+    GenericTest {
+        part: "3B",
+        nclients: 5,
+        unreliable: true,
+        crash: true,
+        partitions: true,
+        maxraftstate: 1000,
+        ..GenericTest::BASIC
+    }
+    .run();
 }
 
 #[test]
 fn snapshot_unreliable_recover_concurrent_partition_linearizable_3b() {
     // Test: unreliable net, restarts, partitions, snapshots, random keys, many clients (3B) ...
-    sim::run(generic_test("3B", 15, 7, true, true, true, 1000, true));
+    GenericTest {
+        part: "3B",
+        nclients: 15,
+        nservers: 7,
+        unreliable: true,
+        crash: true,
+        partitions: true,
+        maxraftstate: 1000,
+        randomkeys: true,
+    }
+    .run();
 }

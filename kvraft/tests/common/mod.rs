@@ -120,6 +120,14 @@ pub fn make_config(n: usize, unreliable: bool, maxraftstate: i64) -> Config {
     cfg
 }
 
+/// The opening of most of Go's tests: `cfg := make_config(t, n, unreliable,
+/// maxraftstate)` and `ck := cfg.makeClient(cfg.All())`.
+pub fn make_config_and_client(n: usize, unreliable: bool, maxraftstate: i64) -> (Config, Client) {
+    let cfg = make_config(n, unreliable, maxraftstate);
+    let ck = cfg.make_client(&cfg.all());
+    (cfg, ck)
+}
+
 impl Config {
     pub fn max_raft_state(&self) -> i64 {
         self.inner.max_raft_state_go
