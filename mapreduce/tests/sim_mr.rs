@@ -39,6 +39,12 @@ fn seeds() -> u64 {
         .unwrap_or(40)
 }
 
+/// A job of `app` with `workers` workers over [`inputs`], nothing crashed
+/// on purpose.
+async fn job(app: AppKind, workers: usize) -> JobOutcome {
+    run_job(JobSpec::new(app, inputs(), workers)).await
+}
+
 /// Runs `app` with `workers` workers and checks the output against the
 /// sequential run of `reference`.
 async fn matches_sequential(spec: JobSpec, reference: AppKind) -> JobOutcome {
@@ -61,12 +67,12 @@ async fn wc_property() {
 }
 
 async fn job_count_property() {
-    let outcome = run_job(JobSpec::new(AppKind::Jobcount, inputs(), 4)).await;
+    let outcome = job(AppKind::Jobcount, 4).await;
     assert_eq!(outcome.output, ["a 8"], "each map task ran exactly once");
 }
 
 async fn early_exit_property() {
-    let outcome = run_job(JobSpec::new(AppKind::EarlyExit, inputs(), 3)).await;
+    let outcome = job(AppKind::EarlyExit, 3).await;
     assert!(!outcome.output.is_empty());
     assert_eq!(
         outcome.output_at_first_exit, outcome.output,
@@ -111,9 +117,7 @@ fn indexer_sim() {
 #[test]
 fn map_parallelism_sim() {
     sim::run(async {
-        let output = run_job(JobSpec::new(AppKind::Mtiming, inputs(), 2))
-            .await
-            .output;
+        let output = job(AppKind::Mtiming, 2).await.output;
         let times = output.iter().filter(|l| l.starts_with("times-")).count();
         assert_eq!(times, 2, "both workers ran maps: {output:?}");
         assert!(
@@ -128,9 +132,7 @@ fn map_parallelism_sim() {
 #[test]
 fn reduce_parallelism_sim() {
     sim::run(async {
-        let output = run_job(JobSpec::new(AppKind::Rtiming, inputs(), 2))
-            .await
-            .output;
+        let output = job(AppKind::Rtiming, 2).await.output;
         let parallel = output
             .iter()
             .filter(|l| l.len() >= 3 && l.as_bytes()[0].is_ascii_lowercase() && &l[1..3] == " 2")
@@ -230,7 +232,7 @@ fn same_seed_same_run() {
 #[test]
 fn workers_exit_before_the_coordinator() {
     sim::run(async {
-        let outcome = run_job(JobSpec::new(AppKind::Wc, inputs(), 3)).await;
+        let outcome = job(AppKind::Wc, 3).await;
         assert_eq!(outcome.first_exit, ProcessEnd::WorkerExited { ok: true });
     });
 }

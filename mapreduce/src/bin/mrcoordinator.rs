@@ -5,13 +5,6 @@
 use clap::Parser;
 use mapreduce::real::cli::{CoordinatorArgs, coordinator_main};
 
-#[derive(Parser)]
-#[command(about = "MapReduce coordinator: hands out tasks over a UNIX socket")]
-struct Cli {
-    #[command(flatten)]
-    args: CoordinatorArgs,
-}
-
 fn main() -> std::process::ExitCode {
-    coordinator_main(Cli::parse().args)
+    coordinator_main(CoordinatorArgs::parse())
 }

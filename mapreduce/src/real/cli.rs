@@ -1,5 +1,8 @@
 //! The command lines of `mrcoordinator`, `mrworker` and `mrsequential`.
 //!
+//! Each is a [`clap::Parser`]: the binaries' whole `main` is
+//! `coordinator_main(CoordinatorArgs::parse())` and the like.
+//!
 //! They live in the library so that `mrdemo` and `mrbench` (crate `mrtools`) can embed the very
 //! same commands as hidden subcommands and run *themselves* as the
 //! coordinator and the workers: `cargo run --bin mrdemo` builds only `mrdemo`,
@@ -20,8 +23,9 @@ use crate::real::{DiskStore, ProcessEnv, client::UnixClient, default_socket_path
 use crate::worker::WorkerError;
 use crate::{N_REDUCE, sequential, worker};
 
-/// `mrcoordinator [--socket PATH] [--task-timeout 10s] FILES…`
-#[derive(Clone, Debug, clap::Args)]
+/// `mrcoordinator [--socket PATH] [--task-timeout 10s] [--linger 1s] FILES…`
+#[derive(Clone, Debug, clap::Parser)]
+#[command(about = "MapReduce coordinator: hands out tasks over a UNIX socket", long_about = None)]
 pub struct CoordinatorArgs {
     /// UNIX socket to listen on [default: /var/tmp/5840-mr-<uid>].
     #[arg(long)]
@@ -31,13 +35,20 @@ pub struct CoordinatorArgs {
     /// 10 s; shorter values make crash tests quicker.
     #[arg(long, default_value = "10s", value_parser = parse_duration)]
     pub task_timeout: Duration,
+    /// Keep answering this long after the job is done, so that idle workers
+    /// (which ask again every 200 ms) are told to exit instead of finding
+    /// the socket gone (e.g. 1s, 300ms). Go's coordinator sleeps 1 s; the
+    /// tests use less, since every job of theirs would wait it out.
+    #[arg(long, default_value = "1s", value_parser = parse_duration)]
+    pub linger: Duration,
     /// Input files, one map task each.
     #[arg(required = true)]
     pub files: Vec<String>,
 }
 
 /// `mrworker [--socket PATH] [--app-speedup N] APP`
-#[derive(Clone, Debug, clap::Args)]
+#[derive(Clone, Debug, clap::Parser)]
+#[command(about = "MapReduce worker: runs map and reduce tasks for the coordinator", long_about = None)]
 pub struct WorkerArgs {
     /// UNIX socket of the coordinator [default: /var/tmp/5840-mr-<uid>].
     #[arg(long)]
@@ -55,7 +66,8 @@ pub struct WorkerArgs {
 }
 
 /// `mrsequential APP FILES…`
-#[derive(Clone, Debug, clap::Args)]
+#[derive(Clone, Debug, clap::Parser)]
+#[command(about = "Sequential MapReduce: the reference output in ./mr-out-0", long_about = None)]
 pub struct SequentialArgs {
     /// The application (see mrworker).
     pub app: AppKind,
@@ -94,7 +106,13 @@ fn fail(program: &str, error: &dyn std::fmt::Display) -> ExitCode {
 pub fn coordinator_main(args: CoordinatorArgs) -> ExitCode {
     init_logging("info");
     let socket = args.socket.unwrap_or_else(default_socket_path);
-    match run_coordinator(&socket, args.files, N_REDUCE, args.task_timeout) {
+    match run_coordinator(
+        &socket,
+        args.files,
+        N_REDUCE,
+        args.task_timeout,
+        args.linger,
+    ) {
         Ok(_) => ExitCode::SUCCESS,
         Err(e) => fail("mrcoordinator", &e),
     }
@@ -154,6 +172,9 @@ mod tests {
         assert_eq!(parse_duration("10s"), Ok(Duration::from_secs(10)));
         assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
         assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        // The defaults of --task-timeout and --linger are the lab's.
+        assert_eq!(parse_duration("10s"), Ok(crate::coordinator::TASK_TIMEOUT));
+        assert_eq!(parse_duration("1s"), Ok(crate::coordinator::LINGER));
         for bad in ["10", "s", "-1s", "0ms", "2h", "1e9s", "fast"] {
             assert!(parse_duration(bad).is_err(), "{bad}");
         }

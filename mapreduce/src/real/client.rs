@@ -51,29 +51,32 @@ impl UnixClient {
     }
 }
 
+impl UnixClient {
+    /// One exchange whose answer must be of the kind `expected` takes
+    /// (e.g. [`Response::assignment`]); any other answer is a failed call.
+    fn ask<T>(
+        &self,
+        request: Request,
+        expected: fn(Response) -> Result<T, Response>,
+    ) -> std::future::Ready<Result<T, RpcError>> {
+        let reply = self.call(&request);
+        std::future::ready(reply.and_then(|response| expected(response).map_err(unexpected)))
+    }
+}
+
 impl CoordinatorApi for UnixClient {
     fn request_task(
         &self,
         request: TaskRequest,
     ) -> impl Future<Output = Result<Assignment, RpcError>> + Send {
-        let result = match self.call(&Request::RequestTask(request)) {
-            Ok(Response::Assignment(a)) => Ok(a),
-            Ok(other) => Err(unexpected(other)),
-            Err(e) => Err(e),
-        };
-        std::future::ready(result)
+        self.ask(Request::RequestTask(request), Response::assignment)
     }
 
     fn report_done(
         &self,
         report: DoneReport,
     ) -> impl Future<Output = Result<DoneAck, RpcError>> + Send {
-        let result = match self.call(&Request::ReportDone(report)) {
-            Ok(Response::DoneAck(ack)) => Ok(ack),
-            Ok(other) => Err(unexpected(other)),
-            Err(e) => Err(e),
-        };
-        std::future::ready(result)
+        self.ask(Request::ReportDone(report), Response::done_ack)
     }
 }
 

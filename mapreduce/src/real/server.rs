@@ -3,10 +3,11 @@
 //! One thread accepts connections and one thread serves each connection; all
 //! of them share the state machine behind a mutex and pass it the time since
 //! the server started. The main thread polls `done()` and, once the job is
-//! done, keeps serving for [`LINGER`] so that idle workers (which poll every
-//! 200 ms) hear "exit" rather than find the socket gone, then removes the
-//! socket and returns. Go's coordinator does the same with a 1 s poll and a
-//! 1 s sleep.
+//! done, keeps serving for a while (by default
+//! [`LINGER`](crate::coordinator::LINGER), 1 s) so that idle
+//! workers (which poll every 200 ms) hear "exit" rather than find the socket
+//! gone, then removes the socket and returns. Go's coordinator does the same
+//! with a 1 s poll and a 1 s sleep.
 //!
 //! Before listening it checks the inputs (so a typo fails at once, with
 //! nothing written) and the socket path: a live coordinator there is an
@@ -22,7 +23,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use crate::coordinator::{Coordinator, DONE_POLL, LINGER};
+use crate::coordinator::{Coordinator, DONE_POLL};
 use crate::protocol::DoneAck;
 use crate::real::wire::{FrameError, Request, Response, read_frame, write_frame};
 
@@ -130,15 +131,17 @@ pub struct JobSummary {
     pub reissued: u64,
 }
 
-/// Runs one job to completion: check inputs, listen, serve until done, linger,
-/// remove the socket. A task not reported done `task_timeout` after it was
-/// handed out goes to the next worker that asks (the lab's rule:
-/// [`crate::coordinator::TASK_TIMEOUT`]).
+/// Runs one job to completion: check inputs, listen, serve until done, keep
+/// serving for `linger` (the lab's:
+/// [`crate::coordinator::LINGER`]), remove the socket. A task
+/// not reported done `task_timeout` after it was handed out goes to the next
+/// worker that asks (the lab's rule: [`crate::coordinator::TASK_TIMEOUT`]).
 pub fn run_coordinator(
     socket: &Path,
     files: Vec<String>,
     n_reduce: usize,
     task_timeout: Duration,
+    linger: Duration,
 ) -> Result<JobSummary, CoordinatorError> {
     check_inputs(&files)?;
     let listener = bind(socket)?;
@@ -169,7 +172,7 @@ pub fn run_coordinator(
         summary.elapsed,
         summary.reissued
     );
-    std::thread::sleep(LINGER);
+    std::thread::sleep(linger);
     let _ = std::fs::remove_file(socket);
     Ok(summary)
 }

@@ -32,6 +32,24 @@ pub enum Response {
     Error(String),
 }
 
+impl Response {
+    /// The assignment this answer is, or the answer back.
+    pub fn assignment(self) -> Result<Assignment, Response> {
+        match self {
+            Response::Assignment(assignment) => Ok(assignment),
+            other => Err(other),
+        }
+    }
+
+    /// The acknowledgement this answer is, or the answer back.
+    pub fn done_ack(self) -> Result<DoneAck, Response> {
+        match self {
+            Response::DoneAck(ack) => Ok(ack),
+            other => Err(other),
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum FrameError {
     /// The peer closed the connection cleanly before a frame started.

@@ -23,6 +23,7 @@ use std::time::Duration;
 
 use labrpc::sim::{self, Node};
 use labrpc::{ClientEnd, Network, Server, Service};
+use serde::{Serialize, de::DeserializeOwned};
 
 use crate::coordinator::Coordinator;
 use crate::env::Env;
@@ -72,6 +73,22 @@ impl SimClient {
     pub fn new(end: ClientEnd) -> SimClient {
         SimClient { end }
     }
+
+    /// `method(args)` on the coordinator. The call is made inside the future
+    /// (labrpc's `call` borrows its arguments), so the request leaves when
+    /// the worker first awaits.
+    fn call<A, R>(
+        &self,
+        method: &'static str,
+        args: A,
+    ) -> impl Future<Output = Result<R, RpcError>> + Send
+    where
+        A: Serialize + Send + 'static,
+        R: DeserializeOwned + Send + 'static,
+    {
+        let end = self.end.clone();
+        async move { end.call::<_, R>(method, &args).await.map_err(rpc_error) }
+    }
 }
 
 fn rpc_error(e: labrpc::Error) -> RpcError {
@@ -88,26 +105,14 @@ impl CoordinatorApi for SimClient {
         &self,
         request: TaskRequest,
     ) -> impl Future<Output = Result<Assignment, RpcError>> + Send {
-        // The request is encoded inside the future (labrpc's `call` borrows
-        // its arguments), so it leaves when the worker first awaits.
-        let end = self.end.clone();
-        async move {
-            end.call::<_, Assignment>("Coordinator.RequestTask", &request)
-                .await
-                .map_err(rpc_error)
-        }
+        self.call("Coordinator.RequestTask", request)
     }
 
     fn report_done(
         &self,
         report: DoneReport,
     ) -> impl Future<Output = Result<DoneAck, RpcError>> + Send {
-        let end = self.end.clone();
-        async move {
-            end.call::<_, DoneAck>("Coordinator.ReportDone", &report)
-                .await
-                .map_err(rpc_error)
-        }
+        self.call("Coordinator.ReportDone", report)
     }
 }
 

@@ -6,6 +6,7 @@
 #![allow(clippy::disallowed_methods)] // allowed: real processes, not a simulation
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -18,10 +19,20 @@ pub const MRCOORDINATOR: &str = env!("CARGO_BIN_EXE_mrcoordinator");
 pub const MRWORKER: &str = env!("CARGO_BIN_EXE_mrworker");
 pub const MRSEQUENTIAL: &str = env!("CARGO_BIN_EXE_mrsequential");
 
-/// test-mr.sh's `timeout 45s` for every process…
+/// test-mr.sh's `timeout 45s` for every process… (a hang guard: no job here
+/// takes more than a few seconds, and a process still running at its limit
+/// is reported as hung; no test asserts how long anything took)
 pub const PROCESS_LIMIT: Duration = Duration::from_secs(45);
 /// …and `timeout 120s` in the crash test.
 pub const CRASH_LIMIT: Duration = Duration::from_secs(120);
+
+/// The tests' `mrcoordinator --linger` (Go's coordinator lingers 1 s after
+/// the job, and every test would wait that out). Still longer than a
+/// worker's 200 ms poll, so idle workers are told to exit; one that polls
+/// too late finds the socket gone and exits with "coordinator gone", which
+/// the tests accept, as test-mr.sh ignores the workers' exit status. The
+/// tests on Go's clock keep the 1 s.
+pub const QUICK_LINGER: &str = "300ms";
 
 /// Whether [`Sandbox::report`] prints its `TIMING` line (the runner sets it
 /// from `--nocapture`, since it does not capture output).
@@ -88,18 +99,24 @@ impl Sandbox {
         read_dir_outputs(&dir).unwrap()
     }
 
+    /// A coordinator that lingers [`QUICK_LINGER`] after the job.
     pub fn coordinator(&self, limit: Duration) -> Proc {
-        self.coordinator_with(limit, &[])
+        self.coordinator_with(limit, &["--linger", QUICK_LINGER])
     }
 
-    /// A coordinator with extra options (e.g. `--task-timeout 2s`).
-    pub fn coordinator_with(&self, limit: Duration, options: &[&str]) -> Proc {
-        let mut command = Command::new(MRCOORDINATOR);
+    /// `program --socket <this sandbox's socket>`: a coordinator or a worker
+    /// of this sandbox's job, to which the caller adds the rest.
+    pub fn command(&self, program: &str) -> Command {
+        let mut command = Command::new(program);
+        command.arg("--socket").arg(&self.socket);
         command
-            .arg("--socket")
-            .arg(&self.socket)
-            .args(options)
-            .args(&self.inputs);
+    }
+
+    /// A coordinator with these options only (e.g. `--task-timeout 2s`;
+    /// without `--linger` it lingers Go's 1 s).
+    pub fn coordinator_with<S: AsRef<OsStr>>(&self, limit: Duration, options: &[S]) -> Proc {
+        let mut command = self.command(MRCOORDINATOR);
+        command.args(options).args(&self.inputs);
         let mut p = Proc::spawn("mrcoordinator", &mut command, &self.work, limit);
         p.wait_listening(&self.socket);
         p
@@ -109,19 +126,10 @@ impl Sandbox {
         self.worker_with::<&str>(app, limit, &[])
     }
 
-    /// A worker with extra options (e.g. `--crash-max-delay 2s`).
-    pub fn worker_with<S: AsRef<std::ffi::OsStr>>(
-        &self,
-        app: &str,
-        limit: Duration,
-        options: &[S],
-    ) -> Proc {
-        let mut command = Command::new(MRWORKER);
-        command
-            .arg("--socket")
-            .arg(&self.socket)
-            .args(options)
-            .arg(app);
+    /// A worker with extra options (e.g. `--app-speedup 10`).
+    pub fn worker_with<S: AsRef<OsStr>>(&self, app: &str, limit: Duration, options: &[S]) -> Proc {
+        let mut command = self.command(MRWORKER);
+        command.args(options).arg(app);
         Proc::spawn("mrworker", &mut command, &self.work, limit)
     }
 
@@ -180,11 +188,12 @@ pub fn child_backtrace() -> String {
     std::env::var("LAB_CHILD_BACKTRACE").unwrap_or_else(|_| "0".into())
 }
 
-/// A child process with a deadline (`timeout -k 2s LIMIT`); killed on drop,
-/// so a failing test leaves nothing running.
+/// A child process with a hang guard (`timeout -k 2s LIMIT`); killed on
+/// drop, so a failing test leaves nothing running.
 pub struct Proc {
     name: String,
     child: Child,
+    limit: Duration,
     deadline: Instant,
     log: PathBuf,
     status: Option<ExitStatus>,
@@ -211,6 +220,7 @@ impl Proc {
         Proc {
             name: name.to_string(),
             child,
+            limit,
             deadline: Instant::now() + limit,
             log,
             status: None,
@@ -227,15 +237,20 @@ impl Proc {
         lines.join("\n")
     }
 
-    /// The exit status if the process has exited; kills it and panics when
-    /// it outlives its deadline.
+    /// The exit status if the process has exited; kills it and panics
+    /// (it hung) when it is still running at its limit.
     pub fn try_wait(&mut self) -> Option<ExitStatus> {
         if self.status.is_none() {
             self.status = self.child.try_wait().expect("try_wait");
         }
         if self.status.is_none() && Instant::now() > self.deadline {
             let _ = self.child.kill();
-            panic!("{} timed out; log:\n{}", self.name, self.log());
+            panic!(
+                "{} hung: still running {:?} after it started (test-mr.sh's timeout), killed; log:\n{}",
+                self.name,
+                self.limit,
+                self.log()
+            );
         }
         self.status
     }

@@ -2,11 +2,13 @@
 //! and nothing half-written. The tests are named `bad_input::<name>`.
 
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use libtest_mimic::Trial;
 
-use crate::common::{MRCOORDINATOR, MRSEQUENTIAL, MRWORKER, PROCESS_LIMIT, Proc, Sandbox, run};
+use crate::common::{
+    MRCOORDINATOR, MRSEQUENTIAL, MRWORKER, PROCESS_LIMIT, Proc, QUICK_LINGER, Sandbox, run,
+};
 
 pub fn trials() -> Vec<Trial> {
     trials!("bad_input::";
@@ -40,9 +42,8 @@ fn coordinator_rejects_a_missing_input() {
     let sandbox = tiny("missing-input");
     let missing = sandbox.root().join("no-such-book.txt");
     let (status, log) = run(
-        Command::new(MRCOORDINATOR)
-            .arg("--socket")
-            .arg(&sandbox.socket)
+        sandbox
+            .command(MRCOORDINATOR)
             .arg(&sandbox.inputs[0])
             .arg(&missing),
         &sandbox.work,
@@ -54,10 +55,7 @@ fn coordinator_rejects_a_missing_input() {
 fn coordinator_rejects_a_directory_as_input() {
     let sandbox = tiny("dir-input");
     let (status, log) = run(
-        Command::new(MRCOORDINATOR)
-            .arg("--socket")
-            .arg(&sandbox.socket)
-            .arg(sandbox.root()),
+        sandbox.command(MRCOORDINATOR).arg(sandbox.root()),
         &sandbox.work,
     );
     assert_fails(status, &log, "not a regular file");
@@ -71,9 +69,8 @@ fn coordinator_rejects_a_bad_task_timeout() {
         ("soon", "soon"),
     ] {
         let (status, log) = run(
-            Command::new(MRCOORDINATOR)
-                .arg("--socket")
-                .arg(&sandbox.socket)
+            sandbox
+                .command(MRCOORDINATOR)
                 .args(["--task-timeout", value])
                 .args(&sandbox.inputs),
             &sandbox.work,
@@ -121,34 +118,20 @@ fn unknown_app_is_a_usage_error() {
 
 fn a_live_coordinators_socket_is_not_taken_over() {
     let sandbox = tiny("socket-in-use");
-    let mut first = sandbox.coordinator(PROCESS_LIMIT);
+    let first = sandbox.coordinator(PROCESS_LIMIT);
     let (status, log) = run(
-        Command::new(MRCOORDINATOR)
-            .arg("--socket")
-            .arg(&sandbox.socket)
-            .args(&sandbox.inputs),
+        sandbox.command(MRCOORDINATOR).args(&sandbox.inputs),
         &sandbox.work,
     );
     assert_fails(status, &log, "in use by another running coordinator");
     // The first coordinator is undisturbed: its job still completes.
-    let expected = sandbox.sequential("wc");
-    let mut worker = sandbox.worker("wc", PROCESS_LIMIT);
-    assert!(
-        first.wait().success(),
-        "coordinator failed: {}",
-        first.log()
-    );
-    assert!(worker.wait().success(), "worker failed: {}", worker.log());
-    assert_eq!(sandbox.output(), expected);
+    completes_with_one_worker(&sandbox, first);
     assert!(!sandbox.socket.exists(), "removed on exit");
 }
 
-fn a_stale_socket_is_replaced() {
-    let sandbox = tiny("stale-socket");
-    // A socket file nobody listens on, as a crashed coordinator leaves.
-    drop(std::os::unix::net::UnixListener::bind(&sandbox.socket).unwrap());
-    assert!(sandbox.socket.exists());
-    let mut coordinator = sandbox.coordinator(PROCESS_LIMIT);
+/// `coordinator`'s job, done by one wc worker: both succeed and the output
+/// is mrsequential's.
+fn completes_with_one_worker(sandbox: &Sandbox, mut coordinator: Proc) {
     let mut worker = sandbox.worker("wc", PROCESS_LIMIT);
     assert!(
         coordinator.wait().success(),
@@ -159,14 +142,24 @@ fn a_stale_socket_is_replaced() {
     assert_eq!(sandbox.output(), sandbox.sequential("wc"));
 }
 
+fn a_stale_socket_is_replaced() {
+    let sandbox = tiny("stale-socket");
+    // A socket file nobody listens on, left by a crashed coordinator (killed
+    // with SIGKILL, so it removes nothing). Not made by binding a listener in
+    // this process and dropping it: a process that another test spawns at
+    // that moment holds a copy of the listener until its exec, and while it
+    // does the socket is live (this test then failed, rarely, under load).
+    let mut crashed = sandbox.coordinator(PROCESS_LIMIT);
+    crashed.kill();
+    assert!(sandbox.socket.exists());
+    completes_with_one_worker(&sandbox, sandbox.coordinator(PROCESS_LIMIT));
+}
+
 fn a_regular_file_at_the_socket_path_is_left_alone() {
     let sandbox = tiny("not-a-socket");
     std::fs::write(&sandbox.socket, "precious").unwrap();
     let (status, log) = run(
-        Command::new(MRCOORDINATOR)
-            .arg("--socket")
-            .arg(&sandbox.socket)
-            .args(&sandbox.inputs),
+        sandbox.command(MRCOORDINATOR).args(&sandbox.inputs),
         &sandbox.work,
     );
     assert_fails(status, &log, "not a socket");
@@ -178,13 +171,7 @@ fn a_regular_file_at_the_socket_path_is_left_alone() {
 
 fn a_worker_without_a_coordinator_exits_with_an_error() {
     let sandbox = tiny("no-coordinator");
-    let (status, log) = run(
-        Command::new(MRWORKER)
-            .arg("--socket")
-            .arg(&sandbox.socket)
-            .arg("wc"),
-        &sandbox.work,
-    );
+    let (status, log) = run(sandbox.command(MRWORKER).arg("wc"), &sandbox.work);
     assert_fails(status, &log, "coordinator gone");
 }
 
@@ -197,10 +184,10 @@ fn workers_exit_when_the_coordinator_dies_mid_job() {
     let mut worker = sandbox.worker_with("jobcount", PROCESS_LIMIT, &["--app-speedup", "4"]);
     std::thread::sleep(Duration::from_millis(300));
     coordinator.kill();
-    let start = Instant::now();
+    // The worker exits by itself, failing with the reason (a worker that
+    // never noticed would be reported hung at PROCESS_LIMIT).
     let status = worker.wait();
     assert_fails(status, &worker.log(), "coordinator gone");
-    assert!(start.elapsed() < Duration::from_secs(10), "exits promptly");
     let outputs: Vec<_> = std::fs::read_dir(&sandbox.work)
         .unwrap()
         .filter_map(|e| e.ok())
@@ -215,7 +202,10 @@ fn a_worker_started_by_hand_can_be_killed_without_partial_output() {
     let sandbox = Sandbox::with_inputs("kill-worker", 4, 200_000);
     // A short task timeout: the victim's task is handed out again after
     // 500 ms instead of 10 s; the scenario is the same.
-    let mut coordinator = sandbox.coordinator_with(PROCESS_LIMIT, &["--task-timeout", "500ms"]);
+    let mut coordinator = sandbox.coordinator_with(
+        PROCESS_LIMIT,
+        &["--task-timeout", "500ms", "--linger", QUICK_LINGER],
+    );
     let mut victim: Proc = sandbox.worker("wc", PROCESS_LIMIT);
     std::thread::sleep(Duration::from_millis(150));
     victim.kill();

@@ -4,7 +4,7 @@
 //! Why a custom runner (`harness = false`, with libtest-mimic for libtest's
 //! command line and output): these tests spend their time waiting for
 //! processes that sleep (jobcount's maps take 2–5 s, mtiming and rtiming hold
-//! 1 s, every coordinator lingers 1 s), not on the CPU. libtest runs only as
+//! 1 s, every coordinator lingers after its job), not on the CPU. libtest runs only as
 //! many tests at once as there are cores, so on 2 cores the suite took about
 //! half the sum of its tests (35–45 s); all at once it takes about as long as
 //! its slowest test. `--test-threads N` (or `RUST_TEST_THREADS`) still limits
@@ -35,7 +35,7 @@ use libtest_mimic::{Arguments, Failed, Trial};
 
 /// A test: `body` runs on a thread named after the test (as libtest does, so
 /// panic messages name it); a panic fails the test with its message.
-fn test(name: impl Into<String>, body: fn()) -> Trial {
+fn test(name: impl Into<String>, body: impl FnOnce() + Send + 'static) -> Trial {
     let name = name.into();
     Trial::test(name.clone(), move || {
         let thread = std::thread::Builder::new()

@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use libtest_mimic::Trial;
 
-use crate::common::{CRASH_LIMIT, PROCESS_LIMIT, Proc, Sandbox};
+use crate::common::{CRASH_LIMIT, PROCESS_LIMIT, Proc, QUICK_LINGER, Sandbox};
 use crate::test;
 
 /// The clock of a test: [`GO`] or [`QUICK`].
@@ -27,19 +27,25 @@ struct Clock {
     /// (`mrworker --app-speedup`), the crash test's task timeout
     /// (`mrcoordinator --task-timeout`) and its 1 s between worker restarts.
     speedup: u32,
+    /// Whether the coordinator lingers [`QUICK_LINGER`] after the job
+    /// instead of Go's 1 s.
+    quick_linger: bool,
 }
 
 /// Go's clock: jobcount's maps take 2–5 s, mtiming's and rtiming's hold 1 s,
 /// early_exit's reduces 3 s, and the crash test has a 10 s task timeout,
 /// stalls of up to 10 s and 1 s between restarts.
-const GO: Clock = Clock { speedup: 1 };
+const GO: Clock = Clock {
+    speedup: 1,
+    quick_linger: false,
+};
 
 /// The default suite's clock for the tests that sleep, ten times faster
 /// than [`GO`]: the same processes, checks and limits, and every ratio
 /// between the scenario's durations is Go's. Each test then takes about a
-/// second of work plus the coordinator's 1 s linger (which, like the
-/// workers' 200 ms polls, is not scaled: it is the code under test, not the
-/// scenario). Ten times, not more: mtiming's and rtiming's holds (100 ms)
+/// second of work plus the coordinator's linger, [`QUICK_LINGER`] (the
+/// workers' 200 ms polls are not scaled: they are the code under test, not
+/// the scenario). Ten times, not more: mtiming's and rtiming's holds (100 ms)
 /// must stay long enough for two workers to overlap even when one of them
 /// starts late or polls slowly.
 ///
@@ -47,7 +53,10 @@ const GO: Clock = Clock { speedup: 1 };
 /// map again after less than 2 s) is checked on them in virtual time by
 /// `sim_mr` (`job_count_sim` and its seed sweep) and here by the ignored
 /// `*_go_clock` tests.
-const QUICK: Clock = Clock { speedup: 10 };
+const QUICK: Clock = Clock {
+    speedup: 10,
+    quick_linger: true,
+};
 
 /// The crash test's clock in the default suite, fifty times faster than
 /// [`GO`]: a 200 ms task timeout, stalls of up to 200 ms and 20 ms between
@@ -57,7 +66,10 @@ const QUICK: Clock = Clock { speedup: 10 };
 /// tasks are handed out again, and stalled workers still often finish after
 /// their task was, so duplicate executions (which the atomic renames must
 /// make harmless) happen as often as on Go's clock.
-const QUICK_CRASH: Clock = Clock { speedup: 50 };
+const QUICK_CRASH: Clock = Clock {
+    speedup: 50,
+    quick_linger: true,
+};
 
 impl Clock {
     /// `duration` on this clock.
@@ -70,36 +82,48 @@ impl Clock {
         vec!["--app-speedup".to_string(), self.speedup.to_string()]
     }
 
-    /// The coordinator's options for this clock in the crash test (Go's 10 s
-    /// task timeout, scaled).
+    /// The coordinator's options for this clock: its linger.
+    fn coordinator_options(self) -> Vec<String> {
+        if self.quick_linger {
+            vec!["--linger".to_string(), QUICK_LINGER.to_string()]
+        } else {
+            Vec::new()
+        }
+    }
+
+    /// The coordinator's options for this clock in the crash test: also Go's
+    /// 10 s task timeout, scaled.
     fn crash_coordinator_options(self) -> Vec<String> {
         let timeout = self.scaled(mapreduce::coordinator::TASK_TIMEOUT);
-        vec![
+        let mut options = self.coordinator_options();
+        options.extend([
             "--task-timeout".to_string(),
             format!("{}ms", timeout.as_millis()),
-        ]
+        ]);
+        options
     }
 }
 
+/// A test that sleeps, `(name, body, quick clock)`: its body runs on its
+/// quick clock in the default suite and, ignored, on Go's clock as
+/// `<name>_go_clock`.
+type Clocked = (&'static str, fn(Clock), Clock);
+
+const CLOCKED: [Clocked; 5] = [
+    ("map_parallelism", map_parallelism_on, QUICK),
+    ("reduce_parallelism", reduce_parallelism_on, QUICK),
+    ("job_count", job_count_on, QUICK),
+    ("early_exit", early_exit_on, QUICK),
+    ("crash", crash_on, QUICK_CRASH),
+];
+
 pub fn trials() -> Vec<Trial> {
-    let mut trials = trials!("";
-        wc,
-        indexer,
-        map_parallelism,
-        reduce_parallelism,
-        job_count,
-        early_exit,
-        crash,
-    );
-    let go_clock: Vec<(&str, fn())> = vec![
-        ("map_parallelism_go_clock", || map_parallelism_on(GO)),
-        ("reduce_parallelism_go_clock", || reduce_parallelism_on(GO)),
-        ("job_count_go_clock", || job_count_on(GO)),
-        ("early_exit_go_clock", || early_exit_on(GO)),
-        ("crash_go_clock", || crash_on(GO)),
-    ];
-    for (name, body) in go_clock {
-        trials.push(test(name, body).with_ignored_flag(true));
+    let mut trials = trials!(""; wc, indexer);
+    for (name, body, quick) in CLOCKED {
+        trials.push(test(name, move || body(quick)));
+    }
+    for (name, body, _) in CLOCKED {
+        trials.push(test(format!("{name}_go_clock"), move || body(GO)).with_ignored_flag(true));
     }
     trials
 }
@@ -107,7 +131,7 @@ pub fn trials() -> Vec<Trial> {
 /// Starts a coordinator and `workers` workers of `app`, waits for the
 /// coordinator and then the workers, and returns the job's output.
 fn run_job(sandbox: &Sandbox, app: &str, workers: usize, clock: Clock) -> Vec<String> {
-    let mut coordinator = sandbox.coordinator(PROCESS_LIMIT);
+    let mut coordinator = sandbox.coordinator_with(PROCESS_LIMIT, &clock.coordinator_options());
     let options = clock.worker_options();
     let mut children: Vec<Proc> = (0..workers)
         .map(|_| sandbox.worker_with(app, PROCESS_LIMIT, &options))
@@ -129,8 +153,8 @@ fn run_job(sandbox: &Sandbox, app: &str, workers: usize, clock: Clock) -> Vec<St
 
 fn wc() {
     let sandbox = Sandbox::new("wc");
-    // wc and indexer do not sleep: one clock is Go's.
-    let output = run_job(&sandbox, "wc", 3, GO);
+    // wc and indexer do not sleep: the clock only sets the linger.
+    let output = run_job(&sandbox, "wc", 3, QUICK);
     let expected = sandbox.sequential("wc");
     assert!(expected.len() > 1000, "a real corpus");
     assert!(output == expected, "wc output differs from mrsequential's");
@@ -139,17 +163,13 @@ fn wc() {
 
 fn indexer() {
     let sandbox = Sandbox::new("indexer");
-    let output = run_job(&sandbox, "indexer", 2, GO);
+    let output = run_job(&sandbox, "indexer", 2, QUICK);
     let expected = sandbox.sequential("indexer");
     assert!(
         output == expected,
         "indexer output differs from mrsequential's"
     );
     sandbox.report();
-}
-
-fn map_parallelism() {
-    map_parallelism_on(QUICK);
 }
 
 fn map_parallelism_on(clock: Clock) {
@@ -163,10 +183,6 @@ fn map_parallelism_on(clock: Clock) {
     });
     assert!(parallel, "maps ran in parallel: {output:?}");
     sandbox.report();
-}
-
-fn reduce_parallelism() {
-    reduce_parallelism_on(QUICK);
 }
 
 fn reduce_parallelism_on(clock: Clock) {
@@ -184,10 +200,6 @@ fn reduce_parallelism_on(clock: Clock) {
     sandbox.report();
 }
 
-fn job_count() {
-    job_count_on(QUICK);
-}
-
 fn job_count_on(clock: Clock) {
     let sandbox = Sandbox::new("job-count");
     let output = run_job(&sandbox, "jobcount", 4, clock);
@@ -195,13 +207,9 @@ fn job_count_on(clock: Clock) {
     sandbox.report();
 }
 
-fn early_exit() {
-    early_exit_on(QUICK);
-}
-
 fn early_exit_on(clock: Clock) {
     let sandbox = Sandbox::new("early-exit");
-    let mut processes = vec![sandbox.coordinator(PROCESS_LIMIT)];
+    let mut processes = vec![sandbox.coordinator_with(PROCESS_LIMIT, &clock.coordinator_options())];
     let options = clock.worker_options();
     processes.extend((0..3).map(|_| sandbox.worker_with("early_exit", PROCESS_LIMIT, &options)));
     // `wait -n`: the first process of the job to exit, whichever it is.
@@ -225,10 +233,6 @@ fn early_exit_on(clock: Clock) {
     sandbox.report();
 }
 
-fn crash() {
-    crash_on(QUICK_CRASH);
-}
-
 /// test-mr.sh's crash test on `clock`.
 fn crash_on(clock: Clock) {
     let name = if clock.speedup == 1 {
@@ -238,9 +242,7 @@ fn crash_on(clock: Clock) {
     };
     let worker_options = Arc::new(clock.worker_options());
     let sandbox = Arc::new(Sandbox::new(name));
-    let coordinator_options = clock.crash_coordinator_options();
-    let coordinator_options: Vec<&str> = coordinator_options.iter().map(String::as_str).collect();
-    let mut coordinator = sandbox.coordinator_with(CRASH_LIMIT, &coordinator_options);
+    let mut coordinator = sandbox.coordinator_with(CRASH_LIMIT, &clock.crash_coordinator_options());
     let first = sandbox.worker_with("crash", CRASH_LIMIT, &worker_options);
     let done = Arc::new(AtomicBool::new(false));
     let restart_pause = clock.scaled(Duration::from_secs(1));

@@ -4,7 +4,7 @@
 
 use std::process::ExitCode;
 
-use clap::Subcommand;
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use mapreduce::real::cli::{
     CoordinatorArgs, SequentialArgs, WorkerArgs, coordinator_main, sequential_main, worker_main,
 };
@@ -60,13 +60,38 @@ impl Role {
     }
 }
 
-/// The exit code of a tool's own work: an error is printed as `tool: message`.
-pub fn exit(tool: &str, result: Result<(), String>) -> ExitCode {
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            eprintln!("{tool}: {message}");
-            ExitCode::FAILURE
-        }
+/// The command line of a tool that runs its own job's processes: the
+/// tool's own arguments `A`, or one of the hidden [`Role`]s it plays.
+#[derive(Parser)]
+#[command(args_conflicts_with_subcommands = true)]
+struct ToolCli<A: Args> {
+    #[command(subcommand)]
+    role: Option<Role>,
+    #[command(flatten)]
+    args: A,
+}
+
+/// The `main` of `mrdemo` and `mrbench`: parses the command line (`about`
+/// is the tool's one-line description for `--help`), then plays the role it
+/// was started for, or does the tool's own `work` (an error is printed as
+/// `tool: message`, with exit status 1).
+pub fn tool_main<A: Args + FromArgMatches>(
+    tool: &str,
+    about: &'static str,
+    work: impl FnOnce(A) -> Result<(), String>,
+) -> ExitCode {
+    let mut command = ToolCli::<A>::command().about(about);
+    let matches = command.clone().get_matches();
+    let cli =
+        ToolCli::<A>::from_arg_matches(&matches).unwrap_or_else(|e| e.format(&mut command).exit());
+    match cli.role {
+        Some(role) => role.run(),
+        None => match work(cli.args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(message) => {
+                eprintln!("{tool}: {message}");
+                ExitCode::FAILURE
+            }
+        },
     }
 }

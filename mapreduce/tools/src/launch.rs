@@ -83,9 +83,14 @@ impl Launcher {
         })
     }
 
-    pub fn coordinator(&self, socket: &Path, files: &[PathBuf]) -> Command {
+    /// The coordinator of a job over `files`, lingering `linger` after it.
+    pub fn coordinator(&self, socket: &Path, files: &[PathBuf], linger: Duration) -> Command {
         let mut c = self.coordinator.command();
-        c.arg("--socket").arg(socket).args(files);
+        c.arg("--socket")
+            .arg(socket)
+            .arg("--linger")
+            .arg(format!("{}ms", linger.as_millis().max(1)))
+            .args(files);
         c
     }
 
@@ -107,14 +112,16 @@ impl Launcher {
 pub struct JobTiming {
     /// Until every `mr-out-*` file existed (the answer was complete).
     pub output_complete: Duration,
-    /// Until the coordinator exited (includes its 1 s linger).
+    /// Until the coordinator exited (includes its linger).
     pub coordinator_exit: Duration,
     /// Exit statuses of the workers, in start order.
     pub workers: Vec<ExitStatus>,
 }
 
 /// Runs a whole job in `dir` with `workers` worker processes and waits for
-/// it. Process stderr goes to `<dir>/<name>.log`.
+/// it; the coordinator lingers `linger` after the job (the lab's:
+/// [`mapreduce::coordinator::LINGER`]). Process stderr goes to
+/// `<dir>/<name>.log`.
 pub fn run_job(
     launcher: &Launcher,
     dir: &Path,
@@ -122,9 +129,14 @@ pub fn run_job(
     app: AppKind,
     files: &[PathBuf],
     workers: usize,
+    linger: Duration,
 ) -> io::Result<JobTiming> {
     let start = Instant::now();
-    let mut coordinator = spawn_logged(launcher.coordinator(socket, files), dir, "coordinator")?;
+    let mut coordinator = spawn_logged(
+        launcher.coordinator(socket, files, linger),
+        dir,
+        "coordinator",
+    )?;
     wait_for_socket(socket, &mut coordinator, Duration::from_secs(10))?;
     let mut children = Vec::new();
     for i in 0..workers {

@@ -9,6 +9,11 @@ use std::process::{Command, Output};
 const MRDEMO: &str = env!("CARGO_BIN_EXE_mrdemo");
 const MRGEN: &str = env!("CARGO_BIN_EXE_mrgen");
 
+/// `mrdemo --linger` here: the lab's 1 s linger after each job would be most
+/// of these tests' time. Longer than a worker's 200 ms poll, so idle workers
+/// are still told to exit (mapreduce's tests use the same value).
+const QUICK_LINGER: &str = "300ms";
+
 fn stdout_of(output: &Output) -> String {
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     assert!(
@@ -50,6 +55,8 @@ fn mrdemo_prints_the_top_words_checks_them_and_says_where_they_are() {
     let out = tempfile::tempdir().unwrap();
     let output = Command::new(MRDEMO)
         .args([
+            "--linger",
+            QUICK_LINGER,
             "--workers",
             "2",
             "--top",
@@ -90,6 +97,8 @@ fn mrdemo_prints_the_top_words_checks_them_and_says_where_they_are() {
 fn mrdemo_keeps_its_default_directory_and_names_it() {
     let output = Command::new(MRDEMO)
         .args([
+            "--linger",
+            QUICK_LINGER,
             "--workers",
             "1",
             "--files",
@@ -141,6 +150,8 @@ fn mrdemo_can_run_the_sibling_binaries() {
         .arg(out.path())
         .args([
             "--siblings",
+            "--linger",
+            QUICK_LINGER,
             "--workers",
             "1",
             "--top",

@@ -13,24 +13,12 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use clap::Parser;
 use mapreduce::apps::AppKind;
+use mapreduce::coordinator::LINGER;
 use mapreduce::output::read_dir_outputs;
-use mrtools::cli::{CorpusArgs, Role};
+use mrtools::cli::CorpusArgs;
 use mrtools::corpus::write_corpus;
 use mrtools::launch::{Launcher, log_tail, run_job, spawn_logged};
-
-#[derive(Parser)]
-#[command(
-    about = "Time wc: mrsequential against 1..N MapReduce workers",
-    args_conflicts_with_subcommands = true
-)]
-struct Cli {
-    #[command(subcommand)]
-    role: Option<Role>,
-    #[command(flatten)]
-    bench: BenchArgs,
-}
 
 #[derive(clap::Args)]
 struct BenchArgs {
@@ -45,11 +33,11 @@ struct BenchArgs {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match cli.role {
-        Some(role) => role.run(),
-        None => mrtools::cli::exit("mrbench", bench(&cli.bench)),
-    }
+    mrtools::cli::tool_main(
+        "mrbench",
+        "Time wc: mrsequential against 1..N MapReduce workers",
+        |args| bench(&args),
+    )
 }
 
 fn bench(args: &BenchArgs) -> Result<(), String> {
@@ -90,8 +78,16 @@ fn bench(args: &BenchArgs) -> Result<(), String> {
         for _ in 0..args.repeat {
             let dir = fresh_dir().map_err(|e| e.to_string())?;
             let socket = dir.join("mr.sock");
-            let timing = run_job(&launcher, &dir, &socket, AppKind::Wc, &inputs, workers)
-                .map_err(|e| e.to_string())?;
+            let timing = run_job(
+                &launcher,
+                &dir,
+                &socket,
+                AppKind::Wc,
+                &inputs,
+                workers,
+                LINGER,
+            )
+            .map_err(|e| e.to_string())?;
             if read_dir_outputs(&dir).map_err(|e| e.to_string())? != expected {
                 return Err(format!("{workers} workers: output differs from sequential"));
             }

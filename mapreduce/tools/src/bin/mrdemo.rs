@@ -15,27 +15,15 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use clap::Parser;
 use mapreduce::N_REDUCE;
 use mapreduce::apps::AppKind;
 use mapreduce::output::{read_dir_outputs, top_words};
-use mrtools::cli::{CorpusArgs, Role};
+use mapreduce::real::cli::parse_duration;
+use mrtools::cli::CorpusArgs;
 use mrtools::corpus::write_corpus;
 use mrtools::launch::{Launcher, log_tail, run_job, spawn_logged};
-
-#[derive(Parser)]
-#[command(
-    about = "Word count with MapReduce: a coordinator and N worker processes",
-    args_conflicts_with_subcommands = true
-)]
-struct Cli {
-    #[command(subcommand)]
-    role: Option<Role>,
-    #[command(flatten)]
-    demo: DemoArgs,
-}
 
 #[derive(clap::Args)]
 struct DemoArgs {
@@ -53,6 +41,10 @@ struct DemoArgs {
     /// directory, kept after the run].
     #[arg(long, visible_alias = "keep")]
     out: Option<PathBuf>,
+    /// How long the coordinator keeps answering after the job, so that idle
+    /// workers are told to exit (the lab's 1 s; e.g. 300ms).
+    #[arg(long, default_value = "1s", value_parser = parse_duration)]
+    linger: Duration,
     /// Skip the check against mrsequential's output.
     #[arg(long)]
     no_check: bool,
@@ -66,11 +58,11 @@ struct DemoArgs {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match cli.role {
-        Some(role) => role.run(),
-        None => mrtools::cli::exit("mrdemo", demo(cli.demo)),
-    }
+    mrtools::cli::tool_main(
+        "mrdemo",
+        "Word count with MapReduce: a coordinator and N worker processes",
+        demo,
+    )
 }
 
 fn demo(args: DemoArgs) -> Result<(), String> {
@@ -110,11 +102,19 @@ fn demo(args: DemoArgs) -> Result<(), String> {
     }
     .map_err(|e| e.to_string())?;
     let start = Instant::now();
-    let timing = run_job(&launcher, &job, &socket, AppKind::Wc, &inputs, args.workers)
-        .map_err(|e| e.to_string())?;
+    let timing = run_job(
+        &launcher,
+        &job,
+        &socket,
+        AppKind::Wc,
+        &inputs,
+        args.workers,
+        args.linger,
+    )
+    .map_err(|e| e.to_string())?;
     let wall = start.elapsed();
     let lines = read_dir_outputs(&job).map_err(|e| format!("reading output: {e}"))?;
-    report(&lines, args.top, wall, &timing);
+    report(&lines, args.top, wall, args.linger, &timing);
     let sequential = if args.no_check {
         None
     } else {
@@ -213,7 +213,8 @@ fn inputs(args: &DemoArgs, root: &Path) -> Result<Vec<PathBuf>, String> {
 fn report(
     lines: &[String],
     top: usize,
-    wall: std::time::Duration,
+    wall: Duration,
+    linger: Duration,
     timing: &mrtools::launch::JobTiming,
 ) {
     let total: u64 = top_words(lines, usize::MAX).iter().map(|(_, n)| n).sum();
@@ -227,8 +228,9 @@ fn report(
         println!("note: {failed} worker(s) exited with an error (see their logs below)");
     }
     println!(
-        "wall time {:.2} s (output complete after {:.2} s; the coordinator lingers 1 s for workers)",
+        "wall time {:.2} s (output complete after {:.2} s; the coordinator lingers {:.1} s for workers)",
         wall.as_secs_f64(),
-        timing.output_complete.as_secs_f64()
+        timing.output_complete.as_secs_f64(),
+        linger.as_secs_f64()
     );
 }
