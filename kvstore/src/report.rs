@@ -132,8 +132,13 @@ impl Verdict {
             passed,
             detail,
         };
-        let gen_get = stats.generated_get as f64;
-        let gen_put = stats.generated_put as f64;
+        // A count that may be at most a fraction of the operations of its
+        // kind the workload drew.
+        let at_most = |name, count: u64, what: &str, generated: u64, fraction: f64| {
+            let detail = format!("{count} {what}, at most {generated} * {fraction:.2}");
+            check(name, count as f64 <= generated as f64 * fraction, detail)
+        };
+        let (gets, puts) = (stats.generated_get, stats.generated_put);
         let min_msgs = config.requests as f64
             * config.replicas as f64
             * (1.0 - config.mix)
@@ -157,32 +162,26 @@ impl Verdict {
                     stats.clients_with_state
                 ),
             ),
-            check(
+            at_most(
                 "get_answered",
-                stats.unanswered_get as f64 <= gen_get * t.maximum_get_fail_fraction,
-                format!(
-                    "{} unanswered gets, at most {} * {:.2}",
-                    stats.unanswered_get, stats.generated_get, t.maximum_get_fail_fraction
-                ),
+                stats.unanswered_get,
+                "unanswered gets",
+                gets,
+                t.maximum_get_fail_fraction,
             ),
-            check(
+            at_most(
                 "put_answered",
-                stats.unanswered_put as f64 <= gen_put * t.maximum_put_fail_fraction,
-                format!(
-                    "{} unanswered puts, at most {} * {:.2}",
-                    stats.unanswered_put, stats.generated_put, t.maximum_put_fail_fraction
-                ),
+                stats.unanswered_put,
+                "unanswered puts",
+                puts,
+                t.maximum_put_fail_fraction,
             ),
-            check(
+            at_most(
                 "get_generated",
-                stats.failed_to_generate_get as f64
-                    <= gen_get * t.maximum_get_generation_fail_fraction,
-                format!(
-                    "{} gets became puts, at most {} * {:.2}",
-                    stats.failed_to_generate_get,
-                    stats.generated_get,
-                    t.maximum_get_generation_fail_fraction
-                ),
+                stats.failed_to_generate_get,
+                "gets became puts",
+                gets,
+                t.maximum_get_generation_fail_fraction,
             ),
             check(
                 "total_msgs",

@@ -713,11 +713,14 @@ mod tests {
         Duration::from_secs_f64(s)
     }
 
-    fn hello_all(sim: &mut Simulator) {
+    /// A simulator of `config(extra)` whose replicas all said hello at 0.1 s.
+    fn started(extra: &str, seed: u64) -> Simulator {
+        let mut sim = Simulator::new(config(extra), seed);
         for i in 0..sim.config.replicas {
             let hello = serde_json::to_vec(&protocol::hello(&sim.ids[i].clone())).unwrap();
             sim.on_datagram(i, &hello, secs(0.1));
         }
+        sim
     }
 
     fn raw(src: &str, dst: &str, leader: &str, kind: &str, extra: &[(&str, &str)]) -> Vec<u8> {
@@ -745,8 +748,7 @@ mod tests {
 
     #[test]
     fn a_broadcast_costs_n_minus_1_and_reaches_the_others() {
-        let mut sim = Simulator::new(config(""), 1);
-        hello_all(&mut sim);
+        let mut sim = started("", 1);
         sim.on_datagram(0, &raw("0000", "FFFF", "0000", "x", &[]), secs(0.2));
         let delivered: Vec<usize> = sim
             .take_actions()
@@ -763,8 +765,7 @@ mod tests {
 
     #[test]
     fn garbage_counts_incorrect_and_non_utf8_kills() {
-        let mut sim = Simulator::new(config(""), 1);
-        hello_all(&mut sim);
+        let mut sim = started("", 1);
         sim.on_datagram(0, b"not json", secs(0.2));
         sim.on_datagram(1, &raw("0001", "0999", "FFFF", "x", &[]), secs(0.2));
         assert_eq!(sim.stats().incorrect, 2);
@@ -775,8 +776,7 @@ mod tests {
 
     #[test]
     fn a_second_ok_is_a_duplicate_and_an_answer_to_a_retired_mid_is_incorrect() {
-        let mut sim = Simulator::new(config(""), 1);
-        hello_all(&mut sim);
+        let mut sim = started("", 1);
         sim.tick(secs(1.0));
         let (to, mid, client) = first_request(&mut sim);
         let id = sim.ids[to].clone();
@@ -808,22 +808,14 @@ mod tests {
 
     #[test]
     fn kill_leader_does_nothing_while_the_leader_is_unknown() {
-        let mut sim = Simulator::new(
-            config(r#", "events": [{"type": "kill_leader", "time": 0.5}]"#),
-            1,
-        );
-        hello_all(&mut sim);
+        let mut sim = started(r#", "events": [{"type": "kill_leader", "time": 0.5}]"#, 1);
         sim.tick(secs(1.6));
         assert_eq!(sim.stats().killed, 0);
     }
 
     #[test]
     fn a_partition_blocks_cross_traffic_and_hides_minority_leaders() {
-        let mut sim = Simulator::new(
-            config(r#", "events": [{"type": "part_hard", "time": 0.0}]"#),
-            7,
-        );
-        hello_all(&mut sim);
+        let mut sim = started(r#", "events": [{"type": "part_hard", "time": 0.0}]"#, 7);
         sim.tick(secs(1.0));
         sim.take_actions();
         let side = sim.majority.clone().expect("partitioned");
@@ -842,8 +834,7 @@ mod tests {
     #[test]
     fn the_same_seed_gives_the_same_schedule() {
         let run = |seed| {
-            let mut sim = Simulator::new(config(""), seed);
-            hello_all(&mut sim);
+            let mut sim = started("", seed);
             sim.tick(secs(5.0));
             sim.take_actions()
         };

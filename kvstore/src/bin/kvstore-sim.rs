@@ -127,16 +127,7 @@ fn main() -> ExitCode {
                 return ExitCode::from(2);
             }
         };
-        if single {
-            print!("{}", verdict.full_report());
-        } else {
-            let description = if config.description.is_empty() {
-                name.as_str()
-            } else {
-                config.description.as_str()
-            };
-            println!("{}", verdict.summary_line(description));
-        }
+        print_verdict(&verdict, name, config, single);
         if !verdict.passed {
             println!(
                 "  replay: kvstore-sim --replica {} --seed {run_seed} {name}",
@@ -146,6 +137,18 @@ fn main() -> ExitCode {
         verdicts.push(verdict);
     }
     finish(&cli, &verdicts, single)
+}
+
+/// One run's verdict: the full report of a single config, or the config's
+/// line of `all` (its description, or its name if it has none).
+fn print_verdict(verdict: &Verdict, name: &str, config: &Config, single: bool) {
+    if single {
+        print!("{}", verdict.full_report());
+    } else if config.description.is_empty() {
+        println!("{}", verdict.summary_line(name));
+    } else {
+        println!("{}", verdict.summary_line(&config.description));
+    }
 }
 
 /// The `all` total, the JSON file, the exit status.
@@ -177,16 +180,7 @@ fn deterministic(cli: &Cli, configs: &[(String, Config)], seed: u64, single: boo
         let run_seed = cli.seed.or(config.seed).unwrap_or(seed);
         let outcome = kvstore::det::run(name, config, run_seed, Default::default());
         let verdict = outcome.verdict;
-        if single {
-            print!("{}", verdict.full_report());
-        } else {
-            let description = if config.description.is_empty() {
-                name.as_str()
-            } else {
-                config.description.as_str()
-            };
-            println!("{}", verdict.summary_line(description));
-        }
+        print_verdict(&verdict, name, config, single);
         println!("  seed {run_seed} trace {:016x}", outcome.digest);
         if !verdict.passed {
             println!("  replay: kvstore-sim --deterministic --seed {run_seed} {name}");
