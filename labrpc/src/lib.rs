@@ -28,7 +28,9 @@ pub mod timeline;
 mod trace;
 
 pub use error::Error;
-pub use network::{ClientEnd, Listener, Network, PathError, Profile, Proxy, Server, Service};
+pub use network::{
+    ClientEnd, Listener, Network, PathError, Profile, Proxy, Server, Service, call_until,
+};
 pub use persister::{Persister, SavedState};
 /// The `rand` version labrpc's generator implements, for `sim::with_rng`.
 pub use rand;

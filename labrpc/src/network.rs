@@ -554,3 +554,36 @@ impl ClientEnd {
         Ok(reply)
     }
 }
+
+/// A clerk's "try each server until one answers" loop: calls `method` with
+/// `args` on `servers` in turn, round after round, until one answers with a
+/// reply that `accept` takes, and returns it. After every round in which none
+/// did, sleeps `round_pause`, so that a clerk whose servers all fail at once
+/// (dead, unreachable, "not the leader") lets virtual time pass instead of
+/// spinning. Never gives up, as the labs' clerks do not.
+pub async fn call_until<A, R>(
+    servers: &[ClientEnd],
+    method: &str,
+    args: &A,
+    round_pause: Duration,
+    accept: impl Fn(&R) -> bool,
+) -> R
+where
+    A: Serialize + ?Sized,
+    R: DeserializeOwned + Send + 'static,
+{
+    assert!(
+        !servers.is_empty(),
+        "call_until {method}: no servers to call"
+    );
+    loop {
+        for end in servers {
+            if let Ok(reply) = end.call::<A, R>(method, args).await
+                && accept(&reply)
+            {
+                return reply;
+            }
+        }
+        crate::sim::sleep(round_pause).await;
+    }
+}

@@ -141,16 +141,8 @@ impl Clerk {
         R: DeserializeOwned + LeaderReply + Send + 'static,
     {
         let method = format!("{SERVICE}.{method}");
-        loop {
-            for server in &self.servers {
-                if let Ok(reply) = server.call::<A, R>(&method, args).await
-                    && !reply.wrong_leader()
-                {
-                    return reply;
-                }
-            }
-            sim::sleep(ROUND_PAUSE).await;
-        }
+        let led = |reply: &R| !reply.wrong_leader();
+        labrpc::call_until(&self.servers, &method, args, ROUND_PAUSE, led).await
     }
     // END SOLUTION
 }

@@ -8,6 +8,8 @@ use crate::common::PutOp;
 use std::time::Duration;
 
 use labrpc::sim;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 use crate::common::{GetArgs, GetReply, KvStatus, PutAppendArgs, PutAppendReply};
 
@@ -43,23 +45,16 @@ impl Clerk {
     /// The value of `key`, "" if it was never written. Keeps trying forever.
     pub async fn get(&mut self, key: &str) -> String {
         // BEGIN SOLUTION
-        self.last_id += 1;
-        let args = GetArgs {
+        let args = |client, id| GetArgs {
             key: key.to_string(),
-            client: self.client,
-            id: self.last_id,
+            client,
+            id,
         };
-        loop {
-            for end in &self.servers {
-                if let Ok(reply) = end.call::<_, GetReply>("KVPaxos.Get", &args).await {
-                    match reply.status {
-                        KvStatus::Ok => return reply.value,
-                        KvStatus::ErrNoKey => return String::new(),
-                        KvStatus::ErrKilled => {}
-                    }
-                }
-            }
-            sim::sleep(ROUND_PAUSE).await;
+        let answered = |reply: &GetReply| reply.status != KvStatus::ErrKilled;
+        let reply = self.request("KVPaxos.Get", args, answered).await;
+        match reply.status {
+            KvStatus::Ok => reply.value,
+            _ => String::new(),
         }
         // HANDOUT
         // let _ = (key, &self.servers);
@@ -70,31 +65,40 @@ impl Clerk {
     /// Go's `PutAppend`: sets (or appends to) the value of `key`, once.
     async fn put_append(&mut self, key: &str, value: &str, op: PutOp) {
         // BEGIN SOLUTION
-        self.last_id += 1;
-        let args = PutAppendArgs {
+        let args = |client, id| PutAppendArgs {
             key: key.to_string(),
             value: value.to_string(),
             op,
-            client: self.client,
-            id: self.last_id,
+            client,
+            id,
         };
-        loop {
-            for end in &self.servers {
-                let reply = end.call::<_, PutAppendReply>("KVPaxos.PutAppend", &args);
-                if let Ok(PutAppendReply {
-                    status: KvStatus::Ok,
-                }) = reply.await
-                {
-                    return;
-                }
-            }
-            sim::sleep(ROUND_PAUSE).await;
-        }
+        let done = |reply: &PutAppendReply| reply.status == KvStatus::Ok;
+        self.request("KVPaxos.PutAppend", args, done).await;
         // HANDOUT
         // let _ = (key, value, op, &self.servers);
         // todo!("3B: Clerk::put_append")
         // END SOLUTION
     }
+
+    // BEGIN SOLUTION
+    /// Sends this clerk's next request: numbers it, builds its arguments
+    /// with `args(client, id)`, and calls `method` on one server after
+    /// another until a reply is one that `accept` takes.
+    async fn request<A, R>(
+        &mut self,
+        method: &str,
+        args: impl FnOnce(u64, u64) -> A,
+        accept: impl Fn(&R) -> bool,
+    ) -> R
+    where
+        A: Serialize,
+        R: DeserializeOwned + Send + 'static,
+    {
+        self.last_id += 1;
+        let args = args(self.client, self.last_id);
+        labrpc::call_until(&self.servers, method, &args, ROUND_PAUSE, accept).await
+    }
+    // END SOLUTION
 
     pub async fn put(&mut self, key: &str, value: &str) {
         self.put_append(key, value, PutOp::Put).await;

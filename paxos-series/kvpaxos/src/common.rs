@@ -22,7 +22,9 @@ pub enum PutOp {
     Append,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+/// A Put or Append, as the clerk asks it (paxos-shardkv's clerks ask the
+/// same).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PutAppendArgs {
     pub key: String,
     pub value: String,
@@ -39,7 +41,8 @@ pub struct PutAppendReply {
     pub status: KvStatus,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+/// A Get, as the clerk asks it (paxos-shardkv's clerks ask the same).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GetArgs {
     pub key: String,
     // BEGIN SOLUTION

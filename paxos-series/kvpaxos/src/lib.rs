@@ -29,5 +29,6 @@ pub use client::Clerk;
 pub use common::{GetArgs, GetReply, KvStatus, PutAppendArgs, PutAppendReply, PutOp};
 // BEGIN SOLUTION
 pub use log::PaxosLog;
+pub use server::KvState;
 // END SOLUTION
 pub use server::{KvPaxos, Op};

@@ -9,9 +9,7 @@
 // END SOLUTION
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
-use labrpc::sim::{self, Node};
 use labrpc::{ClientEnd, Service};
 use paxos::Paxos;
 use serde::{Deserialize, Serialize};
@@ -29,45 +27,60 @@ use crate::log::{PaxosLog, lock};
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Op {
     // BEGIN SOLUTION
-    Get {
-        key: String,
-        client: u64,
-        id: u64,
-    },
-    PutAppend {
-        key: String,
-        value: String,
-        op: PutOp,
-        client: u64,
-        id: u64,
-    },
+    /// A clerk's Get, as it asked it.
+    Get(GetArgs),
+    /// A clerk's Put or Append, as it asked it.
+    PutAppend(PutAppendArgs),
     /// Fills a hole: decided so that a server can move past an instance.
     Noop,
     // END SOLUTION
 }
 
 // BEGIN SOLUTION
-/// The replicated state: the database and the last request applied for
-/// each clerk.
-#[derive(Default)]
-struct Store {
-    db: BTreeMap<String, String>,
+/// A key/value map whose Puts and Appends take effect at most once: the
+/// state a kvpaxos server replicates, and (in paxos-shardkv) what moves with
+/// a shard, its data and its duplicate table together.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KvState {
+    pub db: BTreeMap<String, String>,
     /// Highest request number applied, per clerk (at-most-once).
-    applied: BTreeMap<u64, u64>,
+    pub applied: BTreeMap<u64, u64>,
+}
+
+impl KvState {
+    /// Whether `args`, or a later request of its clerk, took effect here.
+    pub fn has_applied(&self, args: &PutAppendArgs) -> bool {
+        self.applied.get(&args.client) >= Some(&args.id)
+    }
+
+    /// Applies the Put or Append `args` unless it took effect already (a
+    /// retry); returns whether it took effect now.
+    pub fn put_append(&mut self, args: &PutAppendArgs) -> bool {
+        if self.has_applied(args) {
+            return false;
+        }
+        self.applied.insert(args.client, args.id);
+        let key = args.key.clone();
+        match args.op {
+            PutOp::Put => {
+                self.db.insert(key, args.value.clone());
+            }
+            PutOp::Append => self.db.entry(key).or_default().push_str(&args.value),
+        }
+        true
+    }
 }
 // END SOLUTION
 
 /// One kvpaxos server. Share it as `Arc<KvPaxos>`.
 pub struct KvPaxos {
-    me: usize,
+    /// The server's Paxos peer; its `kill` is the server's.
     px: Arc<Paxos>,
-    node: Node,
-    dead: AtomicBool,
     // BEGIN SOLUTION
     log: PaxosLog<Op>,
     /// A std mutex: held only for short synchronous updates, never across
     /// an `.await`.
-    store: Mutex<Store>,
+    store: Mutex<KvState>,
     // END SOLUTION
 }
 
@@ -79,59 +92,34 @@ impl KvPaxos {
     pub fn start_server(servers: Vec<ClientEnd>, me: usize) -> Arc<KvPaxos> {
         let px = Paxos::make(servers, me);
         Arc::new(KvPaxos {
-            me,
             // BEGIN SOLUTION
             log: PaxosLog::new(px.clone(), "KV", "kv", Op::Noop),
-            store: Mutex::new(Store::default()),
+            store: Mutex::new(KvState::default()),
             // END SOLUTION
             px,
-            node: sim::current_node(),
-            dead: AtomicBool::new(false),
-            // BEGIN SOLUTION
-            // END SOLUTION
         })
     }
 
     /// The `KVPaxos` service (`KVPaxos.Get`, `KVPaxos.PutAppend`) and the
     /// Paxos peer's, both reached through this server's one listener.
     pub fn services(self: &Arc<Self>) -> Vec<Service> {
-        let (get, put) = (self.clone(), self.clone());
         let kv = Service::new("KVPaxos")
-            .method("Get", move |args: GetArgs| {
-                let kv = get.clone();
-                async move { kv.get(args).await }
-            })
-            .method("PutAppend", move |args: PutAppendArgs| {
-                let kv = put.clone();
-                async move { kv.put_append(args).await }
-            });
+            .handle("Get", self, KvPaxos::get)
+            .handle("PutAppend", self, KvPaxos::put_append);
         vec![kv, self.px.service()]
     }
 
-    pub fn me(&self) -> usize {
-        self.me
-    }
-
-    /// The server's Paxos peer.
+    /// The server's Paxos peer (its number, node and state are the
+    /// server's).
     pub fn paxos(&self) -> &Arc<Paxos> {
         &self.px
     }
 
-    /// The node the server runs on.
-    pub fn node(&self) -> &Node {
-        &self.node
-    }
-
-    /// Go's `kill()`: stops the server and its Paxos peer. (Closing its
-    /// listener is the harness's business; requests already accepted end
-    /// with `ErrKilled`.)
+    /// Go's `kill()`: stops the server, which is its Paxos peer's stop.
+    /// (Closing its listener is the harness's business; requests already
+    /// accepted end with `ErrKilled`.)
     pub fn kill(&self) {
-        self.dead.store(true, Ordering::SeqCst);
         self.px.kill();
-    }
-
-    pub fn is_dead(&self) -> bool {
-        self.dead.load(Ordering::SeqCst)
     }
 
     /// What the timeline shows on the server's lane.
@@ -150,14 +138,9 @@ impl KvPaxos {
     }
 
     /// The `KVPaxos.Get` handler.
-    async fn get(&self, args: GetArgs) -> GetReply {
+    async fn get(self: Arc<Self>, args: GetArgs) -> GetReply {
         // BEGIN SOLUTION
-        let op = Op::Get {
-            key: args.key,
-            client: args.client,
-            id: args.id,
-        };
-        match self.execute(op).await {
+        match self.execute(Op::Get(args)).await {
             None => GetReply {
                 status: KvStatus::ErrKilled,
                 value: String::new(),
@@ -178,16 +161,9 @@ impl KvPaxos {
     }
 
     /// The `KVPaxos.PutAppend` handler.
-    async fn put_append(&self, args: PutAppendArgs) -> PutAppendReply {
+    async fn put_append(self: Arc<Self>, args: PutAppendArgs) -> PutAppendReply {
         // BEGIN SOLUTION
-        let op = Op::PutAppend {
-            key: args.key,
-            value: args.value,
-            op: args.op,
-            client: args.client,
-            id: args.id,
-        };
-        let status = match self.execute(op).await {
+        let status = match self.execute(Op::PutAppend(args)).await {
             None => KvStatus::ErrKilled,
             Some(_) => KvStatus::Ok,
         };
@@ -204,9 +180,7 @@ impl KvPaxos {
     /// value, None for a missing key or a Put/Append).
     async fn execute(&self, op: Op) -> Option<Option<String>> {
         let settled = || match &op {
-            Op::PutAppend { client, id, .. }
-                if lock(&self.store).applied.get(client) >= Some(id) =>
-            {
+            Op::PutAppend(args) if lock(&self.store).has_applied(args) => {
                 Some(None) // a retry of a request already applied
             }
             _ => None,
@@ -220,23 +194,9 @@ impl KvPaxos {
     fn apply(&self, op: &Op) -> Option<String> {
         let mut store = lock(&self.store);
         match op {
-            Op::Get { key, .. } => store.db.get(key).cloned(),
-            Op::PutAppend {
-                key,
-                value,
-                op,
-                client,
-                id,
-            } => {
-                if store.applied.get(client) < Some(id) {
-                    store.applied.insert(*client, *id);
-                    match op {
-                        PutOp::Put => {
-                            store.db.insert(key.clone(), value.clone());
-                        }
-                        PutOp::Append => store.db.entry(key.clone()).or_default().push_str(value),
-                    }
-                }
+            Op::Get(args) => store.db.get(&args.key).cloned(),
+            Op::PutAppend(args) => {
+                store.put_append(args);
                 None
             }
             Op::Noop => None,

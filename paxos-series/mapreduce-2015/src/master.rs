@@ -253,18 +253,3 @@ impl MapReduce {
         // END SOLUTION
     }
 }
-
-/// Starts the job's master and waits for it; for callers that do not need
-/// the handle on the master (the workers' names are given separately).
-pub async fn run_job(
-    net: &Network,
-    store: &MemStore,
-    n_map: usize,
-    n_reduce: usize,
-    file: &str,
-    master: &str,
-) -> Result<Vec<u64>, Error> {
-    let (_mr, done) = MapReduce::start(net, store, n_map, n_reduce, file, master)?;
-    done.await
-        .unwrap_or_else(|_| Err(Error::BadJob("the master's node was killed".to_string())))
-}

@@ -47,27 +47,13 @@ impl WorkerState {
 
     async fn do_job(&self, args: DoJobArgs) -> DoJobReply {
         self.accept();
+        // Both phases take the same arguments: the job's number and file, and
+        // the number of jobs of the other phase.
+        let (store, app, job, file) = (&self.store, &self.app, args.job_number, &args.file);
+        let other = args.num_other_phase;
         let result = match args.operation {
-            JobType::Map => {
-                do_map(
-                    &self.store,
-                    &self.app,
-                    args.job_number,
-                    &args.file,
-                    args.num_other_phase,
-                )
-                .await
-            }
-            JobType::Reduce => {
-                do_reduce(
-                    &self.store,
-                    &self.app,
-                    args.job_number,
-                    &args.file,
-                    args.num_other_phase,
-                )
-                .await
-            }
+            JobType::Map => do_map(store, app, job, file, other).await,
+            JobType::Reduce => do_reduce(store, app, job, file, other).await,
         };
         match result {
             Ok(()) => {

@@ -150,12 +150,19 @@ impl Instances {
         }
     }
 
+    /// What an acceptor does first with a Prepare or Accept from `from`
+    /// for instance `seq`: notes the sender's piggybacked Done and the
+    /// instance number. Returns this peer's Done, for the reply.
+    fn hear(&mut self, from: usize, done: i64, seq: i64) -> i64 {
+        self.set_done(from, done);
+        self.note_seq(seq);
+        self.my_done()
+    }
+
     /// The Prepare handler's logic (also the proposer's call to its own acceptor).
     pub(crate) fn prepare(&mut self, args: &PrepareArgs) -> PrepareReply {
-        self.set_done(args.from, args.done);
-        self.note_seq(args.seq);
         let mut reply = PrepareReply {
-            done: self.my_done(),
+            done: self.hear(args.from, args.done, args.seq),
             ..PrepareReply::default()
         };
         if args.seq < self.min {
@@ -180,27 +187,33 @@ impl Instances {
 
     /// The Accept handler's logic.
     pub(crate) fn accept(&mut self, args: &AcceptArgs) -> AcceptReply {
-        self.set_done(args.from, args.done);
-        self.note_seq(args.seq);
-        let mut reply = AcceptReply {
-            done: self.my_done(),
-            ..AcceptReply::default()
-        };
+        let done = self.hear(args.from, args.done, args.seq);
         if args.seq < self.min {
-            return reply;
+            return AcceptReply {
+                ok: false,
+                n_p: None,
+                done,
+            };
         }
         let instance = self.instances.entry(args.seq).or_default();
-        if instance.n_p.is_none_or(|n_p| args.n >= n_p) {
-            instance.n_p = Some(args.n);
-            instance.n_a = Some(args.n);
-            if instance.decided.is_none() {
-                instance.v_a = Some(Arc::new(args.v.clone()));
-            }
-            reply.ok = true;
-        } else {
-            reply.n_p = instance.n_p;
+        if instance.n_p.is_some_and(|n_p| args.n < n_p) {
+            // Refused: the proposer learns the number it must beat.
+            return AcceptReply {
+                ok: false,
+                n_p: instance.n_p,
+                done,
+            };
         }
-        reply
+        instance.n_p = Some(args.n);
+        instance.n_a = Some(args.n);
+        if instance.decided.is_none() {
+            instance.v_a = Some(Arc::new(args.v.clone()));
+        }
+        AcceptReply {
+            ok: true,
+            n_p: None,
+            done,
+        }
     }
 
     /// The Decided handler's logic.

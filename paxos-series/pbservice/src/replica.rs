@@ -261,71 +261,77 @@ mod tests {
     }
 
     #[test]
-    fn backup_rejects_a_forward_from_an_older_view() {
-        let mut store = backup();
-        let args = forward(2, "a", op(2, 1, Op::Put, "k", "stale"));
-        assert_eq!(
-            store.forward("b", &view(3, "b", ""), &args),
-            Status::WrongServer,
-            "b has moved on to view 3, where a is not primary"
-        );
-        assert_eq!(store.get("k").1, "v");
+    fn backup_refuses_forwards_it_must_not_apply() {
+        // (the backup, the view it knows, the forward, why it must refuse)
+        let cases = [
+            (
+                backup(),
+                view(3, "b", ""),
+                forward(2, "a", op(2, 1, Op::Put, "k", "stale")),
+                "b has moved on to view 3, where a is not primary",
+            ),
+            (
+                backup(),
+                view(2, "a", "b"),
+                forward(2, "c", op(2, 1, Op::Put, "k", "x")),
+                "c is not the primary of b's view",
+            ),
+            (
+                Store::default(),
+                view(2, "a", "b"),
+                forward(2, "a", op(2, 1, Op::Put, "k", "x")),
+                "an uninitialized backup has no copy to apply it to",
+            ),
+        ];
+        for (mut store, known, args, why) in cases {
+            let before = store.get("k");
+            assert_eq!(
+                store.forward("b", &known, &args),
+                Status::WrongServer,
+                "{why}"
+            );
+            assert_eq!(store.get("k"), before, "{why}: nothing applied");
+        }
     }
 
     #[test]
-    fn backup_rejects_a_forward_from_another_sender() {
-        let mut store = backup();
-        let args = forward(2, "c", op(2, 1, Op::Put, "k", "x"));
-        assert_eq!(
-            store.forward("b", &view(2, "a", "b"), &args),
-            Status::WrongServer
-        );
-    }
-
-    #[test]
-    fn uninitialized_server_rejects_forwards() {
-        let mut store = Store::default();
-        let args = forward(2, "a", op(2, 1, Op::Put, "k", "x"));
-        assert_eq!(
-            store.forward("b", &view(2, "a", "b"), &args),
-            Status::WrongServer
-        );
-    }
-
-    #[test]
-    fn an_older_transfer_never_rolls_the_backup_back() {
-        let mut store = backup();
-        let old = TransferArgs {
+    fn backup_refuses_transfers_it_must_not_install() {
+        let older = TransferArgs {
             view: view(2, "a", "b"),
             transfer_no: 0,
             db: BTreeMap::new(),
             applied: BTreeMap::new(),
         };
-        assert_eq!(
-            store.transfer("b", &view(2, "a", "b"), old),
-            Status::WrongServer
-        );
-        assert_eq!(store.get("k").1, "v");
-    }
-
-    #[test]
-    fn a_transfer_for_an_older_view_than_known_is_refused() {
-        let mut store = Store::default();
-        let copy = Store::default().make_transfer(&view(2, "a", "b"));
-        assert_eq!(
-            store.transfer("b", &view(3, "b", ""), copy),
-            Status::WrongServer
-        );
-        assert!(!store.initialized);
-    }
-
-    #[test]
-    fn a_transfer_naming_another_backup_is_refused() {
-        let mut store = Store::default();
-        let copy = Store::default().make_transfer(&view(2, "a", "c"));
-        assert_eq!(
-            store.transfer("b", &view(1, "a", ""), copy),
-            Status::WrongServer
-        );
+        // (the backup, the view it knows, the transfer, why it must refuse)
+        let cases = [
+            (
+                backup(),
+                view(2, "a", "b"),
+                older,
+                "an older transfer never rolls the backup back",
+            ),
+            (
+                Store::default(),
+                view(3, "b", ""),
+                Store::default().make_transfer(&view(2, "a", "b")),
+                "the transfer is for an older view than b knows",
+            ),
+            (
+                Store::default(),
+                view(1, "a", ""),
+                Store::default().make_transfer(&view(2, "a", "c")),
+                "the transfer names another backup",
+            ),
+        ];
+        for (mut store, known, copy, why) in cases {
+            let (initialized, before) = (store.initialized, store.get("k"));
+            assert_eq!(
+                store.transfer("b", &known, copy),
+                Status::WrongServer,
+                "{why}"
+            );
+            assert_eq!(store.initialized, initialized, "{why}: nothing installed");
+            assert_eq!(store.get("k"), before, "{why}: nothing installed");
+        }
     }
 }

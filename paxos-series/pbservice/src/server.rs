@@ -121,29 +121,13 @@ impl PbServer {
     /// server-to-server methods.
     #[allow(clippy::let_and_return)] // the handout has no methods to add
     pub fn service(self: &Arc<Self>) -> Service {
-        let get = self.clone();
-        let put_append = self.clone();
         let service = Service::new(SERVICE)
-            .method("Get", move |args: GetArgs| {
-                let pb = get.clone();
-                async move { pb.get(args).await }
-            })
-            .method("PutAppend", move |args: PutAppendArgs| {
-                let pb = put_append.clone();
-                async move { pb.put_append(args).await }
-            });
+            .handle("Get", self, PbServer::get)
+            .handle("PutAppend", self, PbServer::put_append);
         // BEGIN SOLUTION
-        let forward = self.clone();
-        let transfer = self.clone();
         let service = service
-            .method("Forward", move |args: ForwardArgs| {
-                let pb = forward.clone();
-                async move { pb.on_forward(args).await }
-            })
-            .method("Transfer", move |args: TransferArgs| {
-                let pb = transfer.clone();
-                async move { pb.on_transfer(args).await }
-            });
+            .handle("Forward", self, PbServer::on_forward)
+            .handle("Transfer", self, PbServer::on_transfer);
         // HANDOUT
         // // 2B: add your server-to-server methods here.
         // END SOLUTION
@@ -187,7 +171,7 @@ impl PbServer {
     // END SOLUTION
 
     /// The client Get handler.
-    async fn get(&self, args: GetArgs) -> GetReply {
+    async fn get(self: Arc<Self>, args: GetArgs) -> GetReply {
         // BEGIN SOLUTION
         let mut store = self.store.lock().await;
         let view = self.known_view();
@@ -213,7 +197,7 @@ impl PbServer {
     }
 
     /// The client PutAppend handler.
-    async fn put_append(&self, args: PutAppendArgs) -> PutAppendReply {
+    async fn put_append(self: Arc<Self>, args: PutAppendArgs) -> PutAppendReply {
         // BEGIN SOLUTION
         let mut store = self.store.lock().await;
         let view = self.known_view();
@@ -382,7 +366,7 @@ impl PbServer {
     }
 
     /// The backup's side of a forward.
-    async fn on_forward(&self, args: ForwardArgs) -> ForwardReply {
+    async fn on_forward(self: Arc<Self>, args: ForwardArgs) -> ForwardReply {
         let mut store = self.store.lock().await;
         let known = self.known_view();
         let status = store.forward(&self.me, &known, &args);
@@ -396,7 +380,7 @@ impl PbServer {
     }
 
     /// The backup's side of a full transfer.
-    async fn on_transfer(&self, args: TransferArgs) -> TransferReply {
+    async fn on_transfer(self: Arc<Self>, args: TransferArgs) -> TransferReply {
         let mut store = self.store.lock().await;
         let known = self.known_view();
         let from = args.view.primary.clone();

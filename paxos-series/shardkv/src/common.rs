@@ -1,15 +1,22 @@
 //! The `ShardKV` service's RPC messages (Go's common.go), and which shard a
 //! key is in.
 //!
-//! Clerks call `ShardKV.Get` and `ShardKV.PutAppend`. How a group hands a
-//! shard over to the next is the student's to design; the reference's
-//! messages for it are at the end.
+//! Clerks call `ShardKV.Get` and `ShardKV.PutAppend`. Their arguments are
+//! kvpaxos's [`GetArgs`] and [`PutAppendArgs`] (Go's shardkv/common.go repeats
+//! kvpaxos's field for field), so what a request carries to take effect once
+//! is written once, in kvpaxos; the replies are this lab's, whose [`Outcome`]
+//! adds `ErrWrongGroup`. How a group hands a shard over to the next is the
+//! student's to design; the reference's messages for it are at the end.
 
 use serde::{Deserialize, Serialize};
 use shardmaster::N_SHARDS;
 // BEGIN SOLUTION
 use std::collections::BTreeMap;
 // END SOLUTION
+
+/// Put replaces the value, Append adds to it (Go's `Op` string); and the
+/// clerks' requests, all as in kvpaxos.
+pub use kvpaxos::{GetArgs, PutAppendArgs, PutOp};
 
 /// The labrpc service name.
 pub const SERVICE: &str = "ShardKV";
@@ -39,34 +46,9 @@ pub enum Outcome {
     // END SOLUTION
 }
 
-/// Put replaces the value, Append adds to it (Go's `Op` string), as in
-/// kvpaxos.
-pub use kvpaxos::PutOp;
-
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct PutAppendArgs {
-    pub key: String,
-    pub value: String,
-    pub op: PutOp,
-    // BEGIN SOLUTION
-    /// The clerk and its request number, for at-most-once execution.
-    pub client: u64,
-    pub id: u64,
-    // END SOLUTION
-}
-
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct PutAppendReply {
     pub status: Outcome,
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct GetArgs {
-    pub key: String,
-    // BEGIN SOLUTION
-    pub client: u64,
-    pub id: u64,
-    // END SOLUTION
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -76,14 +58,9 @@ pub struct GetReply {
 }
 
 // BEGIN SOLUTION
-/// What moves with a shard: its data and its duplicate-detection table.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ShardData {
-    pub kv: BTreeMap<String, String>,
-    /// Clerk -> the highest request number of a Put or Append applied to
-    /// this shard.
-    pub dedup: BTreeMap<u64, u64>,
-}
+/// What moves with a shard: its data and its duplicate-detection table,
+/// together a kvpaxos store of its own.
+pub type ShardData = kvpaxos::KvState;
 
 /// "Hand me `shards` as they were when you moved to configuration
 /// `config_num`" (which gives them to the caller's group).

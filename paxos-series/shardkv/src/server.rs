@@ -53,7 +53,7 @@ use std::sync::{Mutex, MutexGuard};
 use kvpaxos::PaxosLog;
 use shardmaster::N_SHARDS;
 
-use crate::common::{FetchArgs, FetchReply, Outcome, PutOp, SERVICE, ShardData, key2shard};
+use crate::common::{FetchArgs, FetchReply, Outcome, SERVICE, ShardData, key2shard};
 // END SOLUTION
 
 /// How often a server asks the shardmaster for a newer configuration (Go's
@@ -68,18 +68,10 @@ pub type MakeEnd = Arc<dyn Fn(&str) -> ClientEnd + Send + Sync>;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Op {
     // BEGIN SOLUTION
-    Get {
-        key: String,
-        client: u64,
-        id: u64,
-    },
-    PutAppend {
-        key: String,
-        value: String,
-        op: PutOp,
-        client: u64,
-        id: u64,
-    },
+    /// A clerk's Get, as it asked it.
+    Get(GetArgs),
+    /// A clerk's Put or Append, as it asked it.
+    PutAppend(PutAppendArgs),
     /// Move to `config` (the next configuration), installing the shards it
     /// gives this group, fetched from their previous owners.
     Reconfigure {
@@ -121,12 +113,10 @@ impl Store {
     /// shard's table says took effect, a configuration already reached.
     fn already(&self, gid: Gid, op: &Op) -> Option<Applied> {
         match op {
-            Op::PutAppend {
-                key, client, id, ..
-            } => {
-                let shard = key2shard(key);
+            Op::PutAppend(args) => {
+                let shard = key2shard(&args.key);
                 let data = self.shards.get(&shard)?;
-                let done = self.serves(gid, shard) && data.dedup.get(client) >= Some(id);
+                let done = self.serves(gid, shard) && data.has_applied(args);
                 done.then_some(Applied::Done)
             }
             Op::Reconfigure { config, .. } => {
@@ -138,42 +128,29 @@ impl Store {
 
     fn apply(&mut self, gid: Gid, op: &Op) -> Applied {
         match op {
-            Op::Get { key, .. } => {
-                let shard = key2shard(key);
+            Op::Get(args) => {
+                let shard = key2shard(&args.key);
                 if !self.serves(gid, shard) {
                     return Applied::WrongGroup;
                 }
-                let value = self.shards.get(&shard).and_then(|d| d.kv.get(key));
+                let value = self.shards.get(&shard).and_then(|d| d.db.get(&args.key));
                 Applied::Value(value.cloned())
             }
-            Op::PutAppend {
-                key,
-                value,
-                op,
-                client,
-                id,
-            } => {
-                let shard = key2shard(key);
+            Op::PutAppend(args) => {
+                let shard = key2shard(&args.key);
                 if !self.serves(gid, shard) {
                     return Applied::WrongGroup;
                 }
-                let data = self.shards.entry(shard).or_default();
-                if data.dedup.get(client) >= Some(id) {
+                if !self.shards.entry(shard).or_default().put_append(args) {
                     tracing::debug!(
                         topic = "dedup",
                         gid,
-                        client,
-                        id,
-                        "duplicate {op:?} of {key:?}"
+                        client = args.client,
+                        id = args.id,
+                        "duplicate {:?} of {:?}",
+                        args.op,
+                        args.key
                     );
-                    return Applied::Done;
-                }
-                data.dedup.insert(*client, *id);
-                match op {
-                    PutOp::Put => {
-                        data.kv.insert(key.clone(), value.clone());
-                    }
-                    PutOp::Append => data.kv.entry(key.clone()).or_default().push_str(value),
                 }
                 Applied::Done
             }
@@ -349,12 +326,7 @@ impl ShardKv {
     /// The `ShardKV.Get` handler.
     async fn get(&self, args: GetArgs) -> GetReply {
         // BEGIN SOLUTION
-        let op = Op::Get {
-            key: args.key,
-            client: args.client,
-            id: args.id,
-        };
-        let (status, value) = match self.execute(op).await {
+        let (status, value) = match self.execute(Op::Get(args)).await {
             None => (Outcome::ErrKilled, None),
             Some(Applied::Value(None)) => (Outcome::ErrNoKey, None),
             Some(Applied::Value(value)) => (Outcome::Ok, value),
@@ -374,14 +346,7 @@ impl ShardKv {
     /// The `ShardKV.PutAppend` handler.
     async fn put_append(&self, args: PutAppendArgs) -> PutAppendReply {
         // BEGIN SOLUTION
-        let op = Op::PutAppend {
-            key: args.key,
-            value: args.value,
-            op: args.op,
-            client: args.client,
-            id: args.id,
-        };
-        let status = match self.execute(op).await {
+        let status = match self.execute(Op::PutAppend(args)).await {
             None => Outcome::ErrKilled,
             Some(Applied::WrongGroup) => Outcome::ErrWrongGroup,
             Some(_) => Outcome::Ok,

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use labrpc::{ClientEnd, sim};
+use labrpc::ClientEnd;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use shardconfig::{Config, Gid};
@@ -83,16 +83,8 @@ impl Clerk {
         R: DeserializeOwned + Status + Send + 'static,
     {
         let method = format!("{SERVICE}.{method}");
-        loop {
-            for end in &self.servers {
-                if let Ok(reply) = end.call::<A, R>(&method, args).await
-                    && *reply.status() != SmStatus::ErrKilled
-                {
-                    return reply;
-                }
-            }
-            sim::sleep(ROUND_PAUSE).await;
-        }
+        let answered = |reply: &R| *reply.status() != SmStatus::ErrKilled;
+        labrpc::call_until(&self.servers, &method, args, ROUND_PAUSE, answered).await
     }
 }
 

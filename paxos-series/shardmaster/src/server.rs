@@ -69,7 +69,7 @@ pub enum Op {
 
 /// One shard master server. Share it as `Arc<ShardMaster>`.
 pub struct ShardMaster {
-    me: usize,
+    /// The server's Paxos peer; its `kill` is the server's.
     px: Arc<Paxos>,
     // BEGIN SOLUTION
     log: PaxosLog<Op>,
@@ -101,7 +101,6 @@ impl ShardMaster {
     pub fn start_server(servers: Vec<ClientEnd>, me: usize) -> Arc<ShardMaster> {
         let px = Paxos::make(servers, me);
         Arc::new(ShardMaster {
-            me,
             // BEGIN SOLUTION
             log: PaxosLog::new(px.clone(), "SM", "sm", Op::Noop),
             configs: Mutex::new(vec![Config::default()]),
@@ -130,7 +129,7 @@ impl ShardMaster {
     }
 
     pub fn me(&self) -> usize {
-        self.me
+        self.px.me()
     }
 
     /// The server's Paxos peer (Go's `sm.px`: TestBasic reads its Min).
@@ -303,7 +302,7 @@ impl ShardMaster {
             // Never proposed (every server checks first), so never decided;
             // but a bad value in the log must not crash a replica.
             Op::Join { gid, .. } | Op::Move { gid, .. } if *gid == NO_GROUP => {
-                tracing::error!(topic = "sm", "SM{}: {op:?} decided; skipped", self.me);
+                tracing::error!(topic = "sm", "SM{}: {op:?} decided; skipped", self.me());
                 return None;
             }
             Op::Join { gid, servers, .. } => {
@@ -315,7 +314,7 @@ impl ShardMaster {
         tracing::debug!(
             topic = "sm",
             "SM{} config {}: {:?} groups {:?}",
-            self.me,
+            self.me(),
             next.num,
             next.shards,
             next.groups.keys().collect::<Vec<_>>()
