@@ -123,9 +123,12 @@ pub enum Fault {
     UnknownDst,
     /// Floods the simulator with broadcasts.
     Flood,
-    /// Exits 1 s after the first client request.
+    /// Exits 1 s after the first datagram it receives (a peer's vote
+    /// request or a client's request, whichever comes first: so it exits
+    /// mid-run even if no client ever asks it).
     Exit,
-    /// Stops reading and writing 1 s after the first client request.
+    /// Stops reading and writing 1 s after the first datagram it receives
+    /// (as [`Fault::Exit`]).
     Hang,
 }
 
@@ -1015,7 +1018,7 @@ pub fn run_udp(sim_port: u16, my_id: &str, others: &[String], fault: Fault) -> s
     let mut replica = Replica::new(my_id, others, seed, now(), Tuning::default(), fault);
     let parent = nix::unistd::getppid();
     let mut buf = vec![0u8; protocol::MAX_DATAGRAM_BYTES + 1];
-    let mut first_request: Option<std::time::Instant> = None;
+    let mut first_datagram: Option<std::time::Instant> = None;
     let mut last_parent_check = std::time::Instant::now();
     let mut non_utf8_sent = false;
     loop {
@@ -1029,7 +1032,7 @@ pub fn run_udp(sim_port: u16, my_id: &str, others: &[String], fault: Fault) -> s
                 return Ok(()); // the simulator is gone: don't linger
             }
         }
-        if first_request.is_some_and(|first| first.elapsed() >= Duration::from_secs(1)) {
+        if first_datagram.is_some_and(|first| first.elapsed() >= Duration::from_secs(1)) {
             match fault {
                 Fault::Exit => return Ok(()),
                 Fault::Hang => loop {
@@ -1061,8 +1064,8 @@ pub fn run_udp(sim_port: u16, my_id: &str, others: &[String], fault: Fault) -> s
         for _ in 0..1024 {
             match socket.recv_from(&mut buf) {
                 Ok((len, _)) => {
-                    if first_request.is_none() && is_client_request(&buf[..len]) {
-                        first_request = Some(std::time::Instant::now());
+                    if first_datagram.is_none() {
+                        first_datagram = Some(std::time::Instant::now());
                     }
                     replica.on_datagram(&buf[..len], now());
                 }
@@ -1072,8 +1075,4 @@ pub fn run_udp(sim_port: u16, my_id: &str, others: &[String], fault: Fault) -> s
         }
         replica.tick(now());
     }
-}
-
-fn is_client_request(datagram: &[u8]) -> bool {
-    protocol::parse_envelope(datagram).is_ok_and(|m| m.kind == "get" || m.kind == "put")
 }
