@@ -29,6 +29,14 @@ impl TestBinary {
             kind => format!("--{kind} {}", self.target),
         }
     }
+
+    /// The name of this integration-test target (`tests/<name>.rs`), which
+    /// a grading selector's `target/` names; `None` for the unit tests of a
+    /// library or binary (a library's target is its crate's name, often the
+    /// package's and its main test file's too: `paxos`).
+    pub fn test_target(&self) -> Option<&str> {
+        (self.kind == "test").then_some(self.target.as_str())
+    }
 }
 
 /// One test in one binary.

@@ -11,6 +11,8 @@ use std::fmt::Write as _;
 
 use serde_json::{Value, json};
 
+use crate::discover::TestBinary;
+
 /// The points table shipped with the workspace.
 pub const TABLE: &str = include_str!("../grading.txt");
 
@@ -81,19 +83,21 @@ fn glob(pattern: &str, name: &str) -> bool {
     }
 }
 
-/// One selector (without its `+`): `target/pattern` or a name pattern.
-fn selector_matches(selector: &str, target: &str, name: &str) -> bool {
+/// One selector (without its `+`): `target/pattern` (tests of the
+/// integration-test target `target`, never unit tests) or a name pattern.
+fn selector_matches(selector: &str, target: Option<&str>, name: &str) -> bool {
     match selector.split_once('/') {
-        Some((t, pattern)) => t == target && glob(pattern, name),
+        Some((t, pattern)) => target == Some(t) && glob(pattern, name),
         None => glob(selector, name),
     }
 }
 
 impl Part {
-    /// Whether test `name` of target `target` (of this part's package) is one
-    /// of this part's, as `cargo test` runs it (not `#[ignore]`d). A
-    /// selector with a leading `+` names tests graded even when ignored.
-    pub fn selects(&self, target: &str, name: &str) -> bool {
+    /// Whether test `name` (of the integration-test target `target`, `None`
+    /// for unit tests) of this part's package is one of this part's, as
+    /// `cargo test` runs it (not `#[ignore]`d). A selector with a leading `+`
+    /// names tests graded even when ignored.
+    pub fn selects(&self, target: Option<&str>, name: &str) -> bool {
         self.selectors
             .iter()
             .any(|s| selector_matches(s.strip_prefix('+').unwrap_or(s), target, name))
@@ -102,11 +106,23 @@ impl Part {
     /// Whether an `#[ignore]`d test is graded all the same: one of the
     /// part's `+` selectors names it (real-time tests that the default
     /// suite leaves out, e.g. `+configs/*`).
-    pub fn selects_ignored(&self, target: &str, name: &str) -> bool {
+    pub fn selects_ignored(&self, target: Option<&str>, name: &str) -> bool {
         self.selectors.iter().any(|s| {
             s.strip_prefix('+')
                 .is_some_and(|s| selector_matches(s, target, name))
         })
+    }
+
+    /// Whether this part grades test `name` of `binary`: the part's package,
+    /// and one of its selectors (`+` ones only, if the test is `ignored`).
+    pub fn grades(&self, binary: &TestBinary, name: &str, ignored: bool) -> bool {
+        let target = binary.test_target();
+        self.package == binary.package
+            && if ignored {
+                self.selects_ignored(target, name)
+            } else {
+                self.selects(target, name)
+            }
     }
 }
 
@@ -340,23 +356,49 @@ mod tests {
             points: 1.0,
             selectors: vec!["real_mr/*".into(), "*_sim".into(), "basic*".into()],
         };
-        assert!(p.selects("real_mr", "wc"));
-        assert!(p.selects("sim_mr", "wc_sim"));
-        assert!(p.selects("x", "basic_one"));
-        assert!(!p.selects("sim_mr", "wc"));
+        assert!(p.selects(Some("real_mr"), "wc"));
+        assert!(p.selects(Some("sim_mr"), "wc_sim"));
+        assert!(p.selects(Some("x"), "basic_one"));
+        assert!(!p.selects(Some("sim_mr"), "wc"));
+        assert!(
+            p.selects(None, "basic_one"),
+            "a name pattern selects unit tests too"
+        );
         assert!(glob("*mid*", "a_mid_b"));
         assert!(glob("exact", "exact") && !glob("exact", "exact2"));
+    }
+
+    /// `paxos/*` grades the Go tests of `tests/paxos.rs`, not the unit tests
+    /// of the library, whose target is also called `paxos`.
+    #[test]
+    fn target_selectors_leave_unit_tests_out() {
+        let parts = parse_table("P3A paxos 20 paxos/* forget_mem/*\n").unwrap();
+        let binary = |kind: &str, target: &str| TestBinary {
+            package: "paxos".into(),
+            target: target.into(),
+            kind: kind.into(),
+            executable: "x".into(),
+            manifest_dir: "x".into(),
+        };
+        let p = &parts[0];
+        assert!(p.grades(&binary("test", "paxos"), "basic", false));
+        assert!(p.grades(&binary("test", "forget_mem"), "forget_mem", false));
+        assert!(!p.grades(&binary("lib", "paxos"), "instance::tests::fresh", false));
+        assert!(!p.grades(&binary("test", "bad_input"), "undecodable", false));
+        let mut other = binary("test", "paxos");
+        other.package = "kvpaxos".into();
+        assert!(!p.grades(&other, "basic", false));
     }
 
     #[test]
     fn plus_selectors_grade_ignored_tests() {
         let parts = parse_table("kv kvstore 20 +configs/* every*\n").unwrap();
         let p = &parts[0];
-        assert!(p.selects("configs", "simple_1"));
-        assert!(p.selects_ignored("configs", "simple_1"));
-        assert!(p.selects("other", "every_config"));
-        assert!(!p.selects_ignored("other", "every_config"));
-        assert!(!p.selects("other", "simple_1"));
+        assert!(p.selects(Some("configs"), "simple_1"));
+        assert!(p.selects_ignored(Some("configs"), "simple_1"));
+        assert!(p.selects(Some("other"), "every_config"));
+        assert!(!p.selects_ignored(Some("other"), "every_config"));
+        assert!(!p.selects(Some("other"), "simple_1"));
     }
 
     #[test]

@@ -510,13 +510,15 @@ pub fn write(root: &Path, plan: &Plan, out: &Path) -> Result<(), String> {
                 parent.display()
             )
         })?;
-    for (path, action) in &plan.files {
+    // Only the directories of files it writes: a directory whose files are
+    // all left out (`.ci/ban-probe/src`) is left out too, not left empty.
+    for (path, action) in plan.files.iter().filter(|(_, a)| **a != Action::Drop) {
         let dest = staging.path().join(path);
         if let Some(dir) = dest.parent() {
             fs::create_dir_all(dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
         }
         match action {
-            Action::Drop => continue,
+            Action::Drop => unreachable!("filtered out above"),
             Action::Copy => {
                 fs::copy(root.join(path), &dest)
                     .map_err(|e| format!("copying {}: {e}", path.display()))?;
@@ -697,18 +699,51 @@ mod tests {
                 "# Lab\n<!-- BEGIN SOLUTION -->\ninternals\n<!-- END SOLUTION -->\n",
             ),
         ];
-        for (path, text) in files {
-            let p = dir.path().join(path);
-            fs::create_dir_all(p.parent().unwrap()).unwrap();
-            fs::write(p, text).unwrap();
-        }
+        let mut list = Vec::new();
+        add_files(dir.path(), &mut list, &files);
         let packages = vec![
             pkg("labrpc", "labrpc"),
             pkg("lab", "lab"),
             pkg("plain", "plain"),
         ];
-        let list = files.iter().map(|(p, _)| PathBuf::from(p)).collect();
         (dir, packages, list)
+    }
+
+    /// Writes each (path, text) of `files` under `root` and lists the path.
+    fn add_files(root: &Path, list: &mut Vec<PathBuf>, files: &[(&str, &str)]) {
+        for (path, text) in files {
+            let p = root.join(path);
+            fs::create_dir_all(p.parent().unwrap()).unwrap();
+            fs::write(p, text).unwrap();
+            list.push(path.into());
+        }
+    }
+
+    /// The fixture's handout (with `extra` files), planned and written.
+    struct Written {
+        /// The fixture workspace.
+        dir: tempfile::TempDir,
+        packages: Vec<Package>,
+        plan: Plan,
+        /// Holds the handout, and nothing else once it is written.
+        out_parent: tempfile::TempDir,
+        out: PathBuf,
+    }
+
+    fn written(extra: &[(&str, &str)]) -> Written {
+        let (dir, packages, mut files) = fixture();
+        add_files(dir.path(), &mut files, extra);
+        let plan = plan(dir.path(), &packages, &files, &[]).unwrap();
+        let out_parent = tempfile::tempdir().unwrap();
+        let out = out_parent.path().join("handout");
+        write(dir.path(), &plan, &out).unwrap();
+        Written {
+            dir,
+            packages,
+            plan,
+            out_parent,
+            out,
+        }
     }
 
     #[test]
@@ -740,12 +775,11 @@ mod tests {
     fn mutants_are_left_out() {
         let (dir, mut packages, mut files) = fixture();
         packages.push(pkg("labtools", "scripts"));
-        for path in ["scripts/mutants/run", "scripts/mutants/lab/bug.patch"] {
-            let p = dir.path().join(path);
-            fs::create_dir_all(p.parent().unwrap()).unwrap();
-            fs::write(p, "x\n").unwrap();
-            files.push(path.into());
-        }
+        let mutants = [
+            ("scripts/mutants/run", "x\n"),
+            ("scripts/mutants/lab/bug.patch", "x\n"),
+        ];
+        add_files(dir.path(), &mut files, &mutants);
         let plan = plan(dir.path(), &packages, &files, &[]).unwrap();
         assert_eq!(
             plan.files[Path::new("scripts/mutants/lab/bug.patch")],
@@ -784,11 +818,13 @@ mod tests {
 
     #[test]
     fn writes_atomically_and_refuses_a_full_directory() {
-        let (dir, packages, files) = fixture();
-        let plan = plan(dir.path(), &packages, &files, &[]).unwrap();
-        let out_parent = tempfile::tempdir().unwrap();
-        let out = out_parent.path().join("handout");
-        write(dir.path(), &plan, &out).unwrap();
+        let Written {
+            dir,
+            packages,
+            plan,
+            out_parent,
+            out,
+        } = written(&[]);
         assert!(!out.join("lab/src/secret.rs").exists());
         assert!(out.join("lab/tests/t.rs").exists());
         let readme = fs::read_to_string(out.join("README.md")).unwrap();
@@ -817,15 +853,43 @@ mod tests {
 
     #[test]
     fn leaks_are_found() {
-        let (dir, packages, files) = fixture();
-        let plan = plan(dir.path(), &packages, &files, &[]).unwrap();
-        let out_parent = tempfile::tempdir().unwrap();
-        let out = out_parent.path().join("h");
-        write(dir.path(), &plan, &out).unwrap();
+        let handout = written(&[]);
+        let out = &handout.out;
         fs::write(out.join("lab/src/secret.rs"), "leaked").unwrap();
         fs::write(out.join("docs/lab.md"), "<!-- BEGIN SOLUTION -->\n").unwrap();
-        let found = leaks(&out, &plan, &packages);
+        let found = leaks(out, &handout.plan, &handout.packages);
         assert_eq!(found.len(), 2, "{found:?}");
+    }
+
+    /// A directory whose files are all left out (the ban probe's sources, a
+    /// lab's folder of solution files) is not in the handout, not even empty.
+    #[test]
+    fn leaves_out_directories_it_empties() {
+        let handout = written(&[
+            (".ci/ban-probe/src/lib.rs", "pub fn banned() {}\n"),
+            (".ci/ban-probe/Cargo.toml", "[package]\n"),
+            (
+                "lab/src/solution/mod.rs",
+                "// SOLUTION FILE\npub fn s() {}\n",
+            ),
+        ]);
+        assert!(handout.out.join("lab/src/lib.rs").exists());
+        for gone in [".ci", "lab/src/solution"] {
+            assert!(!handout.out.join(gone).exists(), "{gone} is in the handout");
+        }
+        let mut empty = Vec::new();
+        let mut dirs = vec![handout.out.clone()];
+        while let Some(dir) = dirs.pop() {
+            let entries: Vec<PathBuf> = fs::read_dir(&dir)
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .collect();
+            if entries.is_empty() {
+                empty.push(dir.clone());
+            }
+            dirs.extend(entries.into_iter().filter(|p| p.is_dir()));
+        }
+        assert!(empty.is_empty(), "empty directories: {empty:?}");
     }
 
     #[test]

@@ -120,14 +120,7 @@ fn run(cli: &Cli) -> Result<bool, String> {
         for name in &all {
             let is_ignored = ignored.contains(name);
             // An ignored test is graded only where a `+` selector names it.
-            if let Some(part) = chosen.iter().find(|p| {
-                p.package == binary.package
-                    && if is_ignored {
-                        p.selects_ignored(&binary.target, name)
-                    } else {
-                        p.selects(&binary.target, name)
-                    }
-            }) {
+            if let Some(part) = chosen.iter().find(|p| p.grades(binary, name, is_ignored)) {
                 graded.push(Graded {
                     part: part.name.clone(),
                     binary: index,

@@ -245,14 +245,9 @@ fn check(cli: &Cli, cargo: &str, packages: &[Package], plan: &handout::Plan) -> 
         // The reason, as the grade table shows it, must name the part: a
         // test of real processes puts its programs' logs in its message.
         let named = result.reason.as_deref().is_some_and(names_a_part);
-        let graded = parts.iter().any(|p| {
-            p.package == binary.package
-                && if test.ignored {
-                    p.selects_ignored(&binary.target, &test.name)
-                } else {
-                    p.selects(&binary.target, &test.name)
-                }
-        });
+        let graded = parts
+            .iter()
+            .any(|p| p.grades(binary, &test.name, test.ignored));
         match (&result.outcome, &result.reason) {
             (Outcome::Passed, _) if !graded => ungraded_passing.push(name),
             (Outcome::Passed, _) => problems.push(format!("{name}: passes in the handout")),
