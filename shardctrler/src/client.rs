@@ -7,6 +7,9 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use labrpc::{ClientEnd, sim};
+// BEGIN SOLUTION
+use rsm::ClientTag;
+// END SOLUTION
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -22,8 +25,8 @@ const ROUND_PAUSE: Duration = Duration::from_millis(100);
 pub struct Clerk {
     // BEGIN SOLUTION
     servers: Vec<ClientEnd>,
-    client_id: u64,
-    seq: u64,
+    /// This clerk's id and the number of its last request.
+    last: ClientTag,
     // HANDOUT
     // // 4A: your clerk's state
     // END SOLUTION
@@ -55,8 +58,10 @@ impl Clerk {
         assert!(!servers.is_empty(), "a clerk needs at least one server");
         Clerk {
             servers,
-            client_id: sim::random_u64() >> 2,
-            seq: 0,
+            last: ClientTag {
+                client_id: sim::random_u64() >> 2,
+                seq: 0,
+            },
         }
         // HANDOUT
         // todo!("4A: Clerk::new")
@@ -66,7 +71,7 @@ impl Clerk {
     /// This clerk's random id (requests carry it for duplicate detection).
     pub fn client_id(&self) -> u64 {
         // BEGIN SOLUTION
-        self.client_id
+        self.last.client_id
         // HANDOUT
         // todo!("4A: Clerk::client_id")
         // END SOLUTION
@@ -75,13 +80,8 @@ impl Clerk {
     /// Configuration `num`, or the latest if `num` is -1 or not reached yet.
     pub async fn query(&mut self, num: i64) -> Config {
         // BEGIN SOLUTION
-        self.seq += 1;
-        let args = QueryArgs {
-            num,
-            client_id: self.client_id,
-            seq: self.seq,
-        };
-        let reply: QueryReply = self.call("Query", &args).await;
+        let tag = self.next_tag();
+        let reply: QueryReply = self.call("Query", &QueryArgs { num, tag }).await;
         reply.config
         // HANDOUT
         // todo!("4A: Clerk::query")
@@ -91,13 +91,8 @@ impl Clerk {
     /// Adds groups (gid -> server names) and rebalances.
     pub async fn join(&mut self, servers: BTreeMap<Gid, Vec<String>>) {
         // BEGIN SOLUTION
-        self.seq += 1;
-        let args = JoinArgs {
-            servers,
-            client_id: self.client_id,
-            seq: self.seq,
-        };
-        let _: Reply = self.call("Join", &args).await;
+        let tag = self.next_tag();
+        let _: Reply = self.call("Join", &JoinArgs { servers, tag }).await;
         // HANDOUT
         // todo!("4A: Clerk::join")
         // END SOLUTION
@@ -106,13 +101,8 @@ impl Clerk {
     /// Removes groups and rebalances.
     pub async fn leave(&mut self, gids: Vec<Gid>) {
         // BEGIN SOLUTION
-        self.seq += 1;
-        let args = LeaveArgs {
-            gids,
-            client_id: self.client_id,
-            seq: self.seq,
-        };
-        let _: Reply = self.call("Leave", &args).await;
+        let tag = self.next_tag();
+        let _: Reply = self.call("Leave", &LeaveArgs { gids, tag }).await;
         // HANDOUT
         // todo!("4A: Clerk::leave")
         // END SOLUTION
@@ -121,20 +111,20 @@ impl Clerk {
     /// Assigns `shard` to `gid`.
     pub async fn move_shard(&mut self, shard: usize, gid: Gid) {
         // BEGIN SOLUTION
-        self.seq += 1;
-        let args = MoveArgs {
-            shard,
-            gid,
-            client_id: self.client_id,
-            seq: self.seq,
-        };
-        let _: Reply = self.call("Move", &args).await;
+        let tag = self.next_tag();
+        let _: Reply = self.call("Move", &MoveArgs { shard, gid, tag }).await;
         // HANDOUT
         // todo!("4A: Clerk::move_shard")
         // END SOLUTION
     }
 
     // BEGIN SOLUTION
+    /// Numbers this clerk's next request.
+    fn next_tag(&mut self) -> ClientTag {
+        self.last.seq += 1;
+        self.last
+    }
+
     async fn call<A, R>(&self, method: &str, args: &A) -> R
     where
         A: Serialize,

@@ -7,6 +7,9 @@
 
 use std::collections::BTreeMap;
 
+// BEGIN SOLUTION
+use rsm::ClientTag;
+// END SOLUTION
 use serde::{Deserialize, Serialize};
 
 use crate::config::{Config, Gid};
@@ -19,8 +22,7 @@ pub const SERVICE: &str = "ShardCtrler";
 pub struct JoinArgs {
     pub servers: BTreeMap<Gid, Vec<String>>,
     // BEGIN SOLUTION
-    pub client_id: u64,
-    pub seq: u64,
+    pub tag: ClientTag,
     // HANDOUT
     // // 4A: whatever else the request needs to take effect once
     // END SOLUTION
@@ -31,8 +33,7 @@ pub struct JoinArgs {
 pub struct LeaveArgs {
     pub gids: Vec<Gid>,
     // BEGIN SOLUTION
-    pub client_id: u64,
-    pub seq: u64,
+    pub tag: ClientTag,
     // HANDOUT
     // // 4A: whatever else the request needs to take effect once
     // END SOLUTION
@@ -44,8 +45,7 @@ pub struct MoveArgs {
     pub shard: usize,
     pub gid: Gid,
     // BEGIN SOLUTION
-    pub client_id: u64,
-    pub seq: u64,
+    pub tag: ClientTag,
     // HANDOUT
     // // 4A: whatever else the request needs to take effect once
     // END SOLUTION
@@ -56,8 +56,7 @@ pub struct MoveArgs {
 pub struct QueryArgs {
     pub num: i64,
     // BEGIN SOLUTION
-    pub client_id: u64,
-    pub seq: u64,
+    pub tag: ClientTag,
     // HANDOUT
     // // 4A: whatever else the request needs to take effect once
     // END SOLUTION

@@ -148,11 +148,7 @@ impl ShardCtrler {
 
     pub async fn join(&self, args: JoinArgs) -> Reply {
         // BEGIN SOLUTION
-        let tag = ClientTag {
-            client_id: args.client_id,
-            seq: args.seq,
-        };
-        self.change(tag, CtrlOp::Join(args.servers)).await
+        self.change(args.tag, CtrlOp::Join(args.servers)).await
         // HANDOUT
         // todo!("4A: ShardCtrler::join")
         // END SOLUTION
@@ -160,11 +156,7 @@ impl ShardCtrler {
 
     pub async fn leave(&self, args: LeaveArgs) -> Reply {
         // BEGIN SOLUTION
-        let tag = ClientTag {
-            client_id: args.client_id,
-            seq: args.seq,
-        };
-        self.change(tag, CtrlOp::Leave(args.gids)).await
+        self.change(args.tag, CtrlOp::Leave(args.gids)).await
         // HANDOUT
         // todo!("4A: ShardCtrler::leave")
         // END SOLUTION
@@ -172,15 +164,11 @@ impl ShardCtrler {
 
     pub async fn move_shard(&self, args: MoveArgs) -> Reply {
         // BEGIN SOLUTION
-        let tag = ClientTag {
-            client_id: args.client_id,
-            seq: args.seq,
-        };
         let op = CtrlOp::Move {
             shard: args.shard,
             gid: args.gid,
         };
-        self.change(tag, op).await
+        self.change(args.tag, op).await
         // HANDOUT
         // todo!("4A: ShardCtrler::move_shard")
         // END SOLUTION
@@ -201,11 +189,11 @@ impl ShardCtrler {
                 config,
             };
         }
-        let tag = ClientTag {
-            client_id: args.client_id,
-            seq: args.seq,
-        };
-        match self.rsm.submit_once(tag, CtrlOp::Query(args.num)).await {
+        match self
+            .rsm
+            .submit_once(args.tag, CtrlOp::Query(args.num))
+            .await
+        {
             Ok(CtrlOutput::Config(config)) => QueryReply {
                 wrong_leader: false,
                 config,

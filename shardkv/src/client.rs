@@ -19,6 +19,8 @@ use crate::common::{
 use crate::server::MakeEnd;
 
 // BEGIN SOLUTION
+use rsm::ClientTag;
+
 /// Pause before asking the controller again.
 const RETRY_PAUSE: Duration = Duration::from_millis(100);
 // END SOLUTION
@@ -30,8 +32,8 @@ pub struct Clerk {
     config: Config,
     make_end: MakeEnd,
     ends: BTreeMap<String, ClientEnd>,
-    client_id: u64,
-    seq: u64,
+    /// This clerk's id and the number of its last request.
+    last: ClientTag,
     // HANDOUT
     // // 4B: your clerk's state
     // END SOLUTION
@@ -46,8 +48,10 @@ impl Clerk {
             config: Config::default(),
             make_end,
             ends: BTreeMap::new(),
-            client_id: sim::random_u64() >> 2,
-            seq: 0,
+            last: ClientTag {
+                client_id: sim::random_u64() >> 2,
+                seq: 0,
+            },
         }
         // HANDOUT
         // todo!("4B: Clerk::new")
@@ -55,6 +59,12 @@ impl Clerk {
     }
 
     // BEGIN SOLUTION
+    /// Numbers this clerk's next request.
+    fn next_tag(&mut self) -> ClientTag {
+        self.last.seq += 1;
+        self.last
+    }
+
     fn end(&mut self, name: &str) -> ClientEnd {
         let make_end = &self.make_end;
         self.ends
@@ -73,11 +83,9 @@ impl Clerk {
     /// The current value of `key`, or "" if it has none. Keeps trying forever.
     pub async fn get(&mut self, key: &str) -> String {
         // BEGIN SOLUTION
-        self.seq += 1;
         let args = GetArgs {
             key: key.to_string(),
-            client_id: self.client_id,
-            seq: self.seq,
+            tag: self.next_tag(),
         };
         let method = format!("{SERVICE}.Get");
         loop {
@@ -109,13 +117,11 @@ impl Clerk {
 
     async fn put_append(&mut self, key: &str, value: &str, op: PutAppendOp) {
         // BEGIN SOLUTION
-        self.seq += 1;
         let args = PutAppendArgs {
             key: key.to_string(),
             value: value.to_string(),
             op,
-            client_id: self.client_id,
-            seq: self.seq,
+            tag: self.next_tag(),
         };
         let method = format!("{SERVICE}.PutAppend");
         loop {

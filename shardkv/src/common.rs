@@ -6,6 +6,9 @@
 
 use std::collections::BTreeMap;
 
+// BEGIN SOLUTION
+use rsm::ClientTag;
+// END SOLUTION
 use serde::{Deserialize, Serialize};
 use shardctrler::N_SHARDS;
 
@@ -43,8 +46,8 @@ pub struct PutAppendArgs {
     pub value: String,
     pub op: PutAppendOp,
     // BEGIN SOLUTION
-    pub client_id: u64,
-    pub seq: u64,
+    /// The clerk and its request number, for at-most-once execution.
+    pub tag: ClientTag,
     // HANDOUT
     // // 4B: whatever else the request needs to take effect once
     // END SOLUTION
@@ -59,8 +62,7 @@ pub struct PutAppendReply {
 pub struct GetArgs {
     pub key: String,
     // BEGIN SOLUTION
-    pub client_id: u64,
-    pub seq: u64,
+    pub tag: ClientTag,
     // HANDOUT
     // // 4B: whatever else the request needs to take effect once
     // END SOLUTION
@@ -81,9 +83,11 @@ pub struct ShardData {
     pub dedup: BTreeMap<u64, u64>,
 }
 
-/// "Give me `shards` as they were when you left configuration `config_num`."
+/// The shards `shards` as of configuration `config_num`: what `PullShards`
+/// asks for ("give me them as they were when you left it") and what
+/// `DeleteShards` deletes ("I installed them for it; delete your copies").
 #[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct PullShardsArgs {
+pub struct ShardsArgs {
     pub config_num: u64,
     pub shards: Vec<usize>,
 }
@@ -92,13 +96,6 @@ pub struct PullShardsArgs {
 pub struct PullShardsReply {
     pub err: Outcome,
     pub shards: BTreeMap<usize, ShardData>,
-}
-
-/// "I installed `shards` for configuration `config_num`; delete your copies."
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct DeleteShardsArgs {
-    pub config_num: u64,
-    pub shards: Vec<usize>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -36,9 +36,11 @@ use shardctrler::{Config, Gid};
 
 // BEGIN SOLUTION
 use crate::common::{
-    DeleteShardsArgs, DeleteShardsReply, GetArgs, GetReply, Outcome, PullShardsArgs,
-    PullShardsReply, PutAppendArgs, PutAppendOp, PutAppendReply, SERVICE, key2shard,
+    DeleteShardsReply, GetArgs, GetReply, Outcome, PullShardsReply, PutAppendArgs, PutAppendOp,
+    PutAppendReply, SERVICE, ShardsArgs, key2shard,
 };
+use rsm::ClientTag;
+use serde::de::DeserializeOwned;
 // HANDOUT
 // use crate::common::{GetArgs, GetReply, PutAppendArgs, PutAppendReply};
 // END SOLUTION
@@ -101,20 +103,12 @@ impl ShardKv {
     pub fn services(self: &Arc<Self>) -> Vec<Service> {
         // BEGIN SOLUTION
         let kv = Service::new(SERVICE)
-            .handle("Get", self, |kv, args: GetArgs| async move {
-                kv.get(args).await
-            })
-            .handle("PutAppend", self, |kv, args: PutAppendArgs| async move {
-                kv.put_append(args).await
-            })
-            .handle("PullShards", self, |kv, args: PullShardsArgs| async move {
+            .handle("Get", self, ShardKv::get)
+            .handle("PutAppend", self, ShardKv::put_append)
+            .handle("PullShards", self, |kv, args| async move {
                 kv.pull_shards(args)
             })
-            .handle(
-                "DeleteShards",
-                self,
-                |kv, args: DeleteShardsArgs| async move { kv.delete_shards(args).await },
-            );
+            .handle("DeleteShards", self, ShardKv::delete_shards);
         vec![kv, self.rsm.raft_service()]
         // HANDOUT
         // todo!("4B: ShardKv::services, the ShardKV service and the Raft service")
@@ -183,7 +177,7 @@ impl ShardKv {
     }
     // END SOLUTION
 
-    pub async fn get(&self, args: GetArgs) -> GetReply {
+    pub async fn get(self: Arc<Self>, args: GetArgs) -> GetReply {
         // BEGIN SOLUTION
         let reply = |err, value| GetReply { err, value };
         if let Some(err) = self.precheck(&args.key) {
@@ -200,7 +194,7 @@ impl ShardKv {
         // END SOLUTION
     }
 
-    pub async fn put_append(&self, args: PutAppendArgs) -> PutAppendReply {
+    pub async fn put_append(self: Arc<Self>, args: PutAppendArgs) -> PutAppendReply {
         // BEGIN SOLUTION
         if let Some(err) = self.precheck(&args.key) {
             return PutAppendReply { err };
@@ -209,8 +203,7 @@ impl ShardKv {
             key,
             value,
             op,
-            client_id,
-            seq,
+            tag: ClientTag { client_id, seq },
         } = args;
         let command = match op {
             PutAppendOp::Put => Command::Put {
@@ -241,7 +234,7 @@ impl ShardKv {
     /// Another group's leader wants shards this group gave away in
     /// configuration `args.config_num`. Any replica that has reached that
     /// configuration can answer: the shards are frozen there.
-    pub fn pull_shards(&self, args: PullShardsArgs) -> PullShardsReply {
+    pub fn pull_shards(&self, args: ShardsArgs) -> PullShardsReply {
         match self
             .rsm
             .with_state(|s| s.frozen_shards(args.config_num, &args.shards))
@@ -258,7 +251,7 @@ impl ShardKv {
     }
 
     /// The new owner of `args.shards` has installed them: delete them here.
-    pub async fn delete_shards(&self, args: DeleteShardsArgs) -> DeleteShardsReply {
+    pub async fn delete_shards(self: Arc<Self>, args: ShardsArgs) -> DeleteShardsReply {
         let num = self.rsm.with_state(|s| s.config().num);
         let err = if num > args.config_num {
             // This group moved on, which it only does once every shard it
@@ -353,47 +346,57 @@ impl ShardKv {
 
     /// Fetches `shards` from their previous owner and installs them.
     async fn pull(&self, config_num: u64, servers: Vec<String>, shards: Vec<usize>) {
-        let args = PullShardsArgs { config_num, shards };
-        let method = format!("{SERVICE}.PullShards");
-        for name in servers {
-            let reply = self
-                .end(&name)
-                .call::<_, PullShardsReply>(&method, &args)
-                .await;
-            if let Ok(reply) = reply
-                && reply.err == Outcome::Ok
-            {
-                tracing::debug!(topic = "migrate", gid = self.gid, config_num, shards = ?args.shards, from = %name, "pulled");
-                let command = Command::InsertShards {
-                    config_num,
-                    shards: reply.shards,
-                };
-                let _ = self.rsm.submit(command).await;
-                return;
-            }
+        let args = ShardsArgs { config_num, shards };
+        let pulled = |reply: &PullShardsReply| reply.err == Outcome::Ok;
+        if let Some((name, reply)) = self.ask(&servers, "PullShards", &args, pulled).await {
+            tracing::debug!(topic = "migrate", gid = self.gid, config_num, shards = ?args.shards, from = %name, "pulled");
+            let command = Command::InsertShards {
+                config_num,
+                shards: reply.shards,
+            };
+            let _ = self.rsm.submit(command).await;
         }
     }
 
     /// Asks the previous owner of `shards` to delete them, then records that.
     async fn collect(&self, config_num: u64, servers: Vec<String>, shards: Vec<usize>) {
-        let args = DeleteShardsArgs { config_num, shards };
-        let method = format!("{SERVICE}.DeleteShards");
+        let args = ShardsArgs { config_num, shards };
+        let deleted = |reply: &DeleteShardsReply| reply.err == Outcome::Ok;
+        if self
+            .ask(&servers, "DeleteShards", &args, deleted)
+            .await
+            .is_some()
+        {
+            let command = Command::GcDone {
+                config_num,
+                shards: args.shards,
+            };
+            let _ = self.rsm.submit(command).await;
+        }
+    }
+
+    /// Sends `args` as `method` to another group's `servers`, one after
+    /// another, until one gives a reply that `ok` takes: that server's name
+    /// and its reply, or None if none did (the caller tries again later).
+    async fn ask<R>(
+        &self,
+        servers: &[String],
+        method: &str,
+        args: &ShardsArgs,
+        ok: impl Fn(&R) -> bool,
+    ) -> Option<(String, R)>
+    where
+        R: DeserializeOwned + Send + 'static,
+    {
+        let method = format!("{SERVICE}.{method}");
         for name in servers {
-            let reply = self
-                .end(&name)
-                .call::<_, DeleteShardsReply>(&method, &args)
-                .await;
-            if let Ok(reply) = reply
-                && reply.err == Outcome::Ok
+            if let Ok(reply) = self.end(name).call::<_, R>(&method, args).await
+                && ok(&reply)
             {
-                let command = Command::GcDone {
-                    config_num,
-                    shards: args.shards,
-                };
-                let _ = self.rsm.submit(command).await;
-                return;
+                return Some((name.clone(), reply));
             }
         }
+        None
     }
     // END SOLUTION
 }
