@@ -8,9 +8,7 @@ use labrpc::sim;
 
 #[test]
 fn initial_election_2a() {
-    sim::run(async {
-        let servers = 3;
-        let cfg = make_config(servers, false, false);
+    run_test(3, false, false, |cfg, _| async move {
         cfg.begin("Test (2A): initial election");
 
         // is a leader elected?
@@ -31,15 +29,12 @@ fn initial_election_2a() {
 
         // there should still be a leader.
         cfg.check_one_leader().await;
-        cfg.end();
     });
 }
 
 #[test]
 fn re_election_2a() {
-    sim::run(async {
-        let servers = 3;
-        let cfg = make_config(servers, false, false);
+    run_test(3, false, false, |cfg, servers| async move {
         cfg.begin("Test (2A): election after network failure");
 
         let leader1 = cfg.check_one_leader().await;
@@ -68,15 +63,12 @@ fn re_election_2a() {
         // re-join of last node shouldn't prevent leader from existing.
         cfg.connect(leader2);
         cfg.check_one_leader().await;
-        cfg.end();
     });
 }
 
 #[test]
 fn many_elections_2a() {
-    sim::run(async {
-        let servers = 7;
-        let cfg = make_config(servers, false, false);
+    run_test(7, false, false, |cfg, servers| async move {
         cfg.begin("Test (2A): multiple elections");
 
         cfg.check_one_leader().await;
@@ -100,6 +92,5 @@ fn many_elections_2a() {
             cfg.connect(i3);
         }
         cfg.check_one_leader().await;
-        cfg.end();
     });
 }

@@ -9,9 +9,7 @@ use labrpc::sim;
 
 #[test]
 fn basic_agree_2b() {
-    sim::run(async {
-        let servers = 3;
-        let cfg = make_config(servers, false, false);
+    run_test(3, false, false, |cfg, servers| async move {
         cfg.begin("Test (2B): basic agreement");
 
         let iters = 3;
@@ -21,7 +19,6 @@ fn basic_agree_2b() {
             let xindex = cfg.one(&((index * 100) as i64), servers, false).await;
             assert_eq!(xindex, index, "got index {xindex} but expected {index}");
         }
-        cfg.end();
     });
 }
 
@@ -29,9 +26,7 @@ fn basic_agree_2b() {
 /// peer just once.
 #[test]
 fn rpc_bytes_2b() {
-    sim::run(async {
-        let servers = 3;
-        let cfg = make_config(servers, false, false);
+    run_test(3, false, false, |cfg, servers| async move {
         cfg.begin("Test (2B): RPC byte count");
 
         cfg.one(&99i64, servers, false).await;
@@ -52,29 +47,18 @@ fn rpc_bytes_2b() {
             got <= expected + 50000,
             "too many RPC bytes; got {got}, expected {expected}"
         );
-        cfg.end();
     });
 }
 
 /// Test just failure of followers.
 #[test]
 fn follower_failure_2b() {
-    sim::run(async {
-        let servers = 3;
-        let cfg = make_config(servers, false, false);
+    run_test(3, false, false, |cfg, servers| async move {
         cfg.begin("Test (2B): test progressive failure of followers");
 
-        cfg.one(&101i64, servers, false).await;
-
-        // disconnect one follower from the network.
-        let leader1 = cfg.check_one_leader().await;
-        cfg.disconnect((leader1 + 1) % servers);
-
-        // the leader and remaining follower should be
-        // able to agree despite the disconnected follower.
-        cfg.one(&102i64, servers - 1, false).await;
-        sim::sleep(RAFT_ELECTION_TIMEOUT).await;
-        cfg.one(&103i64, servers - 1, false).await;
+        // disconnect one follower from the network; the leader and
+        // remaining follower should be able to agree despite it.
+        agree_despite_one_failure(&cfg, Victim::Follower).await;
 
         // disconnect the remaining follower
         let leader2 = cfg.check_one_leader().await;
@@ -82,70 +66,46 @@ fn follower_failure_2b() {
         cfg.disconnect((leader2 + 2) % servers);
 
         // submit a command.
-        let Some((index, _)) = cfg.raft(leader2).start(&104i64) else {
-            panic!("leader rejected Start()");
-        };
-        assert_eq!(index, 4, "expected index 4, got {index}");
-
-        sim::sleep(2 * RAFT_ELECTION_TIMEOUT).await;
+        let index = start_at(&cfg, leader2, 104, 4);
 
         // check that command 104 did not commit.
-        let (n, _) = cfg.n_committed(index);
-        assert!(n == 0, "{n} committed but no majority");
-        cfg.end();
+        check_not_committed(&cfg, index).await;
     });
 }
 
 /// Test just failure of leaders.
 #[test]
 fn leader_failure_2b() {
-    sim::run(async {
-        let servers = 3;
-        let cfg = make_config(servers, false, false);
+    run_test(3, false, false, |cfg, servers| async move {
         cfg.begin("Test (2B): test failure of leaders");
 
-        cfg.one(&101i64, servers, false).await;
-
-        // disconnect the first leader.
-        let leader1 = cfg.check_one_leader().await;
-        cfg.disconnect(leader1);
-
-        // the remaining followers should elect a new leader.
-        cfg.one(&102i64, servers - 1, false).await;
-        sim::sleep(RAFT_ELECTION_TIMEOUT).await;
-        cfg.one(&103i64, servers - 1, false).await;
+        // disconnect the first leader; the remaining followers should
+        // elect a new leader.
+        agree_despite_one_failure(&cfg, Victim::Leader).await;
 
         // disconnect the new leader.
-        let leader2 = cfg.check_one_leader().await;
-        cfg.disconnect(leader2);
+        disconnect_leader(&cfg).await;
 
         // submit a command to each server.
         for i in 0..servers {
             cfg.raft(i).start(&104i64);
         }
 
-        sim::sleep(2 * RAFT_ELECTION_TIMEOUT).await;
-
         // check that command 104 did not commit.
-        let (n, _) = cfg.n_committed(4);
-        assert!(n == 0, "{n} committed but no majority");
-        cfg.end();
+        check_not_committed(&cfg, 4).await;
     });
 }
 
 /// Test that a follower participates after disconnect and re-connect.
 #[test]
 fn fail_agree_2b() {
-    sim::run(async {
-        let servers = 3;
-        let cfg = make_config(servers, false, false);
+    run_test(3, false, false, |cfg, servers| async move {
         cfg.begin("Test (2B): agreement after follower reconnects");
 
         cfg.one(&101i64, servers, false).await;
 
         // disconnect one follower from the network.
-        let leader = cfg.check_one_leader().await;
-        cfg.disconnect((leader + 1) % servers);
+        let leader = disconnect_one_follower(&cfg).await;
 
         // the leader and remaining follower should be
         // able to agree despite the disconnected follower.
@@ -163,15 +123,12 @@ fn fail_agree_2b() {
         cfg.one(&106i64, servers, true).await;
         sim::sleep(RAFT_ELECTION_TIMEOUT).await;
         cfg.one(&107i64, servers, true).await;
-        cfg.end();
     });
 }
 
 #[test]
 fn fail_no_agree_2b() {
-    sim::run(async {
-        let servers = 5;
-        let cfg = make_config(servers, false, false);
+    run_test(5, false, false, |cfg, servers| async move {
         cfg.begin("Test (2B): no agreement if too many followers disconnect");
 
         cfg.one(&10i64, servers, false).await;
@@ -182,15 +139,9 @@ fn fail_no_agree_2b() {
         cfg.disconnect((leader + 2) % servers);
         cfg.disconnect((leader + 3) % servers);
 
-        let Some((index, _)) = cfg.raft(leader).start(&20i64) else {
-            panic!("leader rejected Start()");
-        };
-        assert_eq!(index, 2, "expected index 2, got {index}");
+        let index = start_at(&cfg, leader, 20, 2);
 
-        sim::sleep(2 * RAFT_ELECTION_TIMEOUT).await;
-
-        let (n, _) = cfg.n_committed(index);
-        assert!(n == 0, "{n} committed but no majority");
+        check_not_committed(&cfg, index).await;
 
         // repair
         cfg.connect((leader + 1) % servers);
@@ -206,15 +157,12 @@ fn fail_no_agree_2b() {
         assert!((2..=3).contains(&index2), "unexpected index {index2}");
 
         cfg.one(&1000i64, servers, true).await;
-        cfg.end();
     });
 }
 
 #[test]
 fn concurrent_starts_2b() {
-    sim::run(async {
-        let servers = 3;
-        let cfg = make_config(servers, false, false);
+    run_test(3, false, false, |cfg, servers| async move {
         cfg.begin("Test (2B): concurrent Start()s");
 
         let mut success = false;
@@ -274,22 +222,18 @@ fn concurrent_starts_2b() {
             break;
         }
         assert!(success, "term changed too often");
-        cfg.end();
     });
 }
 
 #[test]
 fn rejoin_2b() {
-    sim::run(async {
-        let servers = 3;
-        let cfg = make_config(servers, false, false);
+    run_test(3, false, false, |cfg, servers| async move {
         cfg.begin("Test (2B): rejoin of partitioned leader");
 
         cfg.one(&101i64, servers, true).await;
 
         // leader network failure
-        let leader1 = cfg.check_one_leader().await;
-        cfg.disconnect(leader1);
+        let leader1 = disconnect_leader(&cfg).await;
 
         // make old leader try to agree on some entries
         cfg.raft(leader1).start(&102i64);
@@ -300,8 +244,7 @@ fn rejoin_2b() {
         cfg.one(&103i64, 2, true).await;
 
         // new leader network failure
-        let leader2 = cfg.check_one_leader().await;
-        cfg.disconnect(leader2);
+        let leader2 = disconnect_leader(&cfg).await;
 
         // old leader connected again
         cfg.connect(leader1);
@@ -312,15 +255,12 @@ fn rejoin_2b() {
         cfg.connect(leader2);
 
         cfg.one(&105i64, servers, true).await;
-        cfg.end();
     });
 }
 
 #[test]
 fn backup_2b() {
-    sim::run(async {
-        let servers = 5;
-        let cfg = make_config(servers, false, false);
+    run_test(5, false, false, |cfg, servers| async move {
         cfg.begin("Test (2B): leader backs up quickly over incorrect follower logs");
 
         cfg.one(&rand_int(), servers, true).await;
@@ -384,15 +324,12 @@ fn backup_2b() {
             cfg.connect(i);
         }
         cfg.one(&rand_int(), servers, true).await;
-        cfg.end();
     });
 }
 
 #[test]
 fn count_2b() {
-    sim::run(async {
-        let servers = 3;
-        let cfg = make_config(servers, false, false);
+    run_test(3, false, false, |cfg, servers| async move {
         cfg.begin("Test (2B): RPC counts aren't too high");
 
         let rpcs = || (0..servers).map(|j| cfg.rpc_count(j)).sum::<u64>();
@@ -490,6 +427,61 @@ fn count_2b() {
             "  (count) {} RPCs in 1 s of idleness (Go: <= 60)",
             total3 - total2
         );
-        cfg.end();
     });
+}
+
+/// Go's "submit a command" step: `leader` must accept `command`, at `index`.
+fn start_at(cfg: &Config, leader: usize, command: i64, index: u64) -> u64 {
+    let Some((got, _)) = cfg.raft(leader).start(&command) else {
+        panic!("leader rejected Start()");
+    };
+    assert_eq!(got, index, "expected index {index}, got {got}");
+    got
+}
+
+/// Go's check that a command without a majority did not commit: two
+/// election timeouts later, no peer has committed anything at `index`.
+async fn check_not_committed(cfg: &Config, index: u64) {
+    sim::sleep(2 * RAFT_ELECTION_TIMEOUT).await;
+    let (n, _) = cfg.n_committed(index);
+    assert!(n == 0, "{n} committed but no majority");
+}
+
+/// Go's "disconnect one follower from the network": the one after the
+/// leader. Returns the leader.
+async fn disconnect_one_follower(cfg: &Config) -> usize {
+    let leader = cfg.check_one_leader().await;
+    cfg.disconnect((leader + 1) % cfg.n());
+    leader
+}
+
+/// Go's leader network failure: finds the leader and disconnects it.
+/// Returns it.
+async fn disconnect_leader(cfg: &Config) -> usize {
+    let leader = cfg.check_one_leader().await;
+    cfg.disconnect(leader);
+    leader
+}
+
+/// Which server [`agree_despite_one_failure`] disconnects.
+#[derive(Clone, Copy, Debug)]
+enum Victim {
+    Leader,
+    /// The one after the leader.
+    Follower,
+}
+
+/// The first half of TestFollowerFailure2B and TestLeaderFailure2B: every
+/// server agrees on 101, then the `victim` is disconnected and the others
+/// agree on 102 and, an election timeout later, on 103.
+async fn agree_despite_one_failure(cfg: &Config, victim: Victim) {
+    let servers = cfg.n();
+    cfg.one(&101i64, servers, false).await;
+    match victim {
+        Victim::Leader => disconnect_leader(cfg).await,
+        Victim::Follower => disconnect_one_follower(cfg).await,
+    };
+    cfg.one(&102i64, servers - 1, false).await;
+    sim::sleep(RAFT_ELECTION_TIMEOUT).await;
+    cfg.one(&103i64, servers - 1, false).await;
 }

@@ -12,9 +12,7 @@ use labrpc::sim;
 
 #[test]
 fn persist1_2c() {
-    sim::run(async {
-        let servers = 3;
-        let cfg = make_config(servers, false, false);
+    run_test(3, false, false, |cfg, servers| async move {
         cfg.begin("Test (2C): basic persistence");
 
         cfg.one(&11i64, servers, true).await;
@@ -52,15 +50,12 @@ fn persist1_2c() {
         cfg.connect(i3);
 
         cfg.one(&16i64, servers, true).await;
-        cfg.end();
     });
 }
 
 #[test]
 fn persist2_2c() {
-    sim::run(async {
-        let servers = 5;
-        let cfg = make_config(servers, false, false);
+    run_test(5, false, false, |cfg, servers| async move {
         cfg.begin("Test (2C): more persistence");
 
         let mut index = 1i64;
@@ -98,15 +93,12 @@ fn persist2_2c() {
         }
 
         cfg.one(&1000i64, servers, true).await;
-        cfg.end();
     });
 }
 
 #[test]
 fn persist3_2c() {
-    sim::run(async {
-        let servers = 3;
-        let cfg = make_config(servers, false, false);
+    run_test(3, false, false, |cfg, servers| async move {
         cfg.begin("Test (2C): partitioned leader and one follower crash, leader restarts");
 
         cfg.one(&101i64, 3, true).await;
@@ -128,7 +120,6 @@ fn persist3_2c() {
         cfg.connect((leader + 1) % servers);
 
         cfg.one(&104i64, servers, true).await;
-        cfg.end();
     });
 }
 
@@ -140,11 +131,20 @@ fn persist3_2c() {
 /// number of alive servers isn't enough to form a majority, perhaps start a
 /// new server. The leader in a new term may try to finish replicating log
 /// entries that haven't been committed yet.
+/// The Figure 8 tests' pause after each round of Start()s: with probability
+/// 1/10 up to half an election timeout, else up to 13 ms.
+async fn figure8_pause() {
+    let ms = if sim::gen_range(0..1000) < 100 {
+        sim::gen_range(0..RAFT_ELECTION_TIMEOUT.as_millis() as u64 / 2)
+    } else {
+        sim::gen_range(0..13)
+    };
+    sim::go_sleep(Duration::from_millis(ms)).await;
+}
+
 #[test]
 fn figure8_2c() {
-    sim::run(async {
-        let servers = 5;
-        let cfg = make_config(servers, false, false);
+    run_test(5, false, false, |cfg, servers| async move {
         cfg.begin("Test (2C): Figure 8");
 
         cfg.one(&rand_int(), 1, true).await;
@@ -160,13 +160,7 @@ fn figure8_2c() {
                 }
             }
 
-            if sim::gen_range(0..1000) < 100 {
-                let ms = sim::gen_range(0..RAFT_ELECTION_TIMEOUT.as_millis() as u64 / 2);
-                sim::go_sleep(Duration::from_millis(ms)).await;
-            } else {
-                let ms = sim::gen_range(0..13);
-                sim::go_sleep(Duration::from_millis(ms)).await;
-            }
+            figure8_pause().await;
 
             if let Some(leader) = leader {
                 cfg.crash1(leader);
@@ -191,15 +185,12 @@ fn figure8_2c() {
         }
 
         cfg.one(&rand_int(), servers, true).await;
-        cfg.end();
     });
 }
 
 #[test]
 fn unreliable_agree_2c() {
-    sim::run(async {
-        let servers = 5;
-        let cfg = make_config(servers, true, false);
+    run_test(5, true, false, |cfg, servers| async move {
         cfg.begin("Test (2C): unreliable agreement");
 
         let mut clients = Vec::new();
@@ -220,15 +211,12 @@ fn unreliable_agree_2c() {
         }
 
         cfg.one(&100i64, servers, true).await;
-        cfg.end();
     });
 }
 
 #[test]
 fn figure8_unreliable_2c() {
-    sim::run(async {
-        let servers = 5;
-        let cfg = make_config(servers, true, false);
+    run_test(5, true, false, |cfg, servers| async move {
         cfg.begin("Test (2C): Figure 8 (unreliable)");
 
         cfg.one(&sim::gen_range(0..10000i64), 1, true).await;
@@ -246,13 +234,7 @@ fn figure8_unreliable_2c() {
                 }
             }
 
-            if sim::gen_range(0..1000) < 100 {
-                let ms = sim::gen_range(0..RAFT_ELECTION_TIMEOUT.as_millis() as u64 / 2);
-                sim::go_sleep(Duration::from_millis(ms)).await;
-            } else {
-                let ms = sim::gen_range(0..13);
-                sim::go_sleep(Duration::from_millis(ms)).await;
-            }
+            figure8_pause().await;
 
             if let Some(leader) = leader
                 && sim::gen_range(0..1000) < RAFT_ELECTION_TIMEOUT.as_millis() / 2
@@ -277,7 +259,6 @@ fn figure8_unreliable_2c() {
         }
 
         cfg.one(&sim::gen_range(0..10000i64), servers, true).await;
-        cfg.end();
     });
 }
 

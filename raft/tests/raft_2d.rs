@@ -119,14 +119,23 @@ fn snapshot_install_unreliable_crash_2d() {
     ));
 }
 
+/// Crashes all servers, then revives all (restart and reconnect).
+fn crash_and_revive_all(cfg: &Config) {
+    for i in 0..cfg.n() {
+        cfg.crash1(i);
+    }
+    for i in 0..cfg.n() {
+        cfg.start1(i);
+        cfg.connect(i);
+    }
+}
+
 /// Do the servers persist the snapshots, and restart using snapshot along
 /// with the tail of the log?
 #[test]
 fn snapshot_all_crash_2d() {
-    sim::run(async {
-        let servers = 3;
+    run_test(3, false, true, |cfg, servers| async move {
         let iters = 5;
-        let cfg = make_config(servers, false, true);
         cfg.begin("Test (2D): crash and restart all servers");
 
         cfg.one(&rand_int(), servers, true).await;
@@ -140,21 +149,11 @@ fn snapshot_all_crash_2d() {
 
             let index1 = cfg.one(&rand_int(), servers, true).await;
 
-            // crash all
-            for i in 0..servers {
-                cfg.crash1(i);
-            }
-
-            // revive all
-            for i in 0..servers {
-                cfg.start1(i);
-                cfg.connect(i);
-            }
+            crash_and_revive_all(&cfg);
 
             let index2 = cfg.one(&rand_int(), servers, true).await;
             assert!(index2 > index1, "index decreased from {index1} to {index2}");
         }
-        cfg.end();
     });
 }
 
@@ -162,9 +161,7 @@ fn snapshot_all_crash_2d() {
 /// making sure that future writes to persistent state don't lose state?
 #[test]
 fn snapshot_init_2d() {
-    sim::run(async {
-        let servers = 3;
-        let cfg = make_config(servers, false, true);
+    run_test(3, false, true, |cfg, servers| async move {
         cfg.begin("Test (2D): snapshot initialization after crash");
 
         cfg.one(&rand_int(), servers, true).await;
@@ -175,34 +172,15 @@ fn snapshot_init_2d() {
             cfg.one(&rand_int(), servers, true).await;
         }
 
-        // crash all
-        for i in 0..servers {
-            cfg.crash1(i);
-        }
-
-        // revive all
-        for i in 0..servers {
-            cfg.start1(i);
-            cfg.connect(i);
-        }
+        crash_and_revive_all(&cfg);
 
         // a single op, to get something to be written back to persistent storage.
         cfg.one(&rand_int(), servers, true).await;
 
-        // crash all
-        for i in 0..servers {
-            cfg.crash1(i);
-        }
-
-        // revive all
-        for i in 0..servers {
-            cfg.start1(i);
-            cfg.connect(i);
-        }
+        crash_and_revive_all(&cfg);
 
         // do another op to trigger potential bug
         cfg.one(&rand_int(), servers, true).await;
-        cfg.end();
     });
 }
 

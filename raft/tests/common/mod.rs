@@ -153,6 +153,21 @@ pub fn make_config(n: usize, unreliable: bool, snapshot: bool) -> Config {
     cfg
 }
 
+/// One Go test in a simulation of its own: `make_config(t, servers,
+/// unreliable, snapshot)`, then `test(cfg, servers)` (which starts with Go's
+/// `cfg.begin`), then Go's closing `cfg.end()`.
+pub fn run_test<F, Fut>(servers: usize, unreliable: bool, snapshot: bool, test: F)
+where
+    F: FnOnce(Config, usize) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    sim::run(async move {
+        let cfg = make_config(servers, unreliable, snapshot);
+        test(cfg.clone(), servers).await;
+        cfg.end();
+    });
+}
+
 impl Config {
     fn state(&self) -> MutexGuard<'_, State> {
         self.inner.state.lock().unwrap_or_else(|e| e.into_inner())
