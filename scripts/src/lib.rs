@@ -21,3 +21,16 @@ pub mod pretty;
 pub mod runner;
 pub mod seeds;
 pub mod stats;
+
+/// The end of a tool's `main`: the exit code its run chose, or, if the run
+/// failed, the error on stderr after the tool's name (`dstest: ...`) and
+/// exit status 2 (bad usage or setup, as opposed to failing tests).
+pub fn exit_code(
+    tool: &str,
+    run: Result<std::process::ExitCode, String>,
+) -> std::process::ExitCode {
+    run.unwrap_or_else(|error| {
+        eprintln!("{tool}: {error}");
+        std::process::ExitCode::from(2)
+    })
+}

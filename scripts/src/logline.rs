@@ -115,28 +115,44 @@ pub fn starts_failure_block(line: &str) -> bool {
 mod tests {
     use super::*;
 
+    /// A parsed line's (time, topic, node, message).
+    fn fields(line: &str) -> (&str, &str, &str, &str) {
+        let e = parse(line).unwrap_or_else(|| panic!("{line:?} does not parse"));
+        (e.time, e.topic, e.node, e.message)
+    }
+
     #[test]
     fn parses_a_lab_line() {
-        let e = parse("  1234.567 VOTE  S1 granted vote to S2 in T3").unwrap();
-        assert_eq!(e.time, "1234.567");
+        let line = "  1234.567 VOTE  S1 granted vote to S2 in T3";
+        assert_eq!(
+            fields(line),
+            ("1234.567", "VOTE", "S1", "granted vote to S2 in T3")
+        );
+        let e = parse(line).unwrap();
         assert!((e.millis - 1234.567).abs() < 1e-9);
-        assert_eq!(e.topic, "VOTE");
         assert_eq!(e.topic_lower(), "vote");
-        assert_eq!(e.node, "S1");
-        assert_eq!(e.message, "granted vote to S2 in T3");
     }
 
     #[test]
     fn parses_long_topics_fields_and_other_nodes() {
-        let e = parse("     0.000 SNAPSHOT G100-S2 took snapshot index=12 term=3\n").unwrap();
-        assert_eq!(e.topic, "SNAPSHOT");
-        assert_eq!(e.node, "G100-S2");
-        assert_eq!(e.message, "took snapshot index=12 term=3");
-        let e = parse("    10.000 NET   net drop S1->S2").unwrap();
-        assert_eq!(e.node, "net");
-        let e = parse("    10.000 TEST  test").unwrap();
-        assert_eq!(e.node, "test");
-        assert_eq!(e.message, "");
+        for (line, expected) in [
+            (
+                "     0.000 SNAPSHOT G100-S2 took snapshot index=12 term=3\n",
+                (
+                    "0.000",
+                    "SNAPSHOT",
+                    "G100-S2",
+                    "took snapshot index=12 term=3",
+                ),
+            ),
+            (
+                "    10.000 NET   net drop S1->S2",
+                ("10.000", "NET", "net", "drop S1->S2"),
+            ),
+            ("    10.000 TEST  test", ("10.000", "TEST", "test", "")),
+        ] {
+            assert_eq!(fields(line), expected, "{line:?}");
+        }
     }
 
     #[test]
@@ -179,13 +195,18 @@ mod tests {
 
     #[test]
     fn failure_blocks() {
-        assert!(starts_failure_block(
-            "thread 'basic' panicked at labrpc/src/sim/runner.rs:152:17:"
-        ));
-        assert!(starts_failure_block("simulation failed: stall"));
-        assert!(starts_failure_block("---- basic stdout ----"));
-        assert!(starts_failure_block("failures:"));
-        assert!(!starts_failure_block("failures: 3"));
-        assert!(!starts_failure_block("test basic ... ok"));
+        for (line, starts) in [
+            (
+                "thread 'basic' panicked at labrpc/src/sim/runner.rs:152:17:",
+                true,
+            ),
+            ("simulation failed: stall", true),
+            ("---- basic stdout ----", true),
+            ("failures:", true),
+            ("failures: 3", false),
+            ("test basic ... ok", false),
+        ] {
+            assert_eq!(starts_failure_block(line), starts, "{line:?}");
+        }
     }
 }

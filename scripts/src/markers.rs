@@ -282,8 +282,16 @@ fn uncomment(line: &str, syntax: Syntax) -> Result<String, String> {
 mod tests {
     use super::*;
 
-    fn text(stripped: Stripped) -> String {
-        match stripped {
+    /// Each (source, handout) pair: the marked `//` source becomes that handout text.
+    fn assert_handouts(cases: &[(&str, &str)]) {
+        for &(src, handout) in cases {
+            assert_eq!(text(src, Syntax::Slashes), handout, "{src:?}");
+        }
+    }
+
+    /// What a marked text becomes in the handout (it must be marked).
+    fn text(src: &str, syntax: Syntax) -> String {
+        match strip(src, syntax).unwrap() {
             Stripped::Text { text, .. } => text,
             other => panic!("expected text, got {other:?}"),
         }
@@ -292,7 +300,7 @@ mod tests {
     #[test]
     fn a_region_with_its_handout() {
         let src = "fn a() -> u32 {\n    // BEGIN SOLUTION\n    42\n    // HANDOUT\n    // todo!(\"2A: a\")\n    // END SOLUTION\n}\n";
-        let out = text(strip(src, Syntax::Slashes).unwrap());
+        let out = text(src, Syntax::Slashes);
         assert_eq!(out, "fn a() -> u32 {\n    todo!(\"2A: a\")\n}\n");
     }
 
@@ -310,18 +318,34 @@ mod tests {
 
     #[test]
     fn removing_a_region_leaves_one_blank_line() {
-        let src = "a\n\n// BEGIN SOLUTION\nx\n// END SOLUTION\n\nb\n";
-        assert_eq!(text(strip(src, Syntax::Slashes).unwrap()), "a\n\nb\n");
-        let first = "// BEGIN SOLUTION\nx\n// END SOLUTION\n\nb\n";
-        assert_eq!(text(strip(first, Syntax::Slashes).unwrap()), "b\n");
-        let tight = "a\n// BEGIN SOLUTION\nx\n// END SOLUTION\n\nb\n";
-        assert_eq!(text(strip(tight, Syntax::Slashes).unwrap()), "a\n\nb\n");
+        assert_handouts(&[
+            (
+                "a\n\n// BEGIN SOLUTION\nx\n// END SOLUTION\n\nb\n",
+                "a\n\nb\n",
+            ),
+            // At the top of the file: no blank line at all.
+            ("// BEGIN SOLUTION\nx\n// END SOLUTION\n\nb\n", "b\n"),
+            (
+                "a\n// BEGIN SOLUTION\nx\n// END SOLUTION\n\nb\n",
+                "a\n\nb\n",
+            ),
+        ]);
     }
 
+    /// A handout line loses its comment marker and nothing else: a bare
+    /// `//` becomes a blank line; CRLF endings and indentation stay.
     #[test]
-    fn bare_comment_lines_become_blank_lines() {
-        let src = "// BEGIN SOLUTION\nx\n// HANDOUT\n// one\n//\n// two\n// END SOLUTION\n";
-        assert_eq!(text(strip(src, Syntax::Slashes).unwrap()), "one\n\ntwo\n");
+    fn handout_lines_keep_their_layout() {
+        assert_handouts(&[
+            (
+                "// BEGIN SOLUTION\nx\n// HANDOUT\n// one\n//\n// two\n// END SOLUTION\n",
+                "one\n\ntwo\n",
+            ),
+            (
+                "\t// BEGIN SOLUTION\r\n\tx\r\n\t// HANDOUT\r\n\t// y\r\n\t// END SOLUTION\r\n",
+                "\ty\r\n",
+            ),
+        ]);
     }
 
     #[test]
@@ -345,26 +369,27 @@ mod tests {
         assert!(strip(both, Syntax::Slashes).is_err());
     }
 
+    /// The line a refused text's error names, and that its message says `says`.
+    fn refused_at(src: &str, says: &str) -> usize {
+        let e = strip(src, Syntax::Slashes).unwrap_err();
+        assert!(e.message.contains(says), "{e}");
+        e.line
+    }
+
     #[test]
     fn unbalanced_markers_name_their_line() {
         let open = "a\n// BEGIN SOLUTION\nb\n";
-        let e = strip(open, Syntax::Slashes).unwrap_err();
-        assert_eq!(e.line, 2);
-        assert!(e.message.contains("has no `// END SOLUTION`"), "{e}");
-        let stray_end = "a\n// END SOLUTION\n";
-        assert_eq!(strip(stray_end, Syntax::Slashes).unwrap_err().line, 2);
-        let stray_handout = "// HANDOUT\n";
-        assert_eq!(strip(stray_handout, Syntax::Slashes).unwrap_err().line, 1);
+        assert_eq!(refused_at(open, "has no `// END SOLUTION`"), 2);
+        assert_eq!(refused_at("a\n// END SOLUTION\n", ""), 2);
+        assert_eq!(refused_at("// HANDOUT\n", ""), 1);
     }
 
     #[test]
     fn nested_regions_are_refused() {
         let src = "// BEGIN SOLUTION\n// BEGIN SOLUTION\n// END SOLUTION\n// END SOLUTION\n";
-        let e = strip(src, Syntax::Slashes).unwrap_err();
-        assert_eq!(e.line, 2);
-        assert!(e.message.contains("do not nest"), "{e}");
+        assert_eq!(refused_at(src, "do not nest"), 2);
         let twice = "// BEGIN SOLUTION\n// HANDOUT\n// HANDOUT\n// END SOLUTION\n";
-        assert_eq!(strip(twice, Syntax::Slashes).unwrap_err().line, 3);
+        assert_eq!(refused_at(twice, ""), 3);
     }
 
     #[test]
@@ -378,20 +403,11 @@ mod tests {
     fn toml_and_markdown() {
         let toml = "[dependencies]\n# BEGIN SOLUTION\nfoo = \"1\"\n# HANDOUT\n# # add what you need\n# END SOLUTION\n";
         assert_eq!(
-            text(strip(toml, Syntax::Hash).unwrap()),
+            text(toml, Syntax::Hash),
             "[dependencies]\n# add what you need\n"
         );
         let md = "# Guide\n<!-- BEGIN SOLUTION -->\nHow the reference works.\n<!-- HANDOUT -->\nYour design here.\n<!-- END SOLUTION -->\n";
-        assert_eq!(
-            text(strip(md, Syntax::Html).unwrap()),
-            "# Guide\nYour design here.\n"
-        );
-    }
-
-    #[test]
-    fn crlf_and_indentation_are_kept() {
-        let src = "\t// BEGIN SOLUTION\r\n\tx\r\n\t// HANDOUT\r\n\t// y\r\n\t// END SOLUTION\r\n";
-        assert_eq!(text(strip(src, Syntax::Slashes).unwrap()), "\ty\r\n");
+        assert_eq!(text(md, Syntax::Html), "# Guide\nYour design here.\n");
     }
 
     #[test]

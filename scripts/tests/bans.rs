@@ -60,31 +60,15 @@ fn the_workspace_denies_the_bans() {
 
 #[test]
 fn every_member_inherits_the_workspace_lints() {
-    let output = Command::new(cargo())
-        .args([
-            "metadata",
-            "--no-deps",
-            "--format-version",
-            "1",
-            "--offline",
-        ])
-        .current_dir(root())
-        .output()
-        .expect("run cargo metadata");
-    assert!(output.status.success(), "cargo metadata failed");
-    let metadata: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-    let members = metadata["workspace_members"].as_array().unwrap();
-    let packages = metadata["packages"].as_array().unwrap();
+    // The members as the handout reads them (`cargo metadata --no-deps`).
+    let members = labtools::handout::packages(&cargo(), &root()).expect("run cargo metadata");
     let mut missing = Vec::new();
-    for package in packages {
-        if !members.contains(&package["id"]) {
-            continue;
-        }
-        let path = package["manifest_path"].as_str().unwrap();
-        let text = std::fs::read_to_string(path).unwrap();
+    for member in &members {
+        let path = root().join(&member.dir).join("Cargo.toml");
+        let text = std::fs::read_to_string(&path).unwrap();
         let inherits = table(&text, "lints").is_some_and(|lines| lines == ["workspace = true"]);
         if !inherits {
-            missing.push(path.to_string());
+            missing.push(path.display().to_string());
         }
     }
     assert!(

@@ -402,7 +402,8 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 } else {
                     display.tests[i].tick();
                 }
-                if result.outcome.failed() {
+                // Failed and undecided runs are announced now and listed at the end.
+                if result.outcome.failed() || counted && result.undecided {
                     let test = &tests[i];
                     let replay = runner::replay_command(
                         &binaries[test.binary],
@@ -414,40 +415,31 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                         .kept
                         .first()
                         .map_or(String::new(), |p| format!(" -> {}", p.display()));
-                    display.println(&format!(
-                        "FAILED {} seed {} ({:.1} s): {}{kept}",
-                        test.label,
-                        result.job.seed,
-                        result.seconds,
-                        runner::indent_reason(
-                            result.reason.as_deref().unwrap_or("see the log"),
-                            "    "
-                        ),
-                    ));
-                    failures.push((result, replay));
-                    let total_failed = failures.len() as u64;
-                    if cli.max_fail.is_some_and(|max| total_failed >= max) && !max_fail_hit {
-                        max_fail_hit = true;
-                        stop.store(true, Ordering::SeqCst);
+                    if result.outcome.failed() {
+                        display.println(&format!(
+                            "FAILED {} seed {} ({:.1} s): {}{kept}",
+                            test.label,
+                            result.job.seed,
+                            result.seconds,
+                            runner::indent_reason(
+                                result.reason.as_deref().unwrap_or("see the log"),
+                                "    "
+                            ),
+                        ));
+                        failures.push((result, replay));
+                        let total_failed = failures.len() as u64;
+                        if cli.max_fail.is_some_and(|max| total_failed >= max) && !max_fail_hit {
+                            max_fail_hit = true;
+                            stop.store(true, Ordering::SeqCst);
+                        }
+                    } else {
+                        display.println(&format!(
+                            "UNKNOWN {} seed {} ({:.1} s): passed, but its linearizability check \
+                             was undecided (out of its step budget){kept}",
+                            test.label, result.job.seed, result.seconds,
+                        ));
+                        undecided.push((result, replay));
                     }
-                } else if counted && result.undecided {
-                    let test = &tests[i];
-                    let replay = runner::replay_command(
-                        &binaries[test.binary],
-                        test,
-                        result.job.seed,
-                        cli.release,
-                    );
-                    let kept = result
-                        .kept
-                        .first()
-                        .map_or(String::new(), |p| format!(" -> {}", p.display()));
-                    display.println(&format!(
-                        "UNKNOWN {} seed {} ({:.1} s): passed, but its linearizability check \
-                         was undecided (out of its step budget){kept}",
-                        test.label, result.job.seed, result.seconds,
-                    ));
-                    undecided.push((result, replay));
                 }
             }
             Event::Error(job, error) => {
@@ -493,29 +485,12 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             failures.len(),
             output_dir.display()
         );
-        failures.sort_by_key(|(r, _)| (r.job.test, r.job.iteration));
-        const SHOWN: usize = 20;
-        for (result, replay) in failures.iter().take(SHOWN) {
-            let files: Vec<String> = result
-                .kept
-                .iter()
-                .map(|p| file_name(p).to_string())
-                .collect();
-            println!(
-                "  {} seed {}: {}  [{}]",
-                tests[result.job.test].label,
-                result.job.seed,
-                runner::indent_reason(result.reason.as_deref().unwrap_or("failed"), "      "),
-                files.join(", ")
-            );
-            println!("    replay: {replay}");
-        }
-        if failures.len() > SHOWN {
-            println!(
-                "  ... and {} more (the replay command is at the top of each log)",
-                failures.len() - SHOWN
-            );
-        }
+        list_runs(
+            &mut failures,
+            &tests,
+            true,
+            " (the replay command is at the top of each log)",
+        );
     }
     if !undecided.is_empty() {
         println!(
@@ -525,25 +500,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             undecided.len(),
             output_dir.display()
         );
-        undecided.sort_by_key(|(r, _)| (r.job.test, r.job.iteration));
-        const SHOWN: usize = 20;
-        for (result, replay) in undecided.iter().take(SHOWN) {
-            let files: Vec<String> = result
-                .kept
-                .iter()
-                .map(|p| file_name(p).to_string())
-                .collect();
-            println!(
-                "  {} seed {}  [{}]",
-                tests[result.job.test].label,
-                result.job.seed,
-                files.join(", ")
-            );
-            println!("    replay: {replay}");
-        }
-        if undecided.len() > SHOWN {
-            println!("  ... and {} more", undecided.len() - SHOWN);
-        }
+        list_runs(&mut undecided, &tests, false, "");
     }
     // Undecided runs passed, as `cargo test` says; they are counted and
     // listed, not failures.
@@ -557,16 +514,43 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
     Ok(ExitCode::from(code))
 }
 
+/// Lists the first runs of `runs` (failed or undecided, with their replay
+/// commands) by test and iteration: each with its seed, its failure reason
+/// if `with_reason`, its kept files and how to replay it; then how many
+/// more there are, followed by `more_note`.
+fn list_runs(
+    runs: &mut [(RunResult, String)],
+    tests: &[TestCase],
+    with_reason: bool,
+    more_note: &str,
+) {
+    const SHOWN: usize = 20;
+    runs.sort_by_key(|(r, _)| (r.job.test, r.job.iteration));
+    for (result, replay) in runs.iter().take(SHOWN) {
+        let files: Vec<&str> = result.kept.iter().map(|p| file_name(p)).collect();
+        let reason = if with_reason {
+            let reason = result.reason.as_deref().unwrap_or("failed");
+            format!(": {}", runner::indent_reason(reason, "      "))
+        } else {
+            String::new()
+        };
+        println!(
+            "  {} seed {}{reason}  [{}]",
+            tests[result.job.test].label,
+            result.job.seed,
+            files.join(", ")
+        );
+        println!("    replay: {replay}");
+    }
+    if runs.len() > SHOWN {
+        println!("  ... and {} more{more_note}", runs.len() - SHOWN);
+    }
+}
+
 fn file_name(path: &Path) -> &str {
     path.file_name().and_then(|n| n.to_str()).unwrap_or("?")
 }
 
 fn main() -> ExitCode {
-    match run(Cli::parse()) {
-        Ok(code) => code,
-        Err(error) => {
-            eprintln!("dstest: {error}");
-            ExitCode::from(2)
-        }
-    }
+    labtools::exit_code("dstest", run(Cli::parse()))
 }

@@ -481,11 +481,5 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
 }
 
 fn main() -> ExitCode {
-    match run(Cli::parse()) {
-        Ok(code) => code,
-        Err(error) => {
-            eprintln!("mutants: {error}");
-            ExitCode::from(2)
-        }
-    }
+    labtools::exit_code("mutants", run(Cli::parse()))
 }
