@@ -84,12 +84,14 @@
 //! [`history`] holds the end-of-test linearizability check of the key/value
 //! labs, so that no library crate depends on the checker, and [`record`] a
 //! harness clerk's recording into it; [`bench`](mod@bench) the benchmarks'
-//! CPU-time helper.
+//! CPU-time helper; [`run`](mod@run) one test in a simulation of its own,
+//! between its harness's setup and teardown.
 
 pub mod appends;
 pub mod bench;
 pub mod history;
 pub mod record;
+pub mod run;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};

@@ -74,7 +74,7 @@ async fn basic_puts(ck: &mut Client, cka: &mut [Client]) {
 #[test]
 fn basic() {
     const NSERVERS: usize = 3;
-    Config::run("basic", NSERVERS, false, |cfg| async move {
+    Config::setup("basic", NSERVERS, false).run(|cfg| async move {
         let (mut ck, mut cka) = cfg.clerks();
 
         cfg.begin("Test: Basic put/append/get");
@@ -94,7 +94,8 @@ fn basic() {
 #[test]
 fn partition() {
     const NSERVERS: usize = 5;
-    Config::run_partitioned("partition", NSERVERS, false, |cfg| async move {
+    Config::setup("partition", NSERVERS, false).run(|cfg| async move {
+        cfg.defer_part();
         let mut cka: Vec<Option<Client>> = (0..NSERVERS).map(|i| Some(cfg.clerk(&[i]))).collect();
         let ck = |cka: &mut Vec<Option<Client>>, i: usize| -> Client { cka[i].take().unwrap() };
 
@@ -155,7 +156,7 @@ fn partition() {
 #[test]
 fn unreliable() {
     const NSERVERS: usize = 3;
-    Config::run("un", NSERVERS, true, |cfg| async move {
+    Config::setup("un", NSERVERS, true).run(|cfg| async move {
         let (mut ck, mut cka) = cfg.clerks();
 
         cfg.begin("Test: Basic put/get, unreliable");
@@ -230,7 +231,8 @@ fn unreliable() {
 fn hole() {
     const NSERVERS: usize = 5;
     const NCLIENTS: usize = 10;
-    Config::run_partitioned("hole", NSERVERS, false, |cfg| async move {
+    Config::setup("hole", NSERVERS, false).run(|cfg| async move {
+        cfg.defer_part();
         cfg.begin("Test: Tolerates holes in paxos sequence");
         for _ in 0..5 {
             cfg.heal();
@@ -293,7 +295,8 @@ fn hole() {
 fn many_partition() {
     const NSERVERS: usize = 5;
     const NCLIENTS: usize = 10;
-    Config::run_partitioned("many", NSERVERS, true, |cfg| async move {
+    Config::setup("many", NSERVERS, true).run(|cfg| async move {
+        cfg.defer_part();
         cfg.begin("Test: Many clients, changing partitions");
         cfg.heal();
         let done = Arc::new(AtomicBool::new(false));

@@ -16,11 +16,12 @@ use std::time::Duration;
 use common::Config;
 use common::repartition::spawn_repartition;
 use labrpc::sim;
+use labtest::run::Setup;
 
 #[test]
 fn basic() {
     const NPAXOS: usize = 3;
-    Config::run("basic", NPAXOS, |cfg| async move {
+    Config::setup("basic", NPAXOS).run(|cfg| async move {
         cfg.begin("Test: Single proposer");
         cfg.agree(0, 0, "hello").await;
         cfg.passed();
@@ -137,7 +138,7 @@ fn forget() {
 fn many_forget() {
     const NPAXOS: usize = 3;
     const MAXSEQ: i64 = 20;
-    Config::run("manygc", NPAXOS, |cfg| async move {
+    Config::setup("manygc", NPAXOS).run(|cfg| async move {
         cfg.set_all_unreliable(true);
 
         cfg.begin("Test: Lots of forgetting");
@@ -276,46 +277,40 @@ fn rpc_count() {
 
 /// Many agreements, at most 5 in flight, no failures (TestMany), or at most
 /// 3 with unreliable RPC (TestManyUnreliable).
-async fn many_agreements(tag: &str, description: &str, unreliable: bool, in_flight: i64) {
+fn many_agreements(tag: &str, description: &'static str, unreliable: bool, in_flight: i64) {
     const NPAXOS: usize = 3;
     const NINST: i64 = 50;
-    let cfg = Config::new(tag, NPAXOS);
-    cfg.begin(description);
-    for i in 0..NPAXOS {
-        cfg.set_unreliable(i, unreliable);
-        cfg.start(i, 0, &0i64);
-    }
-    for seq in 1..NINST {
-        // Only a few active instances (Go: to limit file descriptors).
-        while seq >= in_flight && cfg.ndecided::<i64>(seq - in_flight) < NPAXOS {
-            sim::sleep(Duration::from_millis(20)).await;
-        }
+    Config::test(tag, NPAXOS, description, move |cfg| async move {
         for i in 0..NPAXOS {
-            cfg.start(i, seq, &(seq * 10 + i as i64));
+            cfg.set_unreliable(i, unreliable);
+            cfg.start(i, 0, &0i64);
         }
-    }
-    while !(1..NINST).all(|seq| cfg.ndecided::<i64>(seq) >= NPAXOS) {
-        sim::sleep(Duration::from_millis(100)).await;
-    }
-    cfg.passed();
-    cfg.cleanup();
+        for seq in 1..NINST {
+            // Only a few active instances (Go: to limit file descriptors).
+            while seq >= in_flight && cfg.ndecided::<i64>(seq - in_flight) < NPAXOS {
+                sim::sleep(Duration::from_millis(20)).await;
+            }
+            for i in 0..NPAXOS {
+                cfg.start(i, seq, &(seq * 10 + i as i64));
+            }
+        }
+        while !(1..NINST).all(|seq| cfg.ndecided::<i64>(seq) >= NPAXOS) {
+            sim::sleep(Duration::from_millis(100)).await;
+        }
+    });
 }
 
 #[test]
 fn many() {
-    sim::run(async {
-        many_agreements("many", "Test: Many instances", false, 5).await;
-    });
+    many_agreements("many", "Test: Many instances", false, 5);
 }
 
 /// A peer starts up, with a proposal, after the others decided; then
 /// another peer would start without a proposal (disabled in Go too).
 #[test]
 fn old() {
-    sim::run(async {
-        const NPAXOS: usize = 5;
-        let cfg = Config::slots("old", NPAXOS);
-
+    const NPAXOS: usize = 5;
+    Setup::new(|| Config::slots("old", NPAXOS)).run(|cfg| async move {
         cfg.begin("Test: Minority proposal ignored");
         cfg.make(1);
         cfg.make(2);
@@ -327,21 +322,18 @@ fn old() {
         cfg.start(0, 1, &222i64);
         cfg.waitn::<i64>(1, 4).await;
         cfg.passed();
-        cfg.cleanup();
     });
 }
 
 #[test]
 fn many_unreliable() {
-    sim::run(async {
-        many_agreements("manyun", "Test: Many instances, unreliable RPC", true, 3).await;
-    });
+    many_agreements("manyun", "Test: Many instances, unreliable RPC", true, 3);
 }
 
 #[test]
 fn partition() {
     const NPAXOS: usize = 5;
-    Config::run("partition", NPAXOS, |cfg| async move {
+    Config::setup("partition", NPAXOS).run(|cfg| async move {
         let mut seq = 0;
 
         cfg.begin("Test: No decision if partitioned");
@@ -399,7 +391,7 @@ fn partition() {
 #[test]
 fn lots() {
     const NPAXOS: usize = 5;
-    Config::run("lots", NPAXOS, |cfg| async move {
+    Config::setup("lots", NPAXOS).run(|cfg| async move {
         cfg.set_all_unreliable(true);
         cfg.begin("Test: Many requests, changing partitions");
 

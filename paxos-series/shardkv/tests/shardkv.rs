@@ -59,10 +59,7 @@ async fn check_joins(tc: &Config, ck: &mut Client, keys: &[String], vals: &mut [
 
 #[test]
 fn basic() {
-    sim::run(async {
-        let tc = Config::setup("basic", false, true);
-        tc.begin("Test: Basic Join/Leave");
-
+    Config::test("basic", false, "Test: Basic Join/Leave").run(|tc| async move {
         tc.join(0).await;
         let mut ck = tc.clerk();
         ck.put("a", "x").await;
@@ -78,18 +75,12 @@ fn basic() {
             sim::sleep(Duration::from_secs(1)).await;
             check_and_reput(&mut ck, &keys, &mut vals, "leaving", g).await;
         }
-        tc.passed();
-        tc.check_linearizable();
-        tc.cleanup();
     });
 }
 
 #[test]
 fn move_shards() {
-    sim::run(async {
-        let tc = Config::setup("move", false, true);
-        tc.begin("Test: Shards really move");
-
+    Config::test("move", false, "Test: Shards really move").run(|tc| async move {
         tc.join(0).await;
         let mut ck = tc.clerk();
 
@@ -131,18 +122,17 @@ fn move_shards() {
             "{ccc} keys worked after killing 1/2 of groups; wanted {}",
             N_SHARDS / 2
         );
-        tc.passed();
-        tc.check_linearizable();
-        tc.cleanup();
     });
 }
 
 #[test]
 fn limp() {
-    sim::run(async {
-        let tc = Config::setup("limp", false, true);
-        tc.begin("Test: Reconfiguration with some dead replicas");
-
+    Config::test(
+        "limp",
+        false,
+        "Test: Reconfiguration with some dead replicas",
+    )
+    .run(|tc| async move {
         tc.join(0).await;
         let mut ck = tc.clerk();
         ck.put("a", "b").await;
@@ -166,73 +156,60 @@ fn limp() {
             }
             check_and_reput(&mut ck, &keys, &mut vals, "leaving", gi).await;
         }
-        tc.passed();
-        tc.check_linearizable();
-        tc.cleanup();
     });
 }
 
-/// Go's `doConcurrent(t, unreliable)`.
-async fn do_concurrent(tc: &Config) {
-    for gi in 0..tc.ngroups() {
-        tc.join(gi).await;
-    }
+/// Go's `doConcurrent(t, unreliable)`, in TestConcurrent and
+/// TestConcurrentUnreliable (`description`, Go's `Test: ...` line).
+fn do_concurrent(unreliable: bool, description: &'static str) {
+    let tag = format!("concurrent-{unreliable}");
+    Config::test(&tag, unreliable, description).run(|tc| async move {
+        for gi in 0..tc.ngroups() {
+            tc.join(gi).await;
+        }
 
-    const NPARA: usize = 11;
-    let tasks: Vec<_> = (0..NPARA)
-        .map(|me| {
-            let mut ck = tc.clerk();
-            let mut mymck = tc.shardclerk();
-            let gids: Vec<_> = (0..tc.ngroups()).map(|gi| tc.gid(gi)).collect();
-            ck.node().spawn(async move {
-                let key = me.to_string();
-                let mut last = String::new();
-                for _ in 0..3 {
-                    let nv = rand_int_string();
-                    ck.append(&key, &nv).await;
-                    last += &nv;
-                    let v = ck.get(&key).await;
-                    assert!(v == last, "Get({key}) expected {last} got {v}");
+        const NPARA: usize = 11;
+        let tasks: Vec<_> = (0..NPARA)
+            .map(|me| {
+                let mut ck = tc.clerk();
+                let mut mymck = tc.shardclerk();
+                let gids: Vec<_> = (0..tc.ngroups()).map(|gi| tc.gid(gi)).collect();
+                ck.node().spawn(async move {
+                    let key = me.to_string();
+                    let mut last = String::new();
+                    for _ in 0..3 {
+                        let nv = rand_int_string();
+                        ck.append(&key, &nv).await;
+                        last += &nv;
+                        let v = ck.get(&key).await;
+                        assert!(v == last, "Get({key}) expected {last} got {v}");
 
-                    let gid = gids[sim::gen_range(0..gids.len())];
-                    let shard = sim::gen_range(0..N_SHARDS);
-                    timeline::mark("shardmaster", &format!("move {shard} to {gid}"));
-                    let moved = mymck.move_shard(shard, gid).await;
-                    moved.unwrap_or_else(|e| panic!("Move({shard}, {gid}): {e}"));
+                        let gid = gids[sim::gen_range(0..gids.len())];
+                        let shard = sim::gen_range(0..N_SHARDS);
+                        timeline::mark("shardmaster", &format!("move {shard} to {gid}"));
+                        let moved = mymck.move_shard(shard, gid).await;
+                        moved.unwrap_or_else(|e| panic!("Move({shard}, {gid}): {e}"));
 
-                    // Go's rand.Int() % 30 ms, zero included.
-                    sim::go_sleep(Duration::from_millis(sim::gen_range(0..30))).await;
-                }
-                true
+                        // Go's rand.Int() % 30 ms, zero included.
+                        sim::go_sleep(Duration::from_millis(sim::gen_range(0..30))).await;
+                    }
+                    true
+                })
             })
-        })
-        .collect();
-    for task in tasks {
-        let ok = task.await.expect("a client task was cancelled");
-        assert!(ok, "something is wrong");
-    }
+            .collect();
+        for task in tasks {
+            let ok = task.await.expect("a client task was cancelled");
+            assert!(ok, "something is wrong");
+        }
+    });
 }
 
 #[test]
 fn concurrent() {
-    sim::run(async {
-        let tc = Config::setup("concurrent-false", false, true);
-        tc.begin("Test: Concurrent Put/Get/Move");
-        do_concurrent(&tc).await;
-        tc.passed();
-        tc.check_linearizable();
-        tc.cleanup();
-    });
+    do_concurrent(false, "Test: Concurrent Put/Get/Move");
 }
 
 #[test]
 fn concurrent_unreliable() {
-    sim::run(async {
-        let tc = Config::setup("concurrent-true", true, true);
-        tc.begin("Test: Concurrent Put/Get/Move (unreliable)");
-        do_concurrent(&tc).await;
-        tc.passed();
-        tc.check_linearizable();
-        tc.cleanup();
-    });
+    do_concurrent(true, "Test: Concurrent Put/Get/Move (unreliable)");
 }

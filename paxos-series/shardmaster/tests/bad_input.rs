@@ -7,13 +7,11 @@
 mod common;
 
 use common::Masters;
-use labrpc::sim;
 use shardmaster::{JoinArgs, JoinReply, MoveArgs, MoveReply, N_SHARDS, RequestError, SmStatus};
 
 #[test]
 fn clerk_refuses_impossible_requests() {
-    sim::run(async {
-        let cfg = Masters::new("badclerk", 3);
+    Masters::setup("badclerk", 3).run(|cfg| async move {
         let mut ck = cfg.clerk(&[0, 1, 2]);
         let before = cfg.rpc_total();
         let joined = ck.clerk.join(0, vec!["a".into()]).await;
@@ -32,14 +30,12 @@ fn clerk_refuses_impossible_requests() {
             0,
             "a refused request changed something"
         );
-        cfg.cleanup();
     });
 }
 
 #[test]
 fn server_refuses_impossible_requests() {
-    sim::run(async {
-        let cfg = Masters::new("badserver", 3);
+    Masters::setup("badserver", 3).run(|cfg| async move {
         let end = cfg.net().end_to(cfg.name(0));
         let args = JoinArgs {
             gid: 0,
@@ -61,14 +57,12 @@ fn server_refuses_impossible_requests() {
         assert_eq!(ck.query(-1).await.num, 0);
         ck.join(1, &["x"]).await;
         assert_eq!(ck.query(-1).await.num, 1);
-        cfg.cleanup();
     });
 }
 
 #[test]
 fn undecodable_arguments_fail_the_call_not_the_server() {
-    sim::run(async {
-        let cfg = Masters::new("badrpc", 3);
+    Masters::setup("badrpc", 3).run(|cfg| async move {
         let end = cfg.net().end_to(cfg.name(1));
         let outcome = end
             .call::<_, JoinReply>("ShardMaster.Join", "not a JoinArgs")
@@ -80,6 +74,5 @@ fn undecodable_arguments_fail_the_call_not_the_server() {
         let mut ck = cfg.clerk(&[1]);
         ck.join(7, &["x"]).await;
         assert!(ck.query(-1).await.groups.contains_key(&7));
-        cfg.cleanup();
     });
 }

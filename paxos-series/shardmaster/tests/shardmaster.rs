@@ -5,16 +5,45 @@
 
 mod common;
 
-use common::{Masters, check};
-use labrpc::sim;
+use common::{Client, Masters, check};
+use labrpc::sim::{self, JoinHandle};
 use shardconfig::check::{check_same_config, check_servers};
 use shardmaster::{Config, Gid, N_SHARDS};
 
+/// Go's `nservers`, the same in every test.
+const NSERVERS: usize = 3;
+
+/// Go's concurrent leave/join (TestBasic's and TestUnreliable's): `npara`
+/// tasks, task `i` made by `client(i, gid)` for GID i + 1 (it joins GID
+/// gid + 1000 and GID gid, then leaves gid + 1000); then Query(-1) through
+/// `ck` must have exactly those GIDs.
+async fn concurrent_leave_join<F>(npara: usize, ck: &mut Client, client: F)
+where
+    F: Fn(usize, Gid) -> JoinHandle<()>,
+{
+    let gids: Vec<Gid> = (0..npara).map(|i| i as Gid + 1).collect();
+    let tasks: Vec<_> = (0..npara).map(|i| client(i, gids[i])).collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    check(&gids, ck).await;
+}
+
+/// Go's minimal-transfer checks: every shard that `a` gives one of the
+/// GIDs 1..=`ngids` is on the same GID in `b`.
+fn check_kept(a: &Config, b: &Config, ngids: usize, message: &str) {
+    for gid in 1..=ngids as Gid {
+        for j in 0..N_SHARDS {
+            if a.shards[j] == gid {
+                assert!(b.shards[j] == gid, "{message}");
+            }
+        }
+    }
+}
+
 #[test]
 fn basic() {
-    sim::run(async {
-        const NSERVERS: usize = 3;
-        let cfg = Masters::new("basic", NSERVERS);
+    Masters::setup("basic", NSERVERS).run(|cfg| async move {
         let mut ck = cfg.clerk(&[0, 1, 2]);
 
         cfg.begin("Test: Basic leave/join");
@@ -88,26 +117,19 @@ fn basic() {
 
         cfg.begin("Test: Concurrent leave/join");
         const NPARA: usize = 10;
-        let gids: Vec<Gid> = (0..NPARA).map(|i| i as Gid + 1).collect();
-        let tasks: Vec<_> = (0..NPARA)
-            .map(|i| {
-                let gid = gids[i];
-                // cka[i % 3] joins twice, cka[(i + 1) % 3] leaves (Go's
-                // clerks hold no state, so fresh ones are the same).
-                let first = cfg.clerk(&[i % NSERVERS]);
-                let mut second = cfg.clerk(&[(i + 1) % NSERVERS]);
-                let mut ck = first;
-                ck.node().spawn(async move {
-                    ck.join(gid + 1000, &["a", "b", "c"]).await;
-                    ck.join(gid, &["a", "b", "c"]).await;
-                    second.leave(gid + 1000).await;
-                })
+        concurrent_leave_join(NPARA, &mut ck, |i, gid| {
+            // cka[i % 3] joins twice, cka[(i + 1) % 3] leaves (Go's clerks
+            // hold no state, so fresh ones are the same).
+            let first = cfg.clerk(&[i % NSERVERS]);
+            let mut second = cfg.clerk(&[(i + 1) % NSERVERS]);
+            let mut ck = first;
+            ck.node().spawn(async move {
+                ck.join(gid + 1000, &["a", "b", "c"]).await;
+                ck.join(gid, &["a", "b", "c"]).await;
+                second.leave(gid + 1000).await;
             })
-            .collect();
-        for task in tasks {
-            task.await.unwrap();
-        }
-        check(&gids, &mut ck).await;
+        })
+        .await;
         cfg.passed();
 
         cfg.begin("Test: Min advances after joins");
@@ -126,13 +148,7 @@ fn basic() {
             ck.join((NPARA + 1 + i) as Gid, &["a", "b", "c"]).await;
         }
         let c2 = ck.query(-1).await;
-        for gid in 1..=NPARA as Gid {
-            for j in 0..N_SHARDS {
-                if c2.shards[j] == gid {
-                    assert!(c1.shards[j] == gid, "non-minimal transfer after Join()s");
-                }
-            }
-        }
+        check_kept(&c2, &c1, NPARA, "non-minimal transfer after Join()s");
         cfg.passed();
 
         cfg.begin("Test: Minimal transfers after leaves");
@@ -140,60 +156,41 @@ fn basic() {
             ck.leave((NPARA + 1 + i) as Gid).await;
         }
         let c3 = ck.query(-1).await;
-        for gid in 1..=NPARA as Gid {
-            for j in 0..N_SHARDS {
-                if c2.shards[j] == gid {
-                    assert!(c3.shards[j] == gid, "non-minimal transfer after Leave()s");
-                }
-            }
-        }
+        check_kept(&c2, &c3, NPARA, "non-minimal transfer after Leave()s");
         cfg.passed();
-        cfg.cleanup();
     });
 }
 
 #[test]
 fn unreliable() {
-    sim::run(async {
-        const NSERVERS: usize = 3;
-        let cfg = Masters::new("unrel", NSERVERS);
+    Masters::setup("unrel", NSERVERS).run(|cfg| async move {
         // Go leaves the servers reliable: "the assignment doesn't require
         // the shardmaster to detect duplicate client requests".
         let mut ck = cfg.clerk(&[0, 1, 2]);
 
         cfg.begin("Test: Concurrent leave/join, failure");
         const NPARA: usize = 20;
-        let gids: Vec<Gid> = (0..NPARA).map(|i| i as Gid + 1).collect();
-        let tasks: Vec<_> = (0..NPARA)
-            .map(|i| {
-                let gid = gids[i];
-                let cfg = cfg.clone();
-                let node = cfg.clerk(&[1]).node();
-                node.spawn(async move {
-                    // cka[1 + rand() % 2] for each request.
-                    let cka = || cfg.clerk(&[1 + sim::gen_range(0..2)]);
-                    cka().join(gid + 1000, &["a", "b", "c"]).await;
-                    cka().join(gid, &["a", "b", "c"]).await;
-                    cka().leave(gid + 1000).await;
-                    // Server 0 won't be able to hear any RPCs.
-                    cfg.deafen(0);
-                })
+        concurrent_leave_join(NPARA, &mut ck, |_, gid| {
+            let cfg = cfg.clone();
+            let node = cfg.clerk(&[1]).node();
+            node.spawn(async move {
+                // cka[1 + rand() % 2] for each request.
+                let cka = || cfg.clerk(&[1 + sim::gen_range(0..2)]);
+                cka().join(gid + 1000, &["a", "b", "c"]).await;
+                cka().join(gid, &["a", "b", "c"]).await;
+                cka().leave(gid + 1000).await;
+                // Server 0 won't be able to hear any RPCs.
+                cfg.deafen(0);
             })
-            .collect();
-        for task in tasks {
-            task.await.unwrap();
-        }
-        check(&gids, &mut ck).await;
+        })
+        .await;
         cfg.passed();
-        cfg.cleanup();
     });
 }
 
 #[test]
 fn fresh_query() {
-    sim::run(async {
-        const NSERVERS: usize = 3;
-        let cfg = Masters::new("fresh", NSERVERS);
+    Masters::setup("fresh", NSERVERS).run(|cfg| async move {
         let mut ck1 = cfg.clerk(&[1]);
 
         cfg.begin("Test: Query() returns latest configuration");
@@ -206,6 +203,5 @@ fn fresh_query() {
             "Query(-1) produced a stale configuration"
         );
         cfg.passed();
-        cfg.cleanup();
     });
 }

@@ -18,7 +18,6 @@
 #[path = "../../../paxos/tests/common/repartition.rs"]
 pub mod repartition;
 
-use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -29,6 +28,7 @@ use labrpc::sim;
 use labrpc::{Network, Profile};
 use labtest::history::KvLog;
 use labtest::record::Recorder;
+use labtest::run::{Setup, Teardown};
 use labtest::{Cluster, Status};
 use linearizability::OpLog;
 
@@ -58,6 +58,8 @@ struct Shared {
     /// Whether clerks add to the history now.
     recording: Arc<AtomicBool>,
     next_client: Mutex<usize>,
+    /// Whether the teardown isolates every server first ([`Config::defer_part`]).
+    deferred_part: AtomicBool,
 }
 
 /// One test's servers. Cloning shares them.
@@ -84,44 +86,17 @@ pub fn check_appends(v: &str, counts: &[usize]) {
 }
 
 impl Config {
-    /// One Go test in a simulation of its own: `n` servers tagged `tag`,
-    /// each `setunreliable(unreliable)`, recording every clerk's operations
-    /// ([`Config::new`]); then `test` on them; then the linearizability
-    /// check of the history and Go's deferred `cleanup(kva)`.
-    pub fn run<F, Fut>(tag: &str, n: usize, unreliable: bool, test: F)
-    where
-        F: FnOnce(Config) -> Fut + Send + 'static,
-        Fut: Future<Output = ()> + Send + 'static,
-    {
-        Config::run_test(tag, n, unreliable, false, test);
-    }
-
-    /// [`run`](Config::run) for the tests that partition: Go's deferred
-    /// `part(t, tag, nservers, []int{}, []int{}, []int{})` comes before the
-    /// cleanup.
-    pub fn run_partitioned<F, Fut>(tag: &str, n: usize, unreliable: bool, test: F)
-    where
-        F: FnOnce(Config) -> Fut + Send + 'static,
-        Fut: Future<Output = ()> + Send + 'static,
-    {
-        Config::run_test(tag, n, unreliable, true, test);
-    }
-
-    fn run_test<F, Fut>(tag: &str, n: usize, unreliable: bool, partitioned: bool, test: F)
-    where
-        F: FnOnce(Config) -> Fut + Send + 'static,
-        Fut: Future<Output = ()> + Send + 'static,
-    {
+    /// A test's [`Config::new`] of `n` servers, each
+    /// `setunreliable(unreliable)`, recording every clerk's operations,
+    /// made once its simulation runs: then `.run(test)` runs the test, the
+    /// linearizability check of the history and Go's deferred `cleanup(kva)`.
+    pub fn setup(
+        tag: &str,
+        n: usize,
+        unreliable: bool,
+    ) -> Setup<impl FnOnce() -> Config + Send + 'static> {
         let tag = tag.to_string();
-        sim::run(async move {
-            let cfg = Config::new(&tag, n, unreliable, true);
-            test(cfg.clone()).await;
-            cfg.check_linearizable();
-            if partitioned {
-                cfg.part(&[]);
-            }
-            cfg.cleanup();
-        });
+        Setup::new(move || Config::new(&tag, n, unreliable, true))
     }
 
     /// Go's `StartServer(kvh, i)` for every server, all reaching each other,
@@ -142,6 +117,7 @@ impl Config {
                 history: record_history.then(OpLog::new),
                 recording: Arc::new(AtomicBool::new(true)),
                 next_client: Mutex::new(0),
+                deferred_part: AtomicBool::new(false),
             }),
         };
         cfg.set_unreliable(unreliable);
@@ -216,6 +192,12 @@ impl Config {
         self.part(&[&all]);
     }
 
+    /// Go's `defer part(t, tag, nservers, []int{}, []int{}, []int{})`: the
+    /// teardown isolates every server before the cleanup.
+    pub fn defer_part(&self) {
+        self.inner.deferred_part.store(true, Ordering::SeqCst);
+    }
+
     /// Go's `fmt.Printf("Test: ... ...\n")`.
     pub fn begin(&self, description: &str) {
         self.cluster().begin(description);
@@ -246,5 +228,17 @@ impl Config {
     /// Go's deferred `cleanup(kva)`: kills every server.
     pub fn cleanup(&self) {
         self.cluster().cleanup();
+    }
+}
+
+impl Teardown for Config {
+    /// The linearizability check, then Go's deferred `part` (if the test
+    /// [deferred](Config::defer_part) one) and `cleanup(kva)`.
+    fn teardown(&self) {
+        self.check_linearizable();
+        if self.inner.deferred_part.load(Ordering::SeqCst) {
+            self.part(&[]);
+        }
+        self.cleanup();
     }
 }

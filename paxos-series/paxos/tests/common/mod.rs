@@ -24,6 +24,7 @@ use std::time::Duration;
 use labrpc::sim;
 use labrpc::timeline;
 use labrpc::{Network, Profile};
+use labtest::run::{Setup, Teardown};
 use labtest::{Cluster, Status};
 use paxos::{Fate, Paxos};
 use serde::Serialize;
@@ -51,30 +52,21 @@ pub fn port(tag: &str, i: usize) -> String {
 }
 
 impl Config {
-    /// One Go test in a simulation of its own: `n` peers tagged `tag`, every
-    /// peer made and reaching every other ([`Config::new`]), then `test` on
-    /// them, then Go's deferred `cleanup(pxa)`.
-    pub fn run<F, Fut>(tag: &str, n: usize, test: F)
-    where
-        F: FnOnce(Config) -> Fut + Send + 'static,
-        Fut: Future<Output = ()> + Send + 'static,
-    {
+    /// A test's [`Config::new`], made once its simulation runs: then
+    /// `.run(test)` runs the test and Go's deferred `cleanup(pxa)`.
+    pub fn setup(tag: &str, n: usize) -> Setup<impl FnOnce() -> Config + Send + 'static> {
         let tag = tag.to_string();
-        sim::run(async move {
-            let cfg = Config::new(&tag, n);
-            test(cfg.clone()).await;
-            cfg.cleanup();
-        });
+        Setup::new(move || Config::new(&tag, n))
     }
 
-    /// A Go test of one part: [`run`](Config::run) with Go's `Test: ...`
-    /// line (`description`) first and its `Passed` line last.
+    /// A Go test of one part: [`setup`](Config::setup)`(tag, n)`, then Go's
+    /// `Test: ...` line (`description`), `test`, Go's `Passed` line.
     pub fn test<F, Fut>(tag: &str, n: usize, description: &'static str, test: F)
     where
         F: FnOnce(Config) -> Fut + Send + 'static,
         Fut: Future<Output = ()> + Send + 'static,
     {
-        Config::run(tag, n, move |cfg| async move {
+        Config::setup(tag, n).run(move |cfg| async move {
             cfg.begin(description);
             test(cfg.clone()).await;
             cfg.passed();
@@ -278,5 +270,12 @@ impl Config {
     /// Go's deferred `cleanup(pxa)`: kills every peer.
     pub fn cleanup(&self) {
         self.cluster.cleanup();
+    }
+}
+
+impl Teardown for Config {
+    /// Go's deferred `cleanup(pxa)`.
+    fn teardown(&self) {
+        self.cleanup();
     }
 }

@@ -28,6 +28,7 @@ use labrpc::timeline;
 use labrpc::{Network, Profile};
 use labtest::history::KvLog;
 use labtest::record::Recorder;
+use labtest::run::{Setup, Teardown};
 use labtest::{Cluster, Status};
 use linearizability::OpLog;
 use paxos_shardkv::{Clerk, MakeEnd, ShardKv};
@@ -80,6 +81,9 @@ struct Shared {
     groups: Vec<Group>,
     history: Option<KvLog>,
     next_client: AtomicUsize,
+    /// Whether the test printed its `Test: ...` line: the teardown then
+    /// prints its `Passed` line.
+    begun: AtomicBool,
 }
 
 /// Go's `tCluster`. Cloning shares it.
@@ -96,6 +100,24 @@ fn make_end_fn(net: &Network) -> MakeEnd {
 }
 
 impl Config {
+    /// A Go test of one part: Go's `setup(t, tag, unreliable)` recording
+    /// every harness clerk's operations, then Go's `Test: ...` line
+    /// (`description`), made once the test's simulation runs. Then
+    /// `.run(test)` runs the test; the teardown prints Go's `Passed` line,
+    /// checks the history and does Go's deferred `tc.cleanup()`.
+    pub fn test(
+        tag: &str,
+        unreliable: bool,
+        description: &'static str,
+    ) -> Setup<impl FnOnce() -> Config + Send + 'static> {
+        let tag = tag.to_string();
+        Setup::new(move || {
+            let tc = Config::setup(&tag, unreliable, true);
+            tc.begin(description);
+            tc
+        })
+    }
+
     /// Go's `setup(t, tag, unreliable)`. `record_history` keeps every
     /// harness clerk's operations for
     /// [`check_linearizable`](Config::check_linearizable).
@@ -142,6 +164,7 @@ impl Config {
                 groups,
                 history: record_history.then(OpLog::new),
                 next_client: AtomicUsize::new(0),
+                begun: AtomicBool::new(false),
             }),
         }
     }
@@ -232,6 +255,7 @@ impl Config {
     /// Go's `fmt.Printf("Test: ... ...\n")`.
     pub fn begin(&self, description: &str) {
         self.inner.masters.begin(description);
+        self.inner.begun.store(true, Ordering::SeqCst);
     }
 
     /// Go's `fmt.Printf("  ... Passed\n")`, with what the test took: virtual
@@ -262,6 +286,18 @@ impl Config {
         for i in 0..NMASTERS {
             self.inner.masters.stop(i);
         }
+    }
+}
+
+impl Teardown for Config {
+    /// Go's `Passed` line (if the test printed its `Test: ...` line), the
+    /// linearizability check, then Go's deferred `tc.cleanup()`.
+    fn teardown(&self) {
+        if self.inner.begun.load(Ordering::SeqCst) {
+            self.passed();
+        }
+        self.check_linearizable();
+        self.cleanup();
     }
 }
 

@@ -19,6 +19,7 @@ use std::time::Duration;
 use labrpc::sim::{self, Node};
 use labrpc::timeline;
 use labrpc::{ClientEnd, Network, Profile, Service};
+use labtest::run::{Setup, Teardown};
 use labtest::{Cluster, Lab, Status};
 use shardmaster::{Clerk, Config, Gid, ShardMaster};
 
@@ -65,6 +66,13 @@ impl Deref for Masters {
 }
 
 impl Masters {
+    /// A test's [`Masters::new`], made once its simulation runs: then
+    /// `.run(test)` runs the test and Go's deferred `cleanup(sma)`.
+    pub fn setup(tag: &str, n: usize) -> Setup<impl FnOnce() -> Masters + Send + 'static> {
+        let tag = tag.to_string();
+        Setup::new(move || Masters::new(&tag, n))
+    }
+
     /// Go's `StartServer(kvh, i)` for each of `n` servers, all reaching
     /// each other.
     pub fn new(tag: &str, n: usize) -> Masters {
@@ -120,6 +128,13 @@ impl Masters {
         timeline::mark(self.name(i), "renamed");
         tracing::info!(topic = "test", "server {i} renamed to {new}");
         new
+    }
+}
+
+impl Teardown for Masters {
+    /// Go's deferred `cleanup(sma)`.
+    fn teardown(&self) {
+        self.cleanup();
     }
 }
 
