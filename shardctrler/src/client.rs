@@ -136,3 +136,15 @@ impl Clerk {
     }
     // END SOLUTION
 }
+
+/// The clerk as the tests' shared scenarios use it (TestBasic's Move part,
+/// the same in both series: [`crate::config::check::check_moves`]).
+impl crate::config::check::Admin for Clerk {
+    async fn query(&mut self, num: i64) -> Config {
+        Clerk::query(self, num).await
+    }
+
+    async fn move_shard(&mut self, shard: usize, gid: Gid) {
+        Clerk::move_shard(self, shard, gid).await;
+    }
+}

@@ -10,19 +10,21 @@
 mod common;
 
 use std::collections::BTreeMap;
+use std::future::Future;
 use std::time::Duration;
 
 use common::*;
 use labrpc::sim;
-use shardctrler::config::check::{check_groups, check_same_config, check_servers};
+use labtest::Cluster;
+use shardctrler::config::check::{
+    check_groups, check_minimal_transfers, check_moves, check_same_config, check_servers,
+};
 use shardctrler::{Clerk, Config, Gid, N_SHARDS};
 
 #[test]
 fn basic_4a() {
-    sim::run(async {
-        let nservers = 3;
-        let cfg = make_config(nservers, false);
-        let mut ck = cfg.make_client(&cfg.all());
+    let nservers = 3;
+    run_test(nservers, move |cfg, mut ck| async move {
         let mut cfa: Vec<Config> = vec![Config::default(); 6];
 
         println!("Test: Basic leave/join ...");
@@ -63,24 +65,7 @@ fn basic_4a() {
         ck.join(group(gid3, &["3a", "3b", "3c"])).await;
         let gid4: Gid = 504;
         ck.join(group(gid4, &["4a", "4b", "4c"])).await;
-        for i in 0..NSHARDS {
-            let cf = ck.query(-1).await;
-            let target = if i < NSHARDS / 2 { gid3 } else { gid4 };
-            ck.move_shard(i, target).await;
-            if cf.shards[i] != target {
-                let cf1 = ck.query(-1).await;
-                assert!(cf1.num > cf.num, "Move should increase Config.Num");
-            }
-        }
-        let cf2 = ck.query(-1).await;
-        for i in 0..NSHARDS {
-            let expected = if i < NSHARDS / 2 { gid3 } else { gid4 };
-            assert_eq!(
-                cf2.shards[i], expected,
-                "expected shard {i} on gid {expected} actually {}",
-                cf2.shards[i]
-            );
-        }
+        check_moves(&mut ck, gid3, gid4).await;
         ck.leave(vec![gid3]).await;
         ck.leave(vec![gid4]).await;
         println!("  ... Passed");
@@ -88,20 +73,14 @@ fn basic_4a() {
         let npara = 10;
         println!("Test: Concurrent leave/join ...");
         let gids: Vec<Gid> = (0..npara).map(|xi| (xi * 10) + 100).collect();
-        let mut handles = Vec::new();
-        for &gid in &gids {
-            let mut cka = cfg.make_client(&cfg.all());
-            handles.push(sim::spawn(async move {
-                let sid1 = format!("s{gid}a");
-                let sid2 = format!("s{gid}b");
-                cka.join(group(gid + 1000, &[&sid1])).await;
-                cka.join(group(gid, &[&sid2])).await;
-                cka.leave(vec![gid + 1000]).await;
-            }));
-        }
-        for handle in handles {
-            handle.await.expect("a concurrent clerk was cancelled");
-        }
+        concurrently(&cfg, &gids, |mut cka, gid| async move {
+            let sid1 = format!("s{gid}a");
+            let sid2 = format!("s{gid}b");
+            cka.join(group(gid + 1000, &[&sid1])).await;
+            cka.join(group(gid, &[&sid2])).await;
+            cka.leave(vec![gid + 1000]).await;
+        })
+        .await;
         check(&gids, &mut ck).await;
         println!("  ... Passed");
 
@@ -113,13 +92,7 @@ fn basic_4a() {
             ck.join(group(gid, &[&a, &b, &b])).await;
         }
         let c2 = ck.query(-1).await;
-        for i in 1..=npara {
-            for j in 0..c1.shards.len() {
-                if c2.shards[j] == i {
-                    assert_eq!(c1.shards[j], i, "non-minimal transfer after Join()s");
-                }
-            }
-        }
+        check_minimal_transfers(&c2, &c1, 1..=npara, "non-minimal transfer after Join()s");
         println!("  ... Passed");
 
         println!("Test: Minimal transfers after leaves ...");
@@ -127,24 +100,14 @@ fn basic_4a() {
             ck.leave(vec![npara + 1 + i]).await;
         }
         let c3 = ck.query(-1).await;
-        for i in 1..=npara {
-            for j in 0..c1.shards.len() {
-                if c2.shards[j] == i {
-                    assert_eq!(c3.shards[j], i, "non-minimal transfer after Leave()s");
-                }
-            }
-        }
+        check_minimal_transfers(&c2, &c3, 1..=npara, "non-minimal transfer after Leave()s");
         println!("  ... Passed");
     });
 }
 
 #[test]
 fn minimal_again_4a() {
-    sim::run(async {
-        let nservers = 3;
-        let cfg = make_config(nservers, false);
-        let mut ck = cfg.make_client(&cfg.all());
-
+    run_test(3, |_cfg, mut ck| async move {
         println!("Test: minimal movement again ...");
         ck.join(group(1, &["x", "y", "z"])).await;
         ck.join(group(2, &["a", "b", "c"])).await;
@@ -153,55 +116,21 @@ fn minimal_again_4a() {
         let c2 = ck.query(-1).await;
 
         // any shard that wasn't moved to gid 3 should stay where it was.
-        for i in 0..NSHARDS {
-            if c2.shards[i] != 3 {
-                assert_eq!(
-                    c1.shards[i], c2.shards[i],
-                    "shard {i} moved from gid {} to gid {}, but shouldn't have",
-                    c1.shards[i], c2.shards[i]
-                );
-            }
-        }
         // a maximum of NShards/3 + 1 shards should move
-        let changed = (0..NSHARDS)
-            .filter(|&i| c1.shards[i] != c2.shards[i])
-            .count();
-        assert!(
-            changed <= NSHARDS / 3 + 1,
-            "too many shards ({changed}) moved after join"
-        );
+        check_minimal_move(&c1, &c2, |i| c2.shards[i] != 3, "join");
 
         // now gid 1 leaves.
         ck.leave(vec![1]).await;
         let c3 = ck.query(-1).await;
         // any shard that wasn't in gid 1 should stay where it was.
-        for i in 0..NSHARDS {
-            if c2.shards[i] != 1 {
-                assert_eq!(
-                    c2.shards[i], c3.shards[i],
-                    "shard {i} moved from gid {} to gid {}, but shouldn't have",
-                    c2.shards[i], c3.shards[i]
-                );
-            }
-        }
-        let changed = (0..NSHARDS)
-            .filter(|&i| c2.shards[i] != c3.shards[i])
-            .count();
-        assert!(
-            changed <= NSHARDS / 3 + 1,
-            "too many shards ({changed}) moved after leave"
-        );
+        check_minimal_move(&c2, &c3, |i| c2.shards[i] != 1, "leave");
         println!("  ... Passed");
     });
 }
 
 #[test]
 fn multi_4a() {
-    sim::run(async {
-        let nservers = 3;
-        let cfg = make_config(nservers, false);
-        let mut ck = cfg.make_client(&cfg.all());
-
+    run_test(3, |cfg, mut ck| async move {
         println!("Test: Multi-group join/leave ...");
         let mut cfa: Vec<Config> = vec![Config::default(); 6];
         cfa[0] = ck.query(-1).await;
@@ -231,21 +160,15 @@ fn multi_4a() {
         let npara: Gid = 10;
         println!("Test: Concurrent multi leave/join ...");
         let gids: Vec<Gid> = (0..npara).map(|xi| xi + 1000).collect();
-        let mut handles = Vec::new();
-        for &gid in &gids {
-            let mut cka = cfg.make_client(&cfg.all());
-            handles.push(sim::spawn(async move {
-                let (a, b, c) = (format!("{gid}a"), format!("{gid}b"), format!("{gid}c"));
-                let mut groups = group(gid, &[&a, &b, &c]);
-                groups.extend(group(gid + 1000, &[&format!("{}a", gid + 1000)]));
-                groups.extend(group(gid + 2000, &[&format!("{}a", gid + 2000)]));
-                cka.join(groups).await;
-                cka.leave(vec![gid + 1000, gid + 2000]).await;
-            }));
-        }
-        for handle in handles {
-            handle.await.expect("a concurrent clerk was cancelled");
-        }
+        concurrently(&cfg, &gids, |mut cka, gid| async move {
+            let (a, b, c) = (format!("{gid}a"), format!("{gid}b"), format!("{gid}c"));
+            let mut groups = group(gid, &[&a, &b, &c]);
+            groups.extend(group(gid + 1000, &[&format!("{}a", gid + 1000)]));
+            groups.extend(group(gid + 2000, &[&format!("{}a", gid + 2000)]));
+            cka.join(groups).await;
+            cka.leave(vec![gid + 1000, gid + 2000]).await;
+        })
+        .await;
         check(&gids, &mut ck).await;
         println!("  ... Passed");
 
@@ -258,26 +181,14 @@ fn multi_4a() {
         }
         ck.join(m).await;
         let c2 = ck.query(-1).await;
-        for i in 1..=npara {
-            for j in 0..c1.shards.len() {
-                if c2.shards[j] == i {
-                    assert_eq!(c1.shards[j], i, "non-minimal transfer after Join()s");
-                }
-            }
-        }
+        check_minimal_transfers(&c2, &c1, 1..=npara, "non-minimal transfer after Join()s");
         println!("  ... Passed");
 
         println!("Test: Minimal transfers after multileaves ...");
         let l: Vec<Gid> = (0..5).map(|i| npara + 1 + i).collect();
         ck.leave(l).await;
         let c3 = ck.query(-1).await;
-        for i in 1..=npara {
-            for j in 0..c1.shards.len() {
-                if c2.shards[j] == i {
-                    assert_eq!(c3.shards[j], i, "non-minimal transfer after Leave()s");
-                }
-            }
-        }
+        check_minimal_transfers(&c2, &c3, 1..=npara, "non-minimal transfer after Leave()s");
         println!("  ... Passed");
 
         println!("Test: Check Same config on servers ...");
@@ -300,7 +211,59 @@ fn multi_4a() {
     });
 }
 
-// ----- Checks (Go's test_test.go helpers) ----------------------------------
+// ----- Go's test_test.go helpers -------------------------------------------
+
+/// One Go test in a simulation of its own: `make_config(t, nservers, false)`
+/// and `ck := cfg.makeClient(cfg.All())`, then `test(cfg, ck)`.
+fn run_test<F, Fut>(nservers: usize, test: F)
+where
+    F: FnOnce(Cluster<CtrlerLab>, Clerk) -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    sim::run(async move {
+        let cfg = make_config(nservers, false);
+        let ck = cfg.make_client(&cfg.all());
+        test(cfg, ck).await;
+    });
+}
+
+/// TestMinimalAgain's checks of one join or leave (`what`), from `before` to
+/// `after`: every shard `i` for which `stays(i)` is where it was, and at most
+/// NShards/3 + 1 shards moved.
+fn check_minimal_move(before: &Config, after: &Config, stays: impl Fn(usize) -> bool, what: &str) {
+    for i in 0..NSHARDS {
+        if stays(i) {
+            assert_eq!(
+                before.shards[i], after.shards[i],
+                "shard {i} moved from gid {} to gid {}, but shouldn't have",
+                before.shards[i], after.shards[i]
+            );
+        }
+    }
+    let changed = (0..NSHARDS)
+        .filter(|&i| before.shards[i] != after.shards[i])
+        .count();
+    assert!(
+        changed <= NSHARDS / 3 + 1,
+        "too many shards ({changed}) moved after {what}"
+    );
+}
+
+/// Go's concurrent clerks: for each of `gids`, a clerk of its own runs
+/// `client(clerk, gid)` in a task of its own; waits for them all.
+async fn concurrently<F, Fut>(cfg: &Cluster<CtrlerLab>, gids: &[Gid], client: F)
+where
+    F: Fn(Clerk, Gid) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let handles: Vec<_> = gids
+        .iter()
+        .map(|&gid| sim::spawn(client(cfg.make_client(&cfg.all()), gid)))
+        .collect();
+    for handle in handles {
+        handle.await.expect("a concurrent clerk was cancelled");
+    }
+}
 
 /// Go's `check`: the latest configuration has exactly `groups`, every shard
 /// is on one of them (if there are any), and no group has more than one shard

@@ -7,7 +7,7 @@ mod common;
 
 use common::{Client, Masters, check};
 use labrpc::sim::{self, JoinHandle};
-use shardconfig::check::{check_same_config, check_servers};
+use shardconfig::check::{check_moves, check_same_config, check_servers};
 use shardmaster::{Config, Gid, N_SHARDS};
 
 /// Go's `nservers`, the same in every test.
@@ -92,24 +92,7 @@ fn basic() {
             ck.join(gid3, &["3a", "3b", "3c"]).await;
             let gid4: Gid = 504;
             ck.join(gid4, &["4a", "4b", "4c"]).await;
-            for i in 0..N_SHARDS {
-                let cf = ck.query(-1).await;
-                let gid = if i < N_SHARDS / 2 { gid3 } else { gid4 };
-                ck.move_shard(i, gid).await;
-                if cf.shards[i] != gid {
-                    let cf1 = ck.query(-1).await;
-                    assert!(cf1.num > cf.num, "Move should increase Config.Num");
-                }
-            }
-            let cf2 = ck.query(-1).await;
-            for i in 0..N_SHARDS {
-                let gid = if i < N_SHARDS / 2 { gid3 } else { gid4 };
-                assert!(
-                    cf2.shards[i] == gid,
-                    "expected shard {i} on gid {gid} actually {}",
-                    cf2.shards[i]
-                );
-            }
+            check_moves(&mut ck, gid3, gid4).await;
             ck.leave(gid3).await;
             ck.leave(gid4).await;
         }

@@ -1,9 +1,13 @@
 //! The tests' checks of a configuration, as both series' Go tests make them:
-//! `check` (the right groups, every shard on one of them, even balance) and
-//! `check_same_config` (two configurations equal field by field). Given
-//! code: they panic with Go's messages, so a failing test says what is wrong.
+//! `check` (the right groups, every shard on one of them, even balance),
+//! `check_same_config` (two configurations equal field by field), the
+//! minimal-transfer checks, and TestBasic's "Move" part, the same in both
+//! series, over an [`Admin`] clerk. Given code: they panic with Go's
+//! messages, so a failing test says what is wrong.
 
-use crate::{Config, Gid};
+use std::future::Future;
+
+use crate::{Config, Gid, N_SHARDS};
 
 /// Go's `check(t, groups, ck)` on the configuration `c` it queried: `c`
 /// has exactly `groups`; if there are any, every shard is on one of them;
@@ -66,4 +70,56 @@ pub fn check_servers(c: &Config, gid: Gid, expected: &[&str]) {
         sa.len() == expected.len() && sa.iter().zip(expected).all(|(a, b)| a == b),
         "wrong servers for gid {gid}: {sa:?}"
     );
+}
+
+/// What the shared test scenarios ask of a controller's clerk; each series'
+/// tests implement it for the clerk they use.
+pub trait Admin {
+    /// Go's `ck.Query(num)`.
+    fn query(&mut self, num: i64) -> impl Future<Output = Config>;
+    /// Go's `ck.Move(shard, gid)`.
+    fn move_shard(&mut self, shard: usize, gid: Gid) -> impl Future<Output = ()>;
+}
+
+/// TestBasic's "Move" part once both groups have joined: each shard in turn
+/// is moved to `gid3` (the first half) or `gid4` (the rest), and a Move that
+/// changes where the shard is must make a new configuration; afterwards every
+/// shard must be where it was moved.
+pub async fn check_moves(ck: &mut impl Admin, gid3: Gid, gid4: Gid) {
+    let target = |shard: usize| if shard < N_SHARDS / 2 { gid3 } else { gid4 };
+    for i in 0..N_SHARDS {
+        let cf = ck.query(-1).await;
+        ck.move_shard(i, target(i)).await;
+        if cf.shards[i] != target(i) {
+            let cf1 = ck.query(-1).await;
+            assert!(cf1.num > cf.num, "Move should increase Config.Num");
+        }
+    }
+    let cf2 = ck.query(-1).await;
+    for i in 0..N_SHARDS {
+        let gid = target(i);
+        assert!(
+            cf2.shards[i] == gid,
+            "expected shard {i} on gid {gid} actually {}",
+            cf2.shards[i]
+        );
+    }
+}
+
+/// Go's "minimal transfers" checks: every shard that `c2` puts on one of
+/// `gids` is on the same group in `other` (the configuration before the
+/// joins, or the one after the leaves); otherwise fails with `message`.
+pub fn check_minimal_transfers(
+    c2: &Config,
+    other: &Config,
+    gids: impl IntoIterator<Item = Gid>,
+    message: &str,
+) {
+    for gid in gids {
+        for j in 0..c2.shards.len() {
+            if c2.shards[j] == gid {
+                assert!(other.shards[j] == gid, "{message}");
+            }
+        }
+    }
 }

@@ -2,14 +2,13 @@
 //! the shared [`labtest`] cluster.
 //!
 //! `n` controller replicas run in a [`labtest::Cluster`] (servers `S<i>`, each
-//! on its own node, hosting the `ShardCtrler` and `Raft` services), reached
-//! through `Deref` for connect, partition, shutdown (Go's crash model) and
-//! the timeline of each replica's role and term. Clerks get fresh ends to
-//! every server.
+//! on its own node, hosting the `ShardCtrler` and `Raft` services), which
+//! does connect, partition, shutdown (Go's crash model) and the timeline of
+//! each replica's role and term; [`Ctrlers`] adds the controller's own calls.
+//! Clerks get fresh ends to every server.
 
 #![allow(dead_code)] // not every test uses every part of the harness
 
-use std::ops::Deref;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -22,20 +21,9 @@ labtest::raft_service_lab!(
     CtrlerLab, Arc<ShardCtrler>
 );
 
-/// A test's controller cluster. Cloning shares it.
-#[derive(Clone)]
-pub struct Ctrlers(Cluster<CtrlerLab>);
-
-impl Deref for Ctrlers {
-    type Target = Cluster<CtrlerLab>;
-    fn deref(&self) -> &Cluster<CtrlerLab> {
-        &self.0
-    }
-}
-
 /// Go's `make_config(t, n, unreliable)`: starts and connects `n` replicas.
-pub fn make_config(n: usize, unreliable: bool) -> Ctrlers {
-    let cfg = Ctrlers(Cluster::new(&Network::new(), n));
+pub fn make_config(n: usize, unreliable: bool) -> Cluster<CtrlerLab> {
+    let cfg = Cluster::new(&Network::new(), n);
     for i in 0..n {
         cfg.start_server(i);
     }
@@ -45,21 +33,29 @@ pub fn make_config(n: usize, unreliable: bool) -> Ctrlers {
     cfg
 }
 
-impl Ctrlers {
+/// Go's `config.go` calls that are particular to the controller, on the
+/// test's cluster of controller replicas.
+pub trait Ctrlers {
     /// Go's `makeClient(to)`: a clerk with fresh ends to every server, only
     /// those to the servers in `to` enabled.
-    pub fn make_client(&self, to: &[usize]) -> Clerk {
+    fn make_client(&self, to: &[usize]) -> Clerk;
+    /// Go's `ShutdownServer`: isolates server `i` and crashes it.
+    fn shutdown_server(&self, i: usize);
+    /// Go's `StartServer`: (re)start server `i` from its saved state, with
+    /// fresh end names. Call `shutdown_server` first when restarting.
+    fn start_server(&self, i: usize);
+}
+
+impl Ctrlers for Cluster<CtrlerLab> {
+    fn make_client(&self, to: &[usize]) -> Clerk {
         Clerk::new(self.make_client_ends(to).0)
     }
 
-    /// Go's `ShutdownServer`: isolates server `i` and crashes it.
-    pub fn shutdown_server(&self, i: usize) {
+    fn shutdown_server(&self, i: usize) {
         self.shutdown(i);
     }
 
-    /// Go's `StartServer`: (re)start server `i` from its saved state, with
-    /// fresh end names. Call `shutdown_server` first when restarting.
-    pub fn start_server(&self, i: usize) {
+    fn start_server(&self, i: usize) {
         self.start(i, |s| ShardCtrler::start(s.ends, i, s.persister));
     }
 }

@@ -170,6 +170,18 @@ impl Client {
     }
 }
 
+/// The clerk as the tests' shared scenarios use it (TestBasic's Move part,
+/// the same in both series: [`shardconfig::check::check_moves`]).
+impl shardconfig::check::Admin for Client {
+    async fn query(&mut self, num: i64) -> Config {
+        Client::query(self, num).await
+    }
+
+    async fn move_shard(&mut self, shard: usize, gid: Gid) {
+        Client::move_shard(self, shard, gid).await;
+    }
+}
+
 /// Go's `check(t, groups, ck)`: Query(-1) has exactly `groups`, every shard
 /// on one of them, and the shards spread evenly.
 pub async fn check(groups: &[Gid], ck: &mut Client) {
