@@ -104,18 +104,22 @@ async fn wait_done(done: Done) -> Vec<u64> {
 
 // ---- MIT 2015 -------------------------------------------------------------
 
-async fn basic() {
-    let (net, store) = (net(), store());
-    let (_mr, done) = setup(&net, &store);
-    for i in 0..2 {
-        run_worker(&net, &store, MASTER, &worker_name(i), test_app(), -1).await;
-    }
-    let counts = wait_done(done).await;
-    check(&store);
-    check_worker(&counts);
-    assert_eq!(counts.len(), 2, "both workers were shut down: {counts:?}");
+#[test]
+fn basic_2015() {
+    sim::run(async {
+        let (net, store) = (net(), store());
+        let (_mr, done) = setup(&net, &store);
+        for i in 0..2 {
+            run_worker(&net, &store, MASTER, &worker_name(i), test_app(), -1).await;
+        }
+        let counts = wait_done(done).await;
+        check(&store);
+        check_worker(&counts);
+        assert_eq!(counts.len(), 2, "both workers were shut down: {counts:?}");
+    });
 }
 
+/// MIT 2015's TestOneFailure (also the determinism test's run).
 async fn one_failure() {
     let (net, store) = (net(), store());
     let (_mr, done) = setup(&net, &store);
@@ -127,26 +131,34 @@ async fn one_failure() {
     check_worker(&counts);
 }
 
-async fn many_failures() {
-    let (net, store) = (net(), store());
-    let (_mr, done) = setup(&net, &store);
-    let mut done = std::pin::pin!(done);
-    let mut i = 0;
-    let counts = loop {
-        // Every second, two new workers that each fail after 10 jobs.
-        for _ in 0..2 {
-            run_worker(&net, &store, MASTER, &worker_name(i), test_app(), 10).await;
-            i += 1;
-        }
-        futures::select_biased! {
-            result = (&mut done).fuse_done() => break result,
-            () = futures::FutureExt::fuse(sim::sleep(Duration::from_secs(1))) => {}
-        }
-    };
-    counts
-        .expect("the master's node is never killed")
-        .expect("the job succeeds");
-    check(&store);
+#[test]
+fn one_failure_2015() {
+    sim::run(one_failure());
+}
+
+#[test]
+fn many_failures_2015() {
+    sim::run(async {
+        let (net, store) = (net(), store());
+        let (_mr, done) = setup(&net, &store);
+        let mut done = std::pin::pin!(done);
+        let mut i = 0;
+        let counts = loop {
+            // Every second, two new workers that each fail after 10 jobs.
+            for _ in 0..2 {
+                run_worker(&net, &store, MASTER, &worker_name(i), test_app(), 10).await;
+                i += 1;
+            }
+            futures::select_biased! {
+                result = (&mut done).fuse_done() => break result,
+                () = futures::FutureExt::fuse(sim::sleep(Duration::from_secs(1))) => {}
+            }
+        };
+        counts
+            .expect("the master's node is never killed")
+            .expect("the job succeeds");
+        check(&store);
+    });
 }
 
 /// `select!` needs fused futures; a small adapter for the job's handle.
@@ -156,21 +168,6 @@ trait FuseDone: std::future::Future + Sized {
     }
 }
 impl<F: std::future::Future> FuseDone for F {}
-
-#[test]
-fn basic_2015() {
-    sim::run(basic());
-}
-
-#[test]
-fn one_failure_2015() {
-    sim::run(one_failure());
-}
-
-#[test]
-fn many_failures_2015() {
-    sim::run(many_failures());
-}
 
 // ---- UCLA 2026, Part I: word count ----------------------------------------
 
@@ -400,9 +397,10 @@ fn part2a_do_reduce_aggregates_and_sorts() {
 
 // ---- UCLA 2026, Part IIB: the master ---------------------------------------
 
+/// MIT 2015's TestBasic.
 #[test]
 fn part2b_basic() {
-    sim::run(basic());
+    basic_2015();
 }
 
 #[test]
@@ -445,14 +443,16 @@ fn part2b_parallelism() {
 
 // ---- UCLA 2026, Part III: failures -----------------------------------------
 
+/// MIT 2015's TestOneFailure.
 #[test]
 fn part3_one_failure() {
-    sim::run(one_failure());
+    one_failure_2015();
 }
 
+/// MIT 2015's TestManyFailures.
 #[test]
 fn part3_many_failures() {
-    sim::run(many_failures());
+    many_failures_2015();
 }
 
 /// A worker dies after 5 RPCs; a backup starts 3 s later. The job must wait

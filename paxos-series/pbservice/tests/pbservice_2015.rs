@@ -13,6 +13,7 @@
 
 mod common;
 
+use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -27,6 +28,22 @@ const CLIENT_PAUSE_MS: u64 = 4;
 
 async fn client_pause() {
     sim::go_sleep(Duration::from_millis(sim::gen_range(0..=CLIENT_PAUSE_MS))).await;
+}
+
+/// Go's client goroutines: client `i` of `n` runs `client(i, ck)` with a
+/// fresh clerk `ck` of its own, on that clerk's node.
+fn spawn_clients<T, F, Fut>(h: &Harness, n: usize, client: F) -> Vec<JoinHandle<T>>
+where
+    F: Fn(usize, pbservice::Clerk) -> Fut,
+    Fut: Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    (0..n)
+        .map(|i| {
+            let (ck, node) = h.clerk();
+            node.spawn(client(i, ck))
+        })
+        .collect()
 }
 
 /// Polls the viewservice up to `tries` times, one PingInterval apart, until
@@ -50,8 +67,7 @@ async fn view(vck: &viewservice::Clerk) -> viewservice::View {
 
 #[test]
 fn basic_fail() {
-    sim::run(async {
-        let h = Harness::new().await;
+    Harness::run(Duration::from_secs(1), |h| async move {
         let vck = h.vck();
         let (mut ck, _) = h.clerk();
 
@@ -60,16 +76,16 @@ fn basic_fail() {
         sim::sleep(DEADTIME * 2).await;
         assert_eq!(vck.primary().await, s1, "first primary never formed view");
 
-        h.put(&mut ck, "111", "v1", None, 0).await;
+        h.put(&mut ck, "111", "v1", None).await;
         h.check(&mut ck, "111", "v1").await;
-        h.put(&mut ck, "2", "v2", None, 0).await;
+        h.put(&mut ck, "2", "v2", None).await;
         h.check(&mut ck, "2", "v2").await;
-        h.put(&mut ck, "1", "v1a", None, 0).await;
+        h.put(&mut ck, "1", "v1a", None).await;
         h.check(&mut ck, "1", "v1a").await;
-        h.append(&mut ck, "ak", "hello", None, 0).await;
+        h.append(&mut ck, "ak", "hello", None).await;
         h.check(&mut ck, "ak", "hello").await;
-        h.put(&mut ck, "ak", "xx", None, 0).await;
-        h.append(&mut ck, "ak", "yy", None, 0).await;
+        h.put(&mut ck, "ak", "xx", None).await;
+        h.append(&mut ck, "ak", "yy", None).await;
         h.check(&mut ck, "ak", "xxyy").await;
         h.passed();
 
@@ -77,11 +93,11 @@ fn basic_fail() {
         let s2 = h.start_server(h.vshost(), 2);
         wait_view(&vck, DEAD_PINGS * 2, |v| v.backup == s2).await;
         assert_eq!(view(&vck).await.backup, s2, "backup never came up");
-        h.put(&mut ck, "3", "33", None, 0).await;
+        h.put(&mut ck, "3", "33", None).await;
         h.check(&mut ck, "3", "33").await;
         // Give the backup time to initialize.
         sim::sleep(PING_INTERVAL * 3).await;
-        h.put(&mut ck, "4", "44", None, 0).await;
+        h.put(&mut ck, "4", "44", None).await;
         h.check(&mut ck, "4", "44").await;
         h.passed();
 
@@ -92,7 +108,7 @@ fn basic_fail() {
         let count1 = h.vs_rpc_count();
         let t1 = sim::now();
         for i in 0..100 {
-            h.put(&mut ck, &format!("xk{i}"), &i.to_string(), None, 0)
+            h.put(&mut ck, &format!("xk{i}"), &i.to_string(), None)
                 .await;
         }
         let count2 = h.vs_rpc_count();
@@ -130,15 +146,12 @@ fn basic_fail() {
             panic!("ck.Get() returned even though no initialized primary");
         }
         h.passed();
-
-        h.cleanup_and_wait(Duration::from_secs(1)).await;
     });
 }
 
 #[test]
 fn at_most_once() {
-    sim::run(async {
-        let h = Harness::new().await;
+    Harness::run(Duration::from_secs(1), |h| async move {
         let vck = h.vck();
 
         h.begin("at-most-once Append; unreliable");
@@ -160,22 +173,19 @@ fn at_most_once() {
         let mut val = String::new();
         for i in 0..100 {
             let v = i.to_string();
-            h.append(&mut ck, k, &v, None, 0).await;
+            h.append(&mut ck, k, &v, None).await;
             val += &v;
         }
-        let v = h.get(&mut ck, k, None, 0).await;
+        let v = h.get(&mut ck, k, None).await;
         assert!(v == val, "ck.Get() returned {v} but expected {val}");
         h.passed();
-
-        h.cleanup_and_wait(Duration::from_secs(1)).await;
     });
 }
 
 /// Put right after a backup dies, and right after a primary dies.
 #[test]
 fn fail_put() {
-    sim::run(async {
-        let h = Harness::new().await;
+    Harness::run(PING_INTERVAL * 2, |h| async move {
         let vck = h.vck();
 
         let s1 = h.start_server(h.vshost(), 1);
@@ -196,9 +206,9 @@ fn fail_put() {
         );
 
         let (mut ck, _) = h.clerk();
-        h.put(&mut ck, "a", "aa", None, 0).await;
-        h.put(&mut ck, "b", "bb", None, 0).await;
-        h.put(&mut ck, "c", "cc", None, 0).await;
+        h.put(&mut ck, "a", "aa", None).await;
+        h.put(&mut ck, "b", "bb", None).await;
+        h.put(&mut ck, "c", "cc", None).await;
         h.check(&mut ck, "a", "aa").await;
         h.check(&mut ck, "b", "bb").await;
         h.check(&mut ck, "c", "cc").await;
@@ -206,7 +216,7 @@ fn fail_put() {
         // Kill the backup, then Put at once.
         h.begin("Put() immediately after backup failure");
         h.kill(&s2);
-        h.put(&mut ck, "a", "aaa", None, 0).await;
+        h.put(&mut ck, "a", "aaa", None).await;
         h.check(&mut ck, "a", "aaa").await;
 
         wait_view(&vck, DEAD_PINGS * 3, |v| {
@@ -225,7 +235,7 @@ fn fail_put() {
         // Kill the primary, then Put at once.
         h.begin("Put() immediately after primary failure");
         h.kill(&s1);
-        h.put(&mut ck, "b", "bbb", None, 0).await;
+        h.put(&mut ck, "b", "bbb", None).await;
         h.check(&mut ck, "b", "bbb").await;
 
         wait_view(&vck, DEAD_PINGS * 3, |v| {
@@ -237,8 +247,6 @@ fn fail_put() {
         h.check(&mut ck, "b", "bbb").await;
         h.check(&mut ck, "c", "cc").await;
         h.passed();
-
-        h.cleanup_and_wait(PING_INTERVAL * 2).await;
     });
 }
 
@@ -273,98 +281,113 @@ async fn fail_over(h: &Harness, view1: &viewservice::View) {
 /// Go's TestConcurrentSame and TestConcurrentSameUnreliable: 3 clients Put
 /// random values to keys "0" and "1" for 5 s; then the primary's values must
 /// survive its failure.
-async fn concurrent_same_test(unreliable: bool) {
-    let h = Harness::new().await;
-    let vck = h.vck();
-    let description = if unreliable {
-        "Concurrent Put()s to the same key; unreliable"
-    } else {
-        "Concurrent Put()s to the same key"
-    };
-    h.begin(description);
-    const NSERVERS: usize = 2;
-    const NCLIENTS: usize = 3;
-    const NKEYS: u64 = 2;
-    start_pair(&h, NSERVERS, unreliable).await;
-    let log = Arc::new(KvLog::new());
+fn concurrent_same_test(unreliable: bool) {
+    Harness::run(Duration::from_secs(1), move |h| async move {
+        let vck = h.vck();
+        let description = if unreliable {
+            "Concurrent Put()s to the same key; unreliable"
+        } else {
+            "Concurrent Put()s to the same key"
+        };
+        h.begin(description);
+        const NSERVERS: usize = 2;
+        const NCLIENTS: usize = 3;
+        const NKEYS: u64 = 2;
+        start_pair(&h, NSERVERS, unreliable).await;
+        let log = Arc::new(KvLog::new());
 
-    if unreliable {
-        let (mut ck, _) = h.clerk();
-        h.put(&mut ck, "0", "x", Some(&log), NCLIENTS).await;
-        h.put(&mut ck, "1", "x", Some(&log), NCLIENTS).await;
-    }
+        if unreliable {
+            let (mut ck, _) = h.clerk();
+            h.put(&mut ck, "0", "x", Some((&log, NCLIENTS))).await;
+            h.put(&mut ck, "1", "x", Some((&log, NCLIENTS))).await;
+        }
 
-    let done = Arc::new(AtomicBool::new(false));
-    let view1 = view(&vck).await;
-    let clients: Vec<JoinHandle<bool>> = (0..NCLIENTS)
-        .map(|i| {
-            let (mut ck, node) = h.clerk();
+        let done = Arc::new(AtomicBool::new(false));
+        let view1 = view(&vck).await;
+        let clients: Vec<JoinHandle<bool>> = spawn_clients(&h, NCLIENTS, |i, mut ck| {
             let (h, done, log) = (h.clone(), done.clone(), log.clone());
-            node.spawn(async move {
+            async move {
                 while !done.load(Ordering::SeqCst) {
                     let k = (sim::random_u64() % NKEYS).to_string();
                     let v = (sim::random_u64() >> 1).to_string();
-                    h.put(&mut ck, &k, &v, Some(&log), i).await;
+                    h.put(&mut ck, &k, &v, Some((&log, i))).await;
                     client_pause().await;
                 }
                 true
-            })
-        })
-        .collect();
+            }
+        });
 
-    sim::sleep(Duration::from_secs(5)).await;
-    done.store(true, Ordering::SeqCst);
-    if unreliable {
-        for client in clients {
-            assert!(client.await.unwrap_or(false), "child failed");
+        sim::sleep(Duration::from_secs(5)).await;
+        done.store(true, Ordering::SeqCst);
+        if unreliable {
+            for client in clients {
+                assert!(client.await.unwrap_or(false), "child failed");
+            }
+        } else {
+            sim::sleep(Duration::from_secs(1)).await;
+            for client in clients {
+                assert!(client.await.unwrap_or(false), "child failed");
+            }
         }
-    } else {
-        sim::sleep(Duration::from_secs(1)).await;
-        for client in clients {
-            assert!(client.await.unwrap_or(false), "child failed");
+
+        // Read from the primary.
+        let (mut ck, _) = h.clerk();
+        let mut vals = Vec::new();
+        for i in 0..NKEYS {
+            let v = h
+                .get(&mut ck, &i.to_string(), Some((&log, NCLIENTS + 1)))
+                .await;
+            assert!(!v.is_empty(), "Get({i}) failed from primary");
+            vals.push(v);
         }
-    }
 
-    // Read from the primary.
-    let (mut ck, _) = h.clerk();
-    let mut vals = Vec::new();
-    for i in 0..NKEYS {
-        let v = h
-            .get(&mut ck, &i.to_string(), Some(&log), NCLIENTS + 1)
-            .await;
-        assert!(!v.is_empty(), "Get({i}) failed from primary");
-        vals.push(v);
-    }
+        // Kill the primary; read from the old backup.
+        fail_over(&h, &view1).await;
+        for i in 0..NKEYS {
+            let z = h
+                .get(&mut ck, &i.to_string(), Some((&log, NCLIENTS + 1)))
+                .await;
+            assert!(
+                z == vals[i as usize],
+                "Get({i}) from backup; wanted {}, got {z}",
+                vals[i as usize]
+            );
+        }
+        h.passed();
 
-    // Kill the primary; read from the old backup.
-    fail_over(&h, &view1).await;
-    for i in 0..NKEYS {
-        let z = h
-            .get(&mut ck, &i.to_string(), Some(&log), NCLIENTS + 1)
-            .await;
-        assert!(
-            z == vals[i as usize],
-            "Get({i}) from backup; wanted {}, got {z}",
-            vals[i as usize]
-        );
-    }
-    h.passed();
-
-    check_linearizable(log.read());
-    h.cleanup_and_wait(Duration::from_secs(1)).await;
+        check_linearizable(log.read());
+    });
 }
 
 #[test]
 fn concurrent_same() {
-    sim::run(concurrent_same_test(false));
+    concurrent_same_test(false);
+}
+
+/// The end of the concurrent-Append tests: waits for the appending
+/// `clients` (each returns how many Appends it made), then a fresh clerk
+/// reads `key`, which must hold every Append once and in each client's
+/// order (Go's `checkAppends`). Returns the clerk, the counts and the value.
+async fn read_appends(
+    h: &Harness,
+    clients: Vec<JoinHandle<usize>>,
+    key: &str,
+) -> (pbservice::Clerk, Vec<usize>, String) {
+    let mut counts = Vec::new();
+    for client in clients {
+        counts.push(client.await.expect("child failed"));
+    }
+    let (mut ck, _) = h.clerk();
+    let v = h.get(&mut ck, key, None).await;
+    check_appends(&v, &counts);
+    (ck, counts, v)
 }
 
 /// Concurrent Appends to one key; then primary and backup must hold the
 /// same value, with every append once and in each client's order.
 #[test]
 fn concurrent_same_append() {
-    sim::run(async {
-        let h = Harness::new().await;
+    Harness::run(Duration::from_secs(1), |h| async move {
         let vck = h.vck();
         h.begin("Concurrent Append()s to the same key");
         const NSERVERS: usize = 2;
@@ -372,35 +395,25 @@ fn concurrent_same_append() {
         start_pair(&h, NSERVERS, false).await;
         let view1 = view(&vck).await;
 
-        let clients: Vec<JoinHandle<usize>> = (0..NCLIENTS)
-            .map(|i| {
-                let (mut ck, node) = h.clerk();
-                let h = h.clone();
-                node.spawn(async move {
-                    let mut n = 0;
-                    while n < 50 {
-                        let v = format!("x {i} {n} y");
-                        h.append(&mut ck, "k", &v, None, i).await;
-                        n += 1;
-                        client_pause().await;
-                    }
-                    n
-                })
-            })
-            .collect();
-        let mut counts = Vec::new();
-        for client in clients {
-            counts.push(client.await.expect("child failed"));
-        }
-
-        let (mut ck, _) = h.clerk();
+        let clients: Vec<JoinHandle<usize>> = spawn_clients(&h, NCLIENTS, |i, mut ck| {
+            let h = h.clone();
+            async move {
+                let mut n = 0;
+                while n < 50 {
+                    let v = format!("x {i} {n} y");
+                    h.append(&mut ck, "k", &v, None).await;
+                    n += 1;
+                    client_pause().await;
+                }
+                n
+            }
+        });
         // The primary's copy must have all the Appends.
-        let primaryv = h.get(&mut ck, "k", None, NCLIENTS).await;
-        check_appends(&primaryv, &counts);
+        let (mut ck, counts, primaryv) = read_appends(&h, clients, "k").await;
 
         // Kill the primary so we can check the backup.
         fail_over(&h, &view1).await;
-        let backupv = h.get(&mut ck, "k", None, NCLIENTS).await;
+        let backupv = h.get(&mut ck, "k", None).await;
         check_appends(&backupv, &counts);
         assert!(
             backupv == primaryv,
@@ -413,13 +426,12 @@ fn concurrent_same_append() {
         // overlapping Appends (it gives up after its second), while
         // check_appends and the equality above already check all such a
         // history can show.
-        h.cleanup_and_wait(Duration::from_secs(1)).await;
     });
 }
 
 #[test]
 fn concurrent_same_unreliable() {
-    sim::run(concurrent_same_test(true));
+    concurrent_same_test(true);
 }
 
 /// Go's killer goroutine: until `done`, kill a random server, wait 1 s
@@ -438,9 +450,12 @@ fn spawn_killer(h: &Harness, nservers: usize, done: Arc<AtomicBool>) -> JoinHand
     })
 }
 
-/// Starts the three servers of the repeated-crash tests and waits as Go does.
-async fn start_three(h: &Harness, unreliable: bool) {
-    for i in 0..3 {
+/// The opening of the repeated-crash tests: starts their three servers,
+/// waits as Go does, then starts the killer; returns its `done` flag and
+/// handle.
+async fn start_crashing(h: &Harness, unreliable: bool) -> (Arc<AtomicBool>, JoinHandle<()>) {
+    const NSERVERS: usize = 3;
+    for i in 0..NSERVERS {
         let s = h.start_server(h.vshost(), i + 1);
         h.set_unreliable(&s, unreliable);
     }
@@ -450,52 +465,48 @@ async fn start_three(h: &Harness, unreliable: bool) {
     .await;
     // Wait a bit for the primary to initialize the backup.
     sim::sleep(PING_INTERVAL * DEAD_PINGS as u32).await;
+    let done = Arc::new(AtomicBool::new(false));
+    let killer = spawn_killer(h, NSERVERS, done.clone());
+    (done, killer)
 }
 
 /// The final Put/Get of the repeated-crash tests.
 async fn final_put_get(h: &Harness) {
     let (mut ck, _) = h.clerk();
-    h.put(&mut ck, "aaa", "bbb", None, 0).await;
-    let v = h.get(&mut ck, "aaa", None, 0).await;
+    h.put(&mut ck, "aaa", "bbb", None).await;
+    let v = h.get(&mut ck, "aaa", None).await;
     assert!(v == "bbb", "final Put/Get failed");
 }
 
 /// Constant Puts and Gets while servers crash and restart.
 #[test]
 fn repeated_crash() {
-    sim::run(async {
-        let h = Harness::new().await;
+    Harness::run(Duration::from_secs(1), |h| async move {
         h.begin("Repeated failures/restarts");
-        const NSERVERS: usize = 3;
-        start_three(&h, false).await;
-        let done = Arc::new(AtomicBool::new(false));
-        let killer = spawn_killer(&h, NSERVERS, done.clone());
+        let (done, killer) = start_crashing(&h, false).await;
         let log = Arc::new(KvLog::new());
 
         const NTH: usize = 2;
-        let clients: Vec<JoinHandle<bool>> = (0..NTH)
-            .map(|i| {
-                let (mut ck, node) = h.clerk();
-                let (h, done, log) = (h.clone(), done.clone(), log.clone());
-                node.spawn(async move {
-                    let mut data = std::collections::BTreeMap::new();
-                    while !done.load(Ordering::SeqCst) {
-                        let k = (i as u64 * 1_000_000 + sim::random_u64() % 10).to_string();
-                        if let Some(wanted) = data.get(&k) {
-                            let v = h.get(&mut ck, &k, Some(&log), i).await;
-                            assert!(v == *wanted, "key={k} wanted={wanted} got={v}");
-                        }
-                        let nv = (sim::random_u64() >> 1).to_string();
-                        h.put(&mut ck, &k, &nv, Some(&log), i).await;
-                        data.insert(k, nv);
-                        // Without this sleep the servers' tick()s would not
-                        // get enough time to ping the viewservice (Go's comment).
-                        sim::sleep(Duration::from_millis(10)).await;
+        let clients: Vec<JoinHandle<bool>> = spawn_clients(&h, NTH, |i, mut ck| {
+            let (h, done, log) = (h.clone(), done.clone(), log.clone());
+            async move {
+                let mut data = std::collections::BTreeMap::new();
+                while !done.load(Ordering::SeqCst) {
+                    let k = (i as u64 * 1_000_000 + sim::random_u64() % 10).to_string();
+                    if let Some(wanted) = data.get(&k) {
+                        let v = h.get(&mut ck, &k, Some((&log, i))).await;
+                        assert!(v == *wanted, "key={k} wanted={wanted} got={v}");
                     }
-                    true
-                })
-            })
-            .collect();
+                    let nv = (sim::random_u64() >> 1).to_string();
+                    h.put(&mut ck, &k, &nv, Some((&log, i))).await;
+                    data.insert(k, nv);
+                    // Without this sleep the servers' tick()s would not
+                    // get enough time to ping the viewservice (Go's comment).
+                    sim::sleep(Duration::from_millis(10)).await;
+                }
+                true
+            }
+        });
 
         sim::sleep(Duration::from_secs(20)).await;
         done.store(true, Ordering::SeqCst);
@@ -508,7 +519,6 @@ fn repeated_crash() {
 
         check_linearizable(log.read());
         let _ = killer.await;
-        h.cleanup_and_wait(Duration::from_secs(1)).await;
     });
 }
 
@@ -516,44 +526,31 @@ fn repeated_crash() {
 /// are unreliable, restarted ones are not (as in Go).
 #[test]
 fn repeated_crash_unreliable() {
-    sim::run(async {
-        let h = Harness::new().await;
+    Harness::run(Duration::from_secs(1), |h| async move {
         h.begin("Repeated failures/restarts with concurrent updates to same key; unreliable");
-        const NSERVERS: usize = 3;
-        start_three(&h, true).await;
-        let done = Arc::new(AtomicBool::new(false));
-        let killer = spawn_killer(&h, NSERVERS, done.clone());
+        let (done, killer) = start_crashing(&h, true).await;
 
         const NTH: usize = 2;
-        let clients: Vec<JoinHandle<usize>> = (0..NTH)
-            .map(|i| {
-                let (mut ck, node) = h.clerk();
-                let (h, done) = (h.clone(), done.clone());
-                node.spawn(async move {
-                    let mut n = 0;
-                    while !done.load(Ordering::SeqCst) {
-                        let v = format!("x {i} {n} y");
-                        h.append(&mut ck, "0", &v, None, i).await;
-                        // Go's comment: without this sleep the servers'
-                        // tick()s would not get enough time to ping.
-                        sim::sleep(Duration::from_millis(10)).await;
-                        n += 1;
-                    }
-                    n
-                })
-            })
-            .collect();
+        let clients: Vec<JoinHandle<usize>> = spawn_clients(&h, NTH, |i, mut ck| {
+            let (h, done) = (h.clone(), done.clone());
+            async move {
+                let mut n = 0;
+                while !done.load(Ordering::SeqCst) {
+                    let v = format!("x {i} {n} y");
+                    h.append(&mut ck, "0", &v, None).await;
+                    // Go's comment: without this sleep the servers'
+                    // tick()s would not get enough time to ping.
+                    sim::sleep(Duration::from_millis(10)).await;
+                    n += 1;
+                }
+                n
+            }
+        });
 
         sim::sleep(Duration::from_secs(20)).await;
         done.store(true, Ordering::SeqCst);
         println!("  ... Appends done ... ");
-        let mut counts = Vec::new();
-        for client in clients {
-            counts.push(client.await.expect("child failed"));
-        }
-        let (mut ck, _) = h.clerk();
-        let v = h.get(&mut ck, "0", None, NTH).await;
-        check_appends(&v, &counts);
+        read_appends(&h, clients, "0").await;
         final_put_get(&h).await;
         h.passed();
 
@@ -561,19 +558,23 @@ fn repeated_crash_unreliable() {
         // only one Get at the end is beyond the checker's one-second budget,
         // and check_appends already checks what such a history can show.
         let _ = killer.await;
-        h.cleanup_and_wait(Duration::from_secs(1)).await;
     });
+}
+
+/// TestPartition1 and TestPartition2 once [`partition_setup`] is done: the
+/// harness, s2's name, and the background Get (true: it returned the stale
+/// "1").
+struct Partitioned {
+    h: Harness,
+    s2: String,
+    stale_get: JoinHandle<bool>,
 }
 
 /// TestPartition1 and TestPartition2: s1 reaches the viewservice through
 /// the link "VSa" and sits behind the delaying proxy; once s1 and s2 form a
 /// view, the link is removed (s1 is cut from the viewservice only) and ck1's
-/// Get to s1 is delayed by `delay`. Returns the harness, the names of s1 and
-/// s2 and the background Get (true: it returned the stale "1").
-async fn partition_setup(
-    description: &str,
-    delay: Duration,
-) -> (Harness, String, String, JoinHandle<bool>) {
+/// Get to s1 is delayed by `delay`.
+async fn partition_setup(description: &str, delay: Duration) -> Partitioned {
     let h = Harness::new().await;
     let vck = h.vck();
     let (mut ck1, _) = h.clerk();
@@ -595,7 +596,7 @@ async fn partition_setup(
         "backup did not join view: {v1}"
     );
 
-    h.put(&mut ck1, "a", "1", None, 0).await;
+    h.put(&mut ck1, "a", "1", None).await;
     h.check(&mut ck1, "a", "1").await;
 
     h.unlink(&vshosta, &s1);
@@ -614,73 +615,75 @@ async fn partition_setup(
         sim::sleep(PING_INTERVAL).await;
     }
     assert_eq!(vck.primary().await, s2, "primary never changed");
-    (h, s1, s2, stale_get)
+    Partitioned { h, s2, stale_get }
+}
+
+impl Partitioned {
+    /// A new clerk Puts `value` to "a" (on the new primary) and reads it.
+    async fn put_new(&self, value: &str) -> pbservice::Clerk {
+        let (mut ck2, _) = self.h.clerk();
+        self.h.put(&mut ck2, "a", value, None).await;
+        self.h.check(&mut ck2, "a", value).await;
+        ck2
+    }
+
+    /// The end of both tests: the background Get, if it returns within
+    /// `wait`, must not have read the stale value (else the test fails with
+    /// `message`); "a" still reads `value` through `ck2`.
+    async fn finish(self, mut ck2: pbservice::Clerk, value: &str, wait: Duration, message: &str) {
+        if let Ok(stale) = sim::timeout(wait, self.stale_get).await {
+            assert!(!stale.unwrap_or(false), "{message}");
+        }
+        self.h.check(&mut ck2, "a", value).await;
+        self.h.passed();
+
+        self.h.cleanup();
+    }
 }
 
 #[test]
 fn partition1() {
     sim::run(async {
-        let (h, _s1, _s2, stale_get) =
-            partition_setup("Old primary does not serve Gets", Duration::from_secs(4)).await;
+        let p = partition_setup("Old primary does not serve Gets", Duration::from_secs(4)).await;
 
         // Long enough that s2 has pinged and must know the new view.
         sim::sleep(PING_INTERVAL * 2).await;
 
         // Change the value (on s2) so it is no longer "1".
-        let (mut ck2, _) = h.clerk();
-        h.put(&mut ck2, "a", "111", None, 0).await;
-        h.check(&mut ck2, "a", "111").await;
+        let ck2 = p.put_new("111").await;
 
         // Wait for the background Get to s1 to be delivered.
-        if let Ok(stale) = sim::timeout(Duration::from_secs(5), stale_get).await {
-            assert!(
-                !stale.unwrap_or(false),
-                "Get to old primary succeeded and produced stale value"
-            );
-        }
-        h.check(&mut ck2, "a", "111").await;
-        h.passed();
-
-        h.cleanup();
+        let message = "Get to old primary succeeded and produced stale value";
+        p.finish(ck2, "111", Duration::from_secs(5), message).await;
     });
 }
 
 #[test]
 fn partition2() {
     sim::run(async {
-        let (h, _s1, s2, stale_get) = partition_setup(
-            "Partitioned old primary does not complete Gets",
-            Duration::from_secs(5),
-        )
-        .await;
-        let vck = h.vck();
+        let description = "Partitioned old primary does not complete Gets";
+        let p = partition_setup(description, Duration::from_secs(5)).await;
+        let vck = p.h.vck();
 
-        let s3 = h.start_server(h.vshost(), 3);
-        wait_view(&vck, DEAD_PINGS * 3, |v| v.backup == s3 && v.primary == s2).await;
+        let s3 = p.h.start_server(p.h.vshost(), 3);
+        wait_view(&vck, DEAD_PINGS * 3, |v| {
+            v.backup == s3 && v.primary == p.s2
+        })
+        .await;
         let v2 = view(&vck).await;
         assert!(
-            v2.primary == s2 && v2.backup == s3,
+            v2.primary == p.s2 && v2.backup == s3,
             "new backup never joined: {v2}"
         );
         sim::sleep(Duration::from_secs(2)).await;
 
-        let (mut ck2, _) = h.clerk();
-        h.put(&mut ck2, "a", "2", None, 0).await;
-        h.check(&mut ck2, "a", "2").await;
+        let ck2 = p.put_new("2").await;
 
-        h.kill(&s2);
+        p.h.kill(&p.s2);
 
         // Wait for the delayed Get to s1 to complete.
-        if let Ok(stale) = sim::timeout(Duration::from_secs(6), stale_get).await {
-            assert!(
-                !stale.unwrap_or(false),
-                "partitioned primary replied to a Get with a stale value"
-            );
-        }
-        h.check(&mut ck2, "a", "2").await;
-        h.passed();
-
-        h.cleanup();
+        let message = "partitioned primary replied to a Get with a stale value";
+        p.finish(ck2, "2", Duration::from_secs(6), message).await;
     });
 }
 
@@ -701,7 +704,7 @@ fn undecodable_request_fails_the_call_not_the_server() {
             "{reply:?}"
         );
         let (mut ck, _) = h.clerk();
-        h.put(&mut ck, "a", "1", None, 0).await;
+        h.put(&mut ck, "a", "1", None).await;
         h.check(&mut ck, "a", "1").await;
         h.cleanup();
     });

@@ -24,6 +24,7 @@
 #[path = "../../../viewservice/tests/common/mod.rs"]
 mod view_lab;
 
+use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -38,6 +39,10 @@ use linearizability::models::kv::KvInput;
 use pbservice::{Clerk, Dialer, PbServer, Role};
 use view_lab::VsLab;
 use viewservice::{DEAD_PINGS, ViewServer};
+
+/// Where a harness operation goes in a history: the test's history and the
+/// client's number in it; `None`: nowhere.
+pub type Rec<'a> = Option<(&'a KvLog, usize)>;
 
 /// Go's `deadtime`: PingInterval × DeadPings.
 pub const DEADTIME: Duration = Duration::from_millis(100 * DEAD_PINGS);
@@ -100,6 +105,21 @@ impl Harness {
         };
         sim::sleep(Duration::from_secs(1)).await;
         h
+    }
+
+    /// One Go test in a simulation of its own: Go's preamble
+    /// ([`Harness::new`]), `test`, then Go's cleanup with `pause`
+    /// ([`Harness::cleanup_and_wait`]).
+    pub fn run<F, Fut>(pause: Duration, test: F)
+    where
+        F: FnOnce(Harness) -> Fut + Send + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        sim::run(async move {
+            let h = Harness::new().await;
+            test(h.clone()).await;
+            h.cleanup_and_wait(pause).await;
+        });
     }
 
     pub fn net(&self) -> &Network {
@@ -249,38 +269,34 @@ impl Harness {
         self.inner.ops.fetch_add(1, Ordering::Relaxed);
     }
 
-    pub async fn get(&self, ck: &mut Clerk, key: &str, log: Option<&KvLog>, cli: usize) -> String {
+    /// `ck.Get(key)`, counted, and recorded as `rec` says.
+    pub async fn get(&self, ck: &mut Clerk, key: &str, rec: Rec<'_>) -> String {
         self.count_op();
-        timed(log, cli, KvInput::get(key), ck.get(key)).await
+        let (log, cli) = rec.unzip();
+        timed(log, cli.unwrap_or(0), KvInput::get(key), ck.get(key)).await
     }
 
-    pub async fn put(
-        &self,
-        ck: &mut Clerk,
-        key: &str,
-        value: &str,
-        log: Option<&KvLog>,
-        cli: usize,
-    ) {
-        self.count_op();
-        timed_write(log, cli, KvInput::put(key, value), ck.put(key, value)).await;
+    /// `ck.Put(key, value)`, counted, and recorded as `rec` says.
+    pub async fn put(&self, ck: &mut Clerk, key: &str, value: &str, rec: Rec<'_>) {
+        self.write(KvInput::put(key, value), ck.put(key, value), rec)
+            .await;
     }
 
-    pub async fn append(
-        &self,
-        ck: &mut Clerk,
-        key: &str,
-        value: &str,
-        log: Option<&KvLog>,
-        cli: usize,
-    ) {
+    /// `ck.Append(key, value)`, counted, and recorded as `rec` says.
+    pub async fn append(&self, ck: &mut Clerk, key: &str, value: &str, rec: Rec<'_>) {
+        self.write(KvInput::append(key, value), ck.append(key, value), rec)
+            .await;
+    }
+
+    async fn write(&self, input: KvInput, op: impl Future<Output = ()>, rec: Rec<'_>) {
         self.count_op();
-        timed_write(log, cli, KvInput::append(key, value), ck.append(key, value)).await;
+        let (log, cli) = rec.unzip();
+        timed_write(log, cli.unwrap_or(0), input, op).await;
     }
 
     /// Go's `check(ck, key, value)` (a `log.Fatalf` there: it fails the test).
     pub async fn check(&self, ck: &mut Clerk, key: &str, value: &str) {
-        let v = self.get(ck, key, None, 0).await;
+        let v = self.get(ck, key, None).await;
         assert!(v == value, "Get({key}) -> {v:?}, expected {value:?}");
     }
 }
