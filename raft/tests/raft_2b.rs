@@ -102,10 +102,8 @@ fn fail_agree_2b() {
     run_test(3, false, false, |cfg, servers| async move {
         cfg.begin("Test (2B): agreement after follower reconnects");
 
-        cfg.one(&101i64, servers, false).await;
-
         // disconnect one follower from the network.
-        let leader = disconnect_one_follower(&cfg).await;
+        let leader = agree_then_disconnect(&cfg, Victim::Follower, false).await;
 
         // the leader and remaining follower should be
         // able to agree despite the disconnected follower.
@@ -230,10 +228,8 @@ fn rejoin_2b() {
     run_test(3, false, false, |cfg, servers| async move {
         cfg.begin("Test (2B): rejoin of partitioned leader");
 
-        cfg.one(&101i64, servers, true).await;
-
         // leader network failure
-        let leader1 = disconnect_leader(&cfg).await;
+        let leader1 = agree_then_disconnect(&cfg, Victim::Leader, true).await;
 
         // make old leader try to agree on some entries
         cfg.raft(leader1).start(&102i64);
@@ -463,7 +459,7 @@ async fn disconnect_leader(cfg: &Config) -> usize {
     leader
 }
 
-/// Which server [`agree_despite_one_failure`] disconnects.
+/// Which server [`agree_then_disconnect`] disconnects.
 #[derive(Clone, Copy, Debug)]
 enum Victim {
     Leader,
@@ -471,16 +467,22 @@ enum Victim {
     Follower,
 }
 
+/// How four 2B tests begin: every server agrees on 101 (Go's `cfg.one(101,
+/// servers, retry)`), then the `victim` is disconnected. Returns the leader.
+async fn agree_then_disconnect(cfg: &Config, victim: Victim, retry: bool) -> usize {
+    cfg.one(&101i64, cfg.n(), retry).await;
+    match victim {
+        Victim::Leader => disconnect_leader(cfg).await,
+        Victim::Follower => disconnect_one_follower(cfg).await,
+    }
+}
+
 /// The first half of TestFollowerFailure2B and TestLeaderFailure2B: every
 /// server agrees on 101, then the `victim` is disconnected and the others
 /// agree on 102 and, an election timeout later, on 103.
 async fn agree_despite_one_failure(cfg: &Config, victim: Victim) {
     let servers = cfg.n();
-    cfg.one(&101i64, servers, false).await;
-    match victim {
-        Victim::Leader => disconnect_leader(cfg).await,
-        Victim::Follower => disconnect_one_follower(cfg).await,
-    };
+    agree_then_disconnect(cfg, victim, false).await;
     cfg.one(&102i64, servers - 1, false).await;
     sim::sleep(RAFT_ELECTION_TIMEOUT).await;
     cfg.one(&103i64, servers - 1, false).await;

@@ -7,8 +7,9 @@
 //! Go writes each test's reconfigurations as one call a line; here the
 //! longer scripts of joins, leaves, crashes and pauses are [`Step`] tables
 //! run in the same order, and the opening, the background clients and the
-//! checks that the tests share are written once ([`start`], [`World`],
-//! [`Clients`]).
+//! checks that the tests share are written once ([`run_test`], [`World`],
+//! [`Clients`]). Each test prints its title once its world is built (nothing
+//! prints before it).
 
 mod common;
 
@@ -84,11 +85,25 @@ impl Deref for World {
     }
 }
 
-/// Prints the test's title, then Go's opening of every test:
-/// `make_config(t, 3, unreliable, maxraftstate)`, `ck :=
-/// cfg.makeClient(cfg.ctl)` and `cfg.join(gi)` for each of `joins`, in order.
-async fn start(title: &str, unreliable: bool, maxraftstate: i64, joins: &[usize]) -> World {
-    println!("{title}");
+/// One Go test in a simulation of its own: Go's opening of every test
+/// ([`start`]), then `test` (which prints the test's title first), then Go's
+/// `  ... Passed`.
+fn run_test<F, Fut>(unreliable: bool, maxraftstate: i64, joins: &'static [usize], test: F)
+where
+    F: FnOnce(World) -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    sim::run(async move {
+        let cfg = start(unreliable, maxraftstate, joins).await;
+        test(cfg).await;
+        println!("  ... Passed");
+    });
+}
+
+/// Go's opening of every test: `make_config(t, 3, unreliable,
+/// maxraftstate)`, `ck := cfg.makeClient(cfg.ctl)` and `cfg.join(gi)` for
+/// each of `joins`, in order.
+async fn start(unreliable: bool, maxraftstate: i64, joins: &[usize]) -> World {
     let cfg = make_config(3, unreliable, maxraftstate);
     let ck = cfg.make_client(&cfg.ctl());
     for &gi in joins {
@@ -273,8 +288,8 @@ impl<T: Send + 'static> Clients<T> {
 // test static 2-way sharding, without shard movement.
 #[test]
 fn static_shards_4b() {
-    sim::run(async {
-        let mut cfg = start("Test (4B): static shards ...", false, -1, &[0, 1]).await;
+    run_test(false, -1, &[0, 1], |mut cfg| async move {
+        println!("Test (4B): static shards ...");
         let n = 10;
         cfg.put_keys(n, 20, None).await;
         cfg.check_all().await;
@@ -304,15 +319,14 @@ fn static_shards_4b() {
         // bring the crashed shard/group back to life.
         cfg.start_group(1);
         cfg.check_all().await;
-        println!("  ... Passed");
     });
 }
 
 // do servers reject operations on shards for which they are not responsible?
 #[test]
 fn rejection_4b() {
-    sim::run(async {
-        let mut cfg = start("Test (4B): rejection ...", false, -1, &[0, 1]).await;
+    run_test(false, -1, &[0, 1], |mut cfg| async move {
+        println!("Test (4B): rejection ...");
         let n = 10;
         cfg.put_keys(n, 20, None).await;
         cfg.check_all().await;
@@ -344,14 +358,13 @@ fn rejection_4b() {
         // wait a bit, only about half the Gets should succeed.
         let ndone = count_completions(&mut rx).await;
         assert_eq!(ndone, n / 2, "expected {} completions; got {ndone}", n / 2);
-        println!("  ... Passed");
     });
 }
 
 #[test]
 fn join_leave_4b() {
-    sim::run(async {
-        let mut cfg = start("Test (4B): join then leave ...", false, -1, &[0]).await;
+    run_test(false, -1, &[0], |mut cfg| async move {
+        println!("Test (4B): join then leave ...");
         cfg.put_keys(10, 5, None).await;
         cfg.check_all().await;
 
@@ -368,15 +381,13 @@ fn join_leave_4b() {
         cfg.shutdown_group(0);
 
         cfg.check_all().await;
-        println!("  ... Passed");
     });
 }
 
 #[test]
 fn snapshot_4b() {
-    sim::run(async {
-        let title = "Test (4B): snapshots, join, and leave ...";
-        let mut cfg = start(title, false, 1000, &[0]).await;
+    run_test(false, 1000, &[0], |mut cfg| async move {
+        println!("Test (4B): snapshots, join, and leave ...");
         cfg.put_keys(30, 20, None).await;
         cfg.check_all().await;
 
@@ -395,15 +406,13 @@ fn snapshot_4b() {
         cfg.restart_all_groups();
 
         cfg.check_all().await;
-        println!("  ... Passed");
     });
 }
 
 #[test]
 fn miss_change_4b() {
-    sim::run(async {
-        let title = "Test (4B): servers miss configuration changes...";
-        let mut cfg = start(title, false, 1000, &[0]).await;
+    run_test(false, 1000, &[0], |mut cfg| async move {
+        println!("Test (4B): servers miss configuration changes...");
         cfg.put_keys(10, 20, None).await;
         cfg.check_all().await;
 
@@ -437,15 +446,13 @@ fn miss_change_4b() {
             cfg.start_server(gi, 1);
         }
         cfg.check_all().await;
-        println!("  ... Passed");
     });
 }
 
 #[test]
 fn concurrent1_4b() {
-    sim::run(async {
-        let title = "Test (4B): concurrent puts and configuration changes...";
-        let mut cfg = start(title, false, 100, &[0]).await;
+    run_test(false, 100, &[0], |mut cfg| async move {
+        println!("Test (4B): concurrent puts and configuration changes...");
         cfg.put_keys(10, 5, None).await;
         let appenders = cfg.start_appenders(5, Some(ms(10)));
 
@@ -471,7 +478,6 @@ fn concurrent1_4b() {
         .await;
 
         cfg.stop_and_check(appenders).await;
-        println!("  ... Passed");
     });
 }
 
@@ -479,9 +485,8 @@ fn concurrent1_4b() {
 // to fetch shard contents.
 #[test]
 fn concurrent2_4b() {
-    sim::run(async {
-        let title = "Test (4B): more concurrent puts and configuration changes...";
-        let mut cfg = start(title, false, -1, &[1, 0, 2]).await;
+    run_test(false, -1, &[1, 0, 2], |mut cfg| async move {
+        println!("Test (4B): more concurrent puts and configuration changes...");
         cfg.put_keys(10, 1, None).await;
         let appenders = cfg.start_appenders(1, Some(ms(50)));
 
@@ -507,15 +512,13 @@ fn concurrent2_4b() {
         .await;
 
         cfg.stop_and_check(appenders).await;
-        println!("  ... Passed");
     });
 }
 
 #[test]
 fn concurrent3_4b() {
-    sim::run(async {
-        let title = "Test (4B): concurrent configuration change and restart...";
-        let mut cfg = start(title, false, 300, &[0]).await;
+    run_test(false, 300, &[0], |mut cfg| async move {
+        println!("Test (4B): concurrent configuration change and restart...");
         cfg.put_keys(10, 1, None).await;
         // Go's appenders here never pause; see UNPACED_PAUSE_MS.
         let appenders = cfg.start_appenders(1, Some(Duration::ZERO));
@@ -535,14 +538,13 @@ fn concurrent3_4b() {
         sim::sleep(Duration::from_secs(2)).await;
 
         cfg.stop_and_check(appenders).await;
-        println!("  ... Passed");
     });
 }
 
 #[test]
 fn unreliable1_4b() {
-    sim::run(async {
-        let mut cfg = start("Test (4B): unreliable 1...", true, 100, &[0]).await;
+    run_test(true, 100, &[0], |mut cfg| async move {
+        println!("Test (4B): unreliable 1...");
         let n = 10;
         cfg.put_keys(n, 5, None).await;
 
@@ -562,7 +564,6 @@ fn unreliable1_4b() {
             let i = ii % n;
             check(&mut cfg.ck, &cfg.ka[i], &cfg.va[i]).await;
         }
-        println!("  ... Passed");
     });
 }
 
@@ -582,8 +583,8 @@ async fn unreliable_reconfigurations(cfg: &World) {
 
 #[test]
 fn unreliable2_4b() {
-    sim::run(async {
-        let mut cfg = start("Test (4B): unreliable 2...", true, 100, &[0]).await;
+    run_test(true, 100, &[0], |mut cfg| async move {
+        println!("Test (4B): unreliable 2...");
         cfg.put_keys(10, 5, None).await;
         let appenders = cfg.start_appenders(5, None);
 
@@ -592,14 +593,13 @@ fn unreliable2_4b() {
         appenders.signal();
         cfg.net().set_reliable(true);
         cfg.stop_and_check(appenders).await;
-        println!("  ... Passed");
     });
 }
 
 #[test]
 fn unreliable3_4b() {
-    sim::run(async {
-        let mut cfg = start("Test (4B): unreliable 3...", true, 100, &[0]).await;
+    run_test(true, 100, &[0], |mut cfg| async move {
+        println!("Test (4B): unreliable 3...");
         let log = KvLog::new();
         let n = 10;
         cfg.put_keys(n, 5, Some(&log)).await;
@@ -630,7 +630,6 @@ fn unreliable3_4b() {
         clients.stop().await;
 
         labtest::history::check_linearizable(log.read());
-        println!("  ... Passed");
     });
 }
 
@@ -638,10 +637,9 @@ fn unreliable3_4b() {
 // are no longer responsible.
 #[test]
 fn challenge1_delete_4b() {
-    sim::run(async {
-        let title = "Test: shard deletion (challenge 1) ...";
-        // "1" means force snapshot after every log entry.
-        let mut cfg = start(title, false, 1, &[0]).await;
+    // "1" means force snapshot after every log entry.
+    run_test(false, 1, &[0], |mut cfg| async move {
+        println!("Test: shard deletion (challenge 1) ...");
 
         // 30,000 bytes of total values.
         let n = 30;
@@ -674,7 +672,6 @@ fn challenge1_delete_4b() {
         );
 
         cfg.check_all().await;
-        println!("  ... Passed");
     });
 }
 
@@ -682,10 +679,9 @@ fn challenge1_delete_4b() {
 // affected by a config change while the config change is underway
 #[test]
 fn challenge2_unaffected_4b() {
-    sim::run(async {
-        let title = "Test: unaffected shard access (challenge 2) ...";
-        // JOIN 100
-        let mut cfg = start(title, true, 100, &[0]).await;
+    // JOIN 100 (in the opening)
+    run_test(true, 100, &[0], |mut cfg| async move {
+        println!("Test: unaffected shard access (challenge 2) ...");
 
         // Do a bunch of puts to keys in all shards
         let n = 10;
@@ -734,7 +730,6 @@ fn challenge2_unaffected_4b() {
                 check(&mut cfg.ck, &ka[i], &format!("{}-1", va[i])).await;
             }
         }
-        println!("  ... Passed");
     });
 }
 
@@ -743,9 +738,8 @@ fn challenge2_unaffected_4b() {
 // migration has not yet completed.
 #[test]
 fn challenge2_partial_4b() {
-    sim::run(async {
-        let title = "Test: partial migration shard access (challenge 2) ...";
-        let mut cfg = start(title, true, 100, &[]).await;
+    run_test(true, 100, &[], |mut cfg| async move {
+        println!("Test: partial migration shard access (challenge 2) ...");
 
         // JOIN 100 + 101 + 102
         cfg.joinm(&[0, 1, 2], &cfg.ctl()).await;
@@ -787,7 +781,6 @@ fn challenge2_partial_4b() {
                 check(&mut cfg.ck, &ka[i], &format!("{}-2", va[i])).await;
             }
         }
-        println!("  ... Passed");
     });
 }
 

@@ -102,10 +102,9 @@ impl Deref for Config {
 /// KV servers. `maxraftstate` < 0 means no snapshots, as in Go. Unreachable
 /// servers fail calls within 100 ms (long delays off), so clerks move on quickly.
 pub fn make_config(n: usize, unreliable: bool, maxraftstate: i64) -> Config {
-    let net = Network::new();
     let cfg = Config {
         inner: Arc::new(Shared {
-            cluster: Cluster::new(&net, n),
+            cluster: Cluster::new(&Network::new(), n),
             max_raft_state: usize::try_from(maxraftstate).ok(),
             max_raft_state_go: maxraftstate,
             ops: AtomicU64::new(0),
