@@ -386,7 +386,7 @@ impl ClientEnd {
         &self,
         method: &str,
         args: &A,
-    ) -> impl std::future::Future<Output = Result<R, Error>> + Send + 'static
+    ) -> impl std::future::Future<Output = Result<R, Error>> + Send + 'static + use<A, R>
     where
         A: Serialize + ?Sized,
         R: DeserializeOwned + Send + 'static,

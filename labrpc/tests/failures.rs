@@ -140,7 +140,7 @@ fn a_loop_of_zero_sleeps_is_a_livelock() {
             }
         })
         .unwrap_err();
-    assert!(failure.message.contains("livelock"), "{}", failure.message);
+    failure.assert_message_contains("livelock");
     assert!(failure.replay.contains("LAB_SEED=11"), "{}", failure.replay);
 }
 
@@ -214,7 +214,7 @@ fn an_rpc_storm_at_one_instant_is_caught() {
         wall.elapsed().as_secs_f64(),
         failure.message
     );
-    assert!(failure.message.contains("RPC storm"), "{}", failure.message);
+    failure.assert_message_contains("RPC storm");
     assert_eq!(failure.at, Duration::ZERO);
     assert!(failure.replay.contains("LAB_SEED=21"), "{}", failure.replay);
 }

@@ -4,12 +4,13 @@
 //! (Regression1's 30 ms, Killed's 100 ms) we measure virtual time, which is
 //! exact here rather than approximate.
 
+use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use labrpc::sim::{self, Node};
-use labrpc::{Error, Network, Server, Service};
+use labrpc::sim::{self, JoinHandle, Node};
+use labrpc::{ClientEnd, Error, Network, Server, Service};
 
 /// Go's JunkServer: a few handlers of different types.
 fn junk_service(log: Arc<AtomicUsize>) -> Service {
@@ -48,32 +49,70 @@ fn junk_server(net: &Network) -> (Node, Arc<AtomicUsize>) {
     (node, log)
 }
 
-fn connected_end(net: &Network, name: &str) -> labrpc::ClientEnd {
+/// Go's usual opening: a network with the junk server, and the end
+/// "end1-99" connected to it, and `enabled` (or not yet).
+fn junk_network(enabled: bool) -> (Network, ClientEnd) {
+    let net = Network::new();
+    junk_server(&net);
+    let end = if enabled {
+        connected_end(&net, "end1-99")
+    } else {
+        disabled_end(&net, "end1-99")
+    };
+    (net, end)
+}
+
+/// Calls Handler2 with `arg`, which must succeed, and checks its reply.
+async fn call_handler2(end: &ClientEnd, arg: i64) {
+    let reply: String = end.call("JunkServer.Handler2", &arg).await.unwrap();
+    assert_eq!(reply, format!("handler2-{arg}"));
+}
+
+/// Calls Handler1 with "9099", which must succeed, and checks it read the number.
+async fn call_handler1(end: &ClientEnd) {
+    let reply: i64 = end.call("JunkServer.Handler1", "9099").await.unwrap();
+    assert_eq!(reply, 9099);
+}
+
+/// Spawns `task(i)` for each `i` in `0..n`, in order, as Go's tests start
+/// their goroutines.
+fn spawn_each<F: Future + Send + 'static>(
+    n: i64,
+    task: impl Fn(i64) -> F,
+) -> Vec<JoinHandle<F::Output>>
+where
+    F::Output: Send + 'static,
+{
+    (0..n).map(|i| sim::spawn(task(i))).collect()
+}
+
+/// An end `name` connected to "server99", and enabled.
+fn connected_end(net: &Network, name: &str) -> ClientEnd {
+    let end = disabled_end(net, name);
+    net.enable(name, true);
+    end
+}
+
+/// An end `name` connected to "server99", but not enabled (calls fail).
+fn disabled_end(net: &Network, name: &str) -> ClientEnd {
     let end = net.make_end(name);
     net.connect(name, "server99");
-    net.enable(name, true);
     end
 }
 
 #[test]
 fn basic() {
     sim::run(async {
-        let net = Network::new();
-        junk_server(&net);
-        let end = connected_end(&net, "end1-99");
-        let reply: String = end.call("JunkServer.Handler2", &111i64).await.unwrap();
-        assert_eq!(reply, "handler2-111");
-        let reply: i64 = end.call("JunkServer.Handler1", "9099").await.unwrap();
-        assert_eq!(reply, 9099);
+        let (_net, end) = junk_network(true);
+        call_handler2(&end, 111).await;
+        call_handler1(&end).await;
     });
 }
 
 #[test]
 fn types() {
     sim::run(async {
-        let net = Network::new();
-        junk_server(&net);
-        let end = connected_end(&net, "end1-99");
+        let (_net, end) = junk_network(true);
         let reply: String = end
             .call("JunkServer.Handler4", &("x".to_string(), 7i64))
             .await
@@ -94,10 +133,7 @@ fn types() {
 #[test]
 fn disconnect() {
     sim::run(async {
-        let net = Network::new();
-        junk_server(&net);
-        let end = net.make_end("end1-99");
-        net.connect("end1-99", "server99");
+        let (net, end) = junk_network(false);
         let reply: Result<String, Error> = end.call("JunkServer.Handler2", &111i64).await;
         assert_eq!(
             reply,
@@ -105,20 +141,16 @@ fn disconnect() {
             "unexpected reply on a disabled end"
         );
         net.enable("end1-99", true);
-        let reply: i64 = end.call("JunkServer.Handler1", "9099").await.unwrap();
-        assert_eq!(reply, 9099);
+        call_handler1(&end).await;
     });
 }
 
 #[test]
 fn counts() {
     sim::run(async {
-        let net = Network::new();
-        junk_server(&net);
-        let end = connected_end(&net, "end1-99");
+        let (net, end) = junk_network(true);
         for i in 0..17i64 {
-            let reply: String = end.call("JunkServer.Handler2", &i).await.unwrap();
-            assert_eq!(reply, format!("handler2-{i}"));
+            call_handler2(&end, i).await;
         }
         assert_eq!(net.count("server99"), 17);
         assert_eq!(net.total_count(), 17);
@@ -128,9 +160,7 @@ fn counts() {
 #[test]
 fn bytes() {
     sim::run(async {
-        let net = Network::new();
-        junk_server(&net);
-        let end = connected_end(&net, "end1-99");
+        let (net, end) = junk_network(true);
         // Go sends 17 strings of about 284 bytes; its gob bounds [4828, 6000]
         // hold for bincode too (a 2-byte length prefix instead of gob's header).
         for i in 0..17 {
@@ -169,8 +199,7 @@ fn concurrent_many() {
                 let mut ok = 0;
                 for j in 0..RPCS {
                     let arg = (c as i64) * 100 + j;
-                    let reply: String = end.call("JunkServer.Handler2", &arg).await.unwrap();
-                    assert_eq!(reply, format!("handler2-{arg}"));
+                    call_handler2(&end, arg).await;
                     ok += 1;
                 }
                 ok
@@ -216,18 +245,11 @@ fn unreliable() {
 #[test]
 fn concurrent_one() {
     sim::run(async {
-        let net = Network::new();
-        junk_server(&net);
-        let end = connected_end(&net, "end1-99");
-        let calls: Vec<_> = (0..20i64)
-            .map(|i| {
-                let end = end.clone();
-                sim::spawn(async move {
-                    let reply: String = end.call("JunkServer.Handler2", &(100 + i)).await.unwrap();
-                    assert_eq!(reply, format!("handler2-{}", 100 + i));
-                })
-            })
-            .collect();
+        let (net, end) = junk_network(true);
+        let calls = spawn_each(20, |i| {
+            let end = end.clone();
+            async move { call_handler2(&end, 100 + i).await }
+        });
         for call in calls {
             call.await.unwrap();
         }
@@ -240,21 +262,14 @@ fn concurrent_one() {
 #[test]
 fn regression1() {
     sim::run(async {
-        let net = Network::new();
-        junk_server(&net);
-        let end = net.make_end("end1-99");
-        net.connect("end1-99", "server99");
-        let stuck: Vec<_> = (0..20i64)
-            .map(|i| {
-                let call = end.call::<_, String>("JunkServer.Handler2", &(100 + i));
-                sim::spawn(call)
-            })
-            .collect();
+        let (net, end) = junk_network(false);
+        let stuck = spawn_each(20, |i| {
+            end.call::<_, String>("JunkServer.Handler2", &(100 + i))
+        });
         sim::sleep(Duration::from_millis(10)).await;
         net.enable("end1-99", true);
         let start = sim::now();
-        let reply: String = end.call("JunkServer.Handler2", &99i64).await.unwrap();
-        assert_eq!(reply, "handler2-99");
+        call_handler2(&end, 99).await;
         assert!(
             start.elapsed() < Duration::from_millis(30),
             "RPC took too long after enable"
@@ -271,9 +286,7 @@ fn regression1() {
 #[test]
 fn killed() {
     sim::run(async {
-        let net = Network::new();
-        junk_server(&net);
-        let end = connected_end(&net, "end1-99");
+        let (net, end) = junk_network(true);
         let call = sim::spawn(end.call::<_, i64>("JunkServer.Handler3", &99i64));
         sim::sleep(Duration::from_secs(1)).await;
         assert!(!call.is_finished(), "Handler3 should not have returned yet");
@@ -310,41 +323,29 @@ fn killed_node() {
 
 #[test]
 fn unknown_method_fails_the_test_naming_it() {
-    let failure = sim::Builder::new()
-        .try_run(async {
-            let net = Network::new();
-            junk_server(&net);
-            let end = connected_end(&net, "end1-99");
-            let _: Result<i64, Error> = end.call("JunkServer.NoSuchMethod", &1i64).await;
-        })
-        .expect_err("a call to an unknown method must fail the test");
-    assert!(
-        failure.message.contains("JunkServer.NoSuchMethod"),
-        "{}",
-        failure.message
-    );
-    let failure = sim::Builder::new()
-        .try_run(async {
-            let net = Network::new();
-            junk_server(&net);
-            let end = connected_end(&net, "end1-99");
-            let _: Result<i64, Error> = end.call("Nope.Handler2", &1i64).await;
-        })
-        .expect_err("a call to an unknown service must fail the test");
-    assert!(failure.message.contains("\"Nope\""), "{}", failure.message);
+    // (method called, what the failure must name)
+    for (method, named) in [
+        ("JunkServer.NoSuchMethod", "JunkServer.NoSuchMethod"),
+        ("Nope.Handler2", "\"Nope\""),
+    ] {
+        let failure = sim::Builder::new()
+            .try_run(async move {
+                let (_net, end) = junk_network(true);
+                let _: Result<i64, Error> = end.call(method, &1i64).await;
+            })
+            .expect_err("a call to an unknown method or service must fail the test");
+        failure.assert_message_contains(named);
+    }
 }
 
 #[test]
 fn delete_end_and_reconnect() {
     sim::run(async {
-        let net = Network::new();
-        junk_server(&net);
-        let end = connected_end(&net, "end1-99");
+        let (net, end) = junk_network(true);
         net.delete_end("end1-99");
         let reply: Result<String, Error> = end.call("JunkServer.Handler2", &1i64).await;
         assert_eq!(reply, Err(Error::Unreachable));
         let again = connected_end(&net, "end1-99");
-        let reply: String = again.call("JunkServer.Handler2", &1i64).await.unwrap();
-        assert_eq!(reply, "handler2-1");
+        call_handler2(&again, 1).await;
     });
 }

@@ -131,12 +131,8 @@ fn a_panic_in_any_task_fails_the_test_with_its_seed() {
         })
         .unwrap_err();
     assert_eq!(failure.seed, 77);
-    assert!(failure.message.contains("S3"), "{}", failure.message);
-    assert!(
-        failure.message.contains("invariant broken"),
-        "{}",
-        failure.message
-    );
+    failure.assert_message_contains("S3");
+    failure.assert_message_contains("invariant broken");
     assert_eq!(failure.at, Duration::from_millis(5));
     assert!(
         failure.replay.starts_with("LAB_SEED=77 cargo test"),
@@ -155,7 +151,7 @@ fn a_stall_is_reported_at_once() {
             drop(keep);
         })
         .unwrap_err();
-    assert!(failure.message.contains("stall"), "{}", failure.message);
+    failure.assert_message_contains("stall");
 }
 
 #[test]
@@ -165,11 +161,7 @@ fn the_time_limit_is_120_virtual_seconds() {
             sim::sleep(Duration::from_secs(121)).await;
         })
         .unwrap_err();
-    assert!(
-        failure.message.contains("120 seconds"),
-        "{}",
-        failure.message
-    );
+    failure.assert_message_contains("120 seconds");
     let ok = Builder::new().try_run(async {
         sim::sleep(Duration::from_secs(119)).await;
     });
@@ -185,7 +177,7 @@ fn a_livelock_without_time_advancing_is_caught() {
             }
         })
         .unwrap_err();
-    assert!(failure.message.contains("livelock"), "{}", failure.message);
+    failure.assert_message_contains("livelock");
 }
 
 #[test]
@@ -232,11 +224,7 @@ fn realtime_mode_runs_the_same_code() {
             sim::sleep(Duration::from_secs(5)).await;
         })
         .unwrap_err();
-    assert!(
-        failure.message.contains("real-time panic"),
-        "{}",
-        failure.message
-    );
+    failure.assert_message_contains("real-time panic");
 }
 
 #[test]

@@ -292,6 +292,15 @@ mod tests {
         assert_eq!(tokens("x 1 y"), None);
     }
 
+    /// The check refuses `history`, saying `says`.
+    fn refused(history: &[KvOperation], says: &str) {
+        let error = verdict(history).expect_err("the check must refuse the history");
+        assert!(
+            error.contains(says),
+            "the refusal does not say {says:?}: {error}"
+        );
+    }
+
     #[test]
     fn a_correct_history_passes() {
         let history = vec![
@@ -308,14 +317,15 @@ mod tests {
 
     #[test]
     fn a_doubled_append_fails() {
-        let history = vec![append(1, 0, 10), get(&[1, 1], 20, 30)];
-        assert!(verdict(&history).unwrap_err().contains("twice"));
+        refused(&[append(1, 0, 10), get(&[1, 1], 20, 30)], "twice");
     }
 
     #[test]
     fn a_lost_acknowledged_append_fails() {
-        let history = vec![append(1, 0, 10), append(2, 20, 30), get(&[1], 40, 50)];
-        assert!(verdict(&history).unwrap_err().contains("missing"));
+        refused(
+            &[append(1, 0, 10), append(2, 20, 30), get(&[1], 40, 50)],
+            "missing",
+        );
     }
 
     #[test]
@@ -326,41 +336,40 @@ mod tests {
 
     #[test]
     fn a_stale_put_fails() {
-        let history = vec![put(1, 0, 10), put(2, 20, 30), get(&[1], 40, 50)];
-        assert!(verdict(&history).unwrap_err().contains("stale"));
+        refused(&[put(1, 0, 10), put(2, 20, 30), get(&[1], 40, 50)], "stale");
     }
 
     #[test]
     fn a_read_from_the_future_fails() {
-        let history = vec![get(&[1], 0, 10), append(1, 20, 30)];
-        assert!(
-            verdict(&history)
-                .unwrap_err()
-                .contains("after the Get returned")
+        refused(
+            &[get(&[1], 0, 10), append(1, 20, 30)],
+            "after the Get returned",
         );
     }
 
     #[test]
     fn appends_out_of_real_time_order_fail() {
-        let history = vec![append(1, 0, 10), append(2, 20, 30), get(&[2, 1], 40, 50)];
-        assert!(verdict(&history).unwrap_err().contains("comes after"));
+        refused(
+            &[append(1, 0, 10), append(2, 20, 30), get(&[2, 1], 40, 50)],
+            "comes after",
+        );
     }
 
     #[test]
     fn an_unwritten_value_fails() {
-        let history = vec![append(1, 0, 10), get(&[1, 7], 20, 30)];
-        assert!(verdict(&history).unwrap_err().contains("never written"));
+        refused(&[append(1, 0, 10), get(&[1, 7], 20, 30)], "never written");
     }
 
     #[test]
     fn a_lost_put_fails() {
-        let history = vec![put(1, 0, 10), get(&[], 20, 30)];
-        assert!(verdict(&history).unwrap_err().contains("Put"));
+        refused(&[put(1, 0, 10), get(&[], 20, 30)], "Put");
     }
 
     #[test]
     fn other_values_are_not_checkable() {
-        let history = vec![op(KvInput::append("k", "abc"), "", 0, 10)];
-        assert!(verdict(&history).unwrap_err().contains("cannot be checked"));
+        refused(
+            &[op(KvInput::append("k", "abc"), "", 0, 10)],
+            "cannot be checked",
+        );
     }
 }

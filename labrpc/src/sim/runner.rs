@@ -72,6 +72,19 @@ pub struct Failure {
     pub backtrace: Option<Box<str>>,
 }
 
+impl Failure {
+    /// Asserts that the failure's message mentions `text`, and shows the
+    /// message if it does not: for tests of how runs fail.
+    #[track_caller]
+    pub fn assert_message_contains(&self, text: &str) {
+        assert!(
+            self.message.contains(text),
+            "the failure's message does not mention {text:?}: {}",
+            self.message
+        );
+    }
+}
+
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "simulation failed: {}", self.message)?;
