@@ -32,11 +32,13 @@ fn data_dir() -> Option<PathBuf> {
     None
 }
 
-/// (file, expected verdict) rows of EXPECTED.tsv for one model; rows whose expectation is neither
-/// ok nor illegal (the empty etcd_095, which Porcupine does not test) are left out.
-fn expected(dir: &Path, model: &str) -> Vec<(PathBuf, CheckResult)> {
+/// (file, expected verdict) rows of EXPECTED.tsv for one model, or `None` without the data (see
+/// [`data_dir`]); rows whose expectation is neither ok nor illegal (the empty etcd_095, which
+/// Porcupine does not test) are left out.
+fn expected(model: &str) -> Option<Vec<(PathBuf, CheckResult)>> {
+    let dir = data_dir()?;
     let table = std::fs::read_to_string(dir.join("EXPECTED.tsv")).expect("EXPECTED.tsv");
-    table
+    let rows = table
         .lines()
         .skip(1)
         .filter_map(|line| {
@@ -48,7 +50,17 @@ fn expected(dir: &Path, model: &str) -> Vec<(PathBuf, CheckResult)> {
             };
             (fields[1] == model).then(|| (dir.join(fields[0]), verdict))
         })
-        .collect()
+        .collect();
+    Some(rows)
+}
+
+/// The row of EXPECTED.tsv for the file of `model` whose path ends in `file`, or `None` without
+/// the data.
+fn case(model: &str, file: &str) -> Option<(PathBuf, CheckResult)> {
+    let row = expected(model)?
+        .into_iter()
+        .find(|(f, _)| f.ends_with(file));
+    Some(row.expect("listed in EXPECTED.tsv"))
 }
 
 #[test]
@@ -57,8 +69,9 @@ fn expected(dir: &Path, model: &str) -> Vec<(PathBuf, CheckResult)> {
     ignore = "needs ../shared/porcupine (absent in this checkout)"
 )]
 fn etcd_histories_match_porcupine() {
-    let Some(dir) = data_dir() else { return };
-    let cases = expected(&dir, "etcd");
+    let Some(cases) = expected("etcd") else {
+        return;
+    };
     assert_eq!(cases.len(), 102);
     let ok = cases.iter().filter(|(_, v)| *v == CheckResult::Ok).count();
     assert_eq!(ok, 23, "EXPECTED.tsv should list 23 linearizable etcd logs");
@@ -70,11 +83,9 @@ fn etcd_histories_match_porcupine() {
 }
 
 fn check_kv<M: Model<Input = KvInput, Output = KvOutput>>(model: &M, name: &str) {
-    let Some(dir) = data_dir() else { return };
-    let (file, verdict) = expected(&dir, "kv")
-        .into_iter()
-        .find(|(f, _)| f.ends_with(format!("kv/{name}.txt")))
-        .expect("listed in EXPECTED.tsv");
+    let Some((file, verdict)) = case("kv", &format!("kv/{name}.txt")) else {
+        return;
+    };
     let events = read_kv(&file).unwrap();
     let result = check_events(model, &events, None).unwrap();
     assert_eq!(result, verdict, "{}", file.display());
@@ -183,8 +194,15 @@ fn kv_no_partition_10_clients_bad() {
     ignore = "needs ../shared/porcupine (absent in this checkout)"
 )]
 fn etcd_070_report_renders() {
-    let Some(dir) = data_dir() else { return };
-    let events = read_jepsen(&dir.join("test_data/jepsen/etcd_070.log")).unwrap();
+    let Some((file, verdict)) = case("etcd", "jepsen/etcd_070.log") else {
+        return;
+    };
+    assert_eq!(
+        verdict,
+        CheckResult::Illegal,
+        "Porcupine's large picture is of a failure"
+    );
+    let events = read_jepsen(&file).unwrap();
     let (result, info) = check_events_verbose(&EtcdModel, &events, None).unwrap();
     assert_eq!(result, CheckResult::Illegal);
     let longest = &info.partitions[0].partial_linearizations[0];
