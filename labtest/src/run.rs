@@ -1,6 +1,7 @@
 //! One test in a simulation of its own, set up and torn down by its harness:
 //! the opening and closing every Go test of the Paxos series repeats (make
-//! the servers, run the scenario, Go's deferred `cleanup`), written once.
+//! the servers, run the scenario, Go's deferred `cleanup`), written once;
+//! and [`assert_same_run`], a lab's determinism test.
 //!
 //! A harness offers a [`Setup`] of itself (its constructor, to be called
 //! once the simulation runs) and implements [`Teardown`]; a test is then
@@ -51,4 +52,18 @@ where
             harness.teardown();
         });
     }
+}
+
+/// Runs `test` twice on `seed`, each time in a simulation of its own: both
+/// runs must end with the same trace digest at the same virtual time (a run
+/// is a function of its seed).
+pub fn assert_same_run<F, Fut>(seed: u64, test: F)
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let run = || sim::Builder::new().seed(seed).run(test());
+    let (a, b) = (run(), run());
+    assert_eq!(a.digest, b.digest);
+    assert_eq!(a.elapsed, b.elapsed);
 }

@@ -74,28 +74,29 @@ async fn basic_puts(ck: &mut Client, cka: &mut [Client]) {
 #[test]
 fn basic() {
     const NSERVERS: usize = 3;
-    Config::setup("basic", NSERVERS, false).run(|cfg| async move {
-        let (mut ck, mut cka) = cfg.clerks();
+    Config::run_with_clerks(
+        "basic",
+        NSERVERS,
+        false,
+        |cfg, mut ck, mut cka| async move {
+            cfg.begin("Test: Basic put/append/get");
+            ck.append("app", "x").await;
+            ck.append("app", "y").await;
+            check(&mut ck, "app", "xy").await;
+            basic_puts(&mut ck, &mut cka).await;
+            cfg.passed();
 
-        cfg.begin("Test: Basic put/append/get");
-        ck.append("app", "x").await;
-        ck.append("app", "y").await;
-        check(&mut ck, "app", "xy").await;
-        basic_puts(&mut ck, &mut cka).await;
-        cfg.passed();
-
-        cfg.begin("Test: Concurrent clients");
-        concurrent_clients(&mut cka, || cfg.clerk(&[sim::gen_range(0..NSERVERS)])).await;
-        cfg.passed();
-        sim::sleep(Duration::from_secs(1)).await;
-    });
+            cfg.begin("Test: Concurrent clients");
+            concurrent_clients(&mut cka, || cfg.clerk(&[sim::gen_range(0..NSERVERS)])).await;
+            cfg.passed();
+        },
+    );
 }
 
 #[test]
 fn partition() {
     const NSERVERS: usize = 5;
     Config::setup("partition", NSERVERS, false).run(|cfg| async move {
-        cfg.defer_part();
         let mut cka: Vec<Option<Client>> = (0..NSERVERS).map(|i| Some(cfg.clerk(&[i]))).collect();
         let ck = |cka: &mut Vec<Option<Client>>, i: usize| -> Client { cka[i].take().unwrap() };
 
@@ -156,9 +157,7 @@ fn partition() {
 #[test]
 fn unreliable() {
     const NSERVERS: usize = 3;
-    Config::setup("un", NSERVERS, true).run(|cfg| async move {
-        let (mut ck, mut cka) = cfg.clerks();
-
+    Config::run_with_clerks("un", NSERVERS, true, |cfg, mut ck, mut cka| async move {
         cfg.begin("Test: Basic put/get, unreliable");
         basic_puts(&mut ck, &mut cka).await;
         cfg.passed();
@@ -223,16 +222,13 @@ fn unreliable() {
             assert!(vi == vx, "mismatch; 0 got {vx}, {i} got {vi}");
         }
         cfg.passed();
-        sim::sleep(Duration::from_secs(1)).await;
     });
 }
 
 #[test]
 fn hole() {
     const NSERVERS: usize = 5;
-    const NCLIENTS: usize = 10;
     Config::setup("hole", NSERVERS, false).run(|cfg| async move {
-        cfg.defer_part();
         cfg.begin("Test: Tolerates holes in paxos sequence");
         for _ in 0..5 {
             cfg.heal();
@@ -240,6 +236,7 @@ fn hole() {
             ck2.put("q", "q").await;
 
             let done = Arc::new(AtomicBool::new(false));
+            const NCLIENTS: usize = 10;
             let tasks: Vec<_> = (0..NCLIENTS)
                 .map(|cli| {
                     let mut cka: Vec<Client> = (0..NSERVERS).map(|i| cfg.clerk(&[i])).collect();
@@ -296,7 +293,6 @@ fn many_partition() {
     const NSERVERS: usize = 5;
     const NCLIENTS: usize = 10;
     Config::setup("many", NSERVERS, true).run(|cfg| async move {
-        cfg.defer_part();
         cfg.begin("Test: Many clients, changing partitions");
         cfg.heal();
         let done = Arc::new(AtomicBool::new(false));

@@ -492,10 +492,7 @@ fn part3_timeout() {
 /// A run is a function of its seed.
 #[test]
 fn same_seed_same_run() {
-    let run = || sim::Builder::new().seed(11).run(one_failure());
-    let (a, b) = (run(), run());
-    assert_eq!(a.digest, b.digest);
-    assert_eq!(a.elapsed, b.elapsed);
+    labtest::run::assert_same_run(11, one_failure);
 }
 
 #[test]

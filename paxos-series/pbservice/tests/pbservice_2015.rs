@@ -67,8 +67,7 @@ async fn view(vck: &viewservice::Clerk) -> viewservice::View {
 
 #[test]
 fn basic_fail() {
-    Harness::run(Duration::from_secs(1), |h| async move {
-        let vck = h.vck();
+    Harness::run_with_vck(Duration::from_secs(1), |h, vck| async move {
         let (mut ck, _) = h.clerk();
 
         h.begin("Single primary, no backup");
@@ -151,9 +150,7 @@ fn basic_fail() {
 
 #[test]
 fn at_most_once() {
-    Harness::run(Duration::from_secs(1), |h| async move {
-        let vck = h.vck();
-
+    Harness::run_with_vck(Duration::from_secs(1), |h, vck| async move {
         h.begin("at-most-once Append; unreliable");
         const NSERVERS: usize = 1;
         for i in 0..NSERVERS {
@@ -182,28 +179,39 @@ fn at_most_once() {
     });
 }
 
+/// TestFailPut's wait: for a view with a primary and a backup (and
+/// `newer`), then a second for the backup's initialization; the view must
+/// then be p=`primary` b=`backup`. Returns it.
+async fn wait_pair(
+    vck: &viewservice::Clerk,
+    newer: impl Fn(&viewservice::View) -> bool,
+    primary: &str,
+    backup: &str,
+) -> viewservice::View {
+    wait_view(vck, DEAD_PINGS * 3, |v| {
+        newer(v) && !v.primary.is_empty() && !v.backup.is_empty()
+    })
+    .await;
+    sim::sleep(Duration::from_secs(1)).await; // wait for backup initialization
+    let v = view(vck).await;
+    assert!(
+        v.primary == primary && v.backup == backup,
+        "wrong primary or backup: {v}"
+    );
+    v
+}
+
 /// Put right after a backup dies, and right after a primary dies.
 #[test]
 fn fail_put() {
-    Harness::run(PING_INTERVAL * 2, |h| async move {
-        let vck = h.vck();
-
+    Harness::run_with_vck(PING_INTERVAL * 2, |h, vck| async move {
         let s1 = h.start_server(h.vshost(), 1);
         sim::sleep(Duration::from_secs(1)).await;
         let s2 = h.start_server(h.vshost(), 2);
         sim::sleep(Duration::from_secs(1)).await;
         let s3 = h.start_server(h.vshost(), 3);
 
-        wait_view(&vck, DEAD_PINGS * 3, |v| {
-            !v.primary.is_empty() && !v.backup.is_empty()
-        })
-        .await;
-        sim::sleep(Duration::from_secs(1)).await; // wait for backup initialization
-        let v1 = view(&vck).await;
-        assert!(
-            v1.primary == s1 && v1.backup == s2,
-            "wrong primary or backup: {v1}"
-        );
+        let v1 = wait_pair(&vck, |_| true, &s1, &s2).await;
 
         let (mut ck, _) = h.clerk();
         h.put(&mut ck, "a", "aa", None).await;
@@ -219,16 +227,7 @@ fn fail_put() {
         h.put(&mut ck, "a", "aaa", None).await;
         h.check(&mut ck, "a", "aaa").await;
 
-        wait_view(&vck, DEAD_PINGS * 3, |v| {
-            v.viewnum > v1.viewnum && !v.primary.is_empty() && !v.backup.is_empty()
-        })
-        .await;
-        sim::sleep(Duration::from_secs(1)).await; // wait for backup initialization
-        let v2 = view(&vck).await;
-        assert!(
-            v2.primary == s1 && v2.backup == s3,
-            "wrong primary or backup: {v2}"
-        );
+        let v2 = wait_pair(&vck, |v| v.viewnum > v1.viewnum, &s1, &s3).await;
         h.check(&mut ck, "a", "aaa").await;
         h.passed();
 
@@ -282,8 +281,7 @@ async fn fail_over(h: &Harness, view1: &viewservice::View) {
 /// random values to keys "0" and "1" for 5 s; then the primary's values must
 /// survive its failure.
 fn concurrent_same_test(unreliable: bool) {
-    Harness::run(Duration::from_secs(1), move |h| async move {
-        let vck = h.vck();
+    Harness::run_with_vck(Duration::from_secs(1), move |h, vck| async move {
         let description = if unreliable {
             "Concurrent Put()s to the same key; unreliable"
         } else {
@@ -387,8 +385,7 @@ async fn read_appends(
 /// same value, with every append once and in each client's order.
 #[test]
 fn concurrent_same_append() {
-    Harness::run(Duration::from_secs(1), |h| async move {
-        let vck = h.vck();
+    Harness::run_with_vck(Duration::from_secs(1), |h, vck| async move {
         h.begin("Concurrent Append()s to the same key");
         const NSERVERS: usize = 2;
         const NCLIENTS: usize = 3;

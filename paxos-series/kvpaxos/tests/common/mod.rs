@@ -14,10 +14,13 @@
 
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
+pub mod servers;
+
 // Go's re-partition goroutine, written once with the paxos tests' harness.
 #[path = "../../../paxos/tests/common/repartition.rs"]
 pub mod repartition;
 
+use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -31,6 +34,7 @@ use labtest::record::Recorder;
 use labtest::run::{Setup, Teardown};
 use labtest::{Cluster, Status};
 use linearizability::OpLog;
+use servers::start_servers;
 
 /// How often the timeline records every server's state.
 const TIMELINE_POLL: Duration = Duration::from_millis(100);
@@ -58,8 +62,9 @@ struct Shared {
     /// Whether clerks add to the history now.
     recording: Arc<AtomicBool>,
     next_client: Mutex<usize>,
-    /// Whether the teardown isolates every server first ([`Config::defer_part`]).
-    deferred_part: AtomicBool,
+    /// Whether the test partitioned: the teardown then isolates every server
+    /// first (Go's deferred `part`).
+    partitioned: AtomicBool,
 }
 
 /// One test's servers. Cloning shares them.
@@ -99,25 +104,37 @@ impl Config {
         Setup::new(move || Config::new(&tag, n, unreliable, true))
     }
 
+    /// [`setup`](Config::setup)`(tag, n, unreliable).run(test)` for the
+    /// tests that open with Go's `ck` and `cka` ([`Config::clerks`]), which
+    /// `test` gets too, and end with Go's `time.Sleep(1 * time.Second)`
+    /// (TestBasic, TestUnreliable).
+    pub fn run_with_clerks<F, Fut>(tag: &str, n: usize, unreliable: bool, test: F)
+    where
+        F: FnOnce(Config, Client, Vec<Client>) -> Fut + Send + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        Config::setup(tag, n, unreliable).run(move |cfg| async move {
+            let (ck, cka) = cfg.clerks();
+            test(cfg, ck, cka).await;
+            sim::sleep(Duration::from_secs(1)).await;
+        });
+    }
+
     /// Go's `StartServer(kvh, i)` for every server, all reaching each other,
     /// each `setunreliable(unreliable)`. `record_history` keeps every
     /// clerk's operations for [`check_linearizable`](Config::check_linearizable).
     pub fn new(tag: &str, n: usize, unreliable: bool, record_history: bool) -> Config {
         let net = Network::with_profile(Profile::Go2015);
         let names = (0..n).map(|i| port(tag, i)).collect();
-        let cluster: Cluster<KvLab> = Cluster::named(&net, names);
-        for i in 0..n {
-            cluster.start(i, |start| KvPaxos::start_server(start.ends, start.me));
-        }
-        cluster.connect_all();
-        cluster.spawn_observer(TIMELINE_POLL);
+        let cluster: Cluster<KvLab> =
+            start_servers(&net, names, TIMELINE_POLL, KvPaxos::start_server);
         let cfg = Config {
             inner: Arc::new(Shared {
                 cluster,
                 history: record_history.then(OpLog::new),
                 recording: Arc::new(AtomicBool::new(true)),
                 next_client: Mutex::new(0),
-                deferred_part: AtomicBool::new(false),
+                partitioned: AtomicBool::new(false),
             }),
         };
         cfg.set_unreliable(unreliable);
@@ -183,6 +200,7 @@ impl Config {
     /// Go's `part(t, tag, nservers, p1, p2, p3)`: servers reach each other
     /// only inside a group; a server in no group is isolated.
     pub fn part(&self, groups: &[&[usize]]) {
+        self.inner.partitioned.store(true, Ordering::SeqCst);
         self.cluster().part(groups);
     }
 
@@ -190,12 +208,6 @@ impl Config {
     pub fn heal(&self) {
         let all: Vec<usize> = (0..self.n()).collect();
         self.part(&[&all]);
-    }
-
-    /// Go's `defer part(t, tag, nservers, []int{}, []int{}, []int{})`: the
-    /// teardown isolates every server before the cleanup.
-    pub fn defer_part(&self) {
-        self.inner.deferred_part.store(true, Ordering::SeqCst);
     }
 
     /// Go's `fmt.Printf("Test: ... ...\n")`.
@@ -232,11 +244,12 @@ impl Config {
 }
 
 impl Teardown for Config {
-    /// The linearizability check, then Go's deferred `part` (if the test
-    /// [deferred](Config::defer_part) one) and `cleanup(kva)`.
+    /// The linearizability check, then Go's deferred `part(t, tag,
+    /// nservers, []int{}, []int{}, []int{})` (every Go test that partitions
+    /// defers it) if the test partitioned, and Go's deferred `cleanup(kva)`.
     fn teardown(&self) {
         self.check_linearizable();
-        if self.inner.deferred_part.load(Ordering::SeqCst) {
+        if self.inner.partitioned.load(Ordering::SeqCst) {
             self.part(&[]);
         }
         self.cleanup();

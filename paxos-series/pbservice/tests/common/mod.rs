@@ -122,6 +122,19 @@ impl Harness {
         });
     }
 
+    /// [`run`](Harness::run) for the tests that open with Go's `vck :=
+    /// viewservice.MakeClerk("", vshost)`: `test` gets that clerk too.
+    pub fn run_with_vck<F, Fut>(pause: Duration, test: F)
+    where
+        F: FnOnce(Harness, viewservice::Clerk) -> Fut + Send + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        Harness::run(pause, move |h| async move {
+            let vck = h.vck();
+            test(h, vck).await;
+        });
+    }
+
     pub fn net(&self) -> &Network {
         &self.inner.net
     }

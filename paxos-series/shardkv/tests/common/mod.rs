@@ -19,6 +19,10 @@
 
 #![allow(dead_code)] // not every test uses every part of the harness
 
+// Go's StartServer loop, written once with kvpaxos's harness.
+#[path = "../../../kvpaxos/tests/common/servers.rs"]
+mod servers;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
@@ -32,6 +36,7 @@ use labtest::run::{Setup, Teardown};
 use labtest::{Cluster, Status};
 use linearizability::OpLog;
 use paxos_shardkv::{Clerk, MakeEnd, ShardKv};
+use servers::start_servers;
 use shardmaster::{Gid, ShardMaster};
 
 /// Go's `nmasters`, `ngroups` and `nreplicas`.
@@ -124,12 +129,8 @@ impl Config {
     pub fn setup(tag: &str, unreliable: bool, record_history: bool) -> Config {
         let net = Network::with_profile(Profile::Go2015);
         let names = (0..NMASTERS).map(|i| port(&format!("{tag}m"), i)).collect();
-        let masters: Cluster<MasterLab> = Cluster::named(&net, names);
-        for i in 0..NMASTERS {
-            masters.start(i, |start| ShardMaster::start_server(start.ends, start.me));
-        }
-        masters.connect_all();
-        masters.spawn_observer(TIMELINE_POLL);
+        let masters: Cluster<MasterLab> =
+            start_servers(&net, names, TIMELINE_POLL, ShardMaster::start_server);
         let mck = shardmaster::Clerk::new(masters.make_client_ends(&masters.all()).0);
 
         let mut groups = Vec::with_capacity(NGROUPS);

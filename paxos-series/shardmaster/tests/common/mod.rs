@@ -12,6 +12,10 @@
 
 #![allow(dead_code)] // not every test uses every part of the harness
 
+// Go's StartServer loop, written once with kvpaxos's harness.
+#[path = "../../../kvpaxos/tests/common/servers.rs"]
+mod servers;
+
 use std::ops::Deref;
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,6 +27,7 @@ use labtest::run::{Setup, Teardown};
 use labtest::{Cluster, Lab, Status};
 use shardmaster::{Clerk, Config, Gid, ShardMaster};
 
+use servers::start_servers;
 use shardconfig::check::check_groups;
 
 /// How often the timeline records every server's state.
@@ -78,12 +83,8 @@ impl Masters {
     pub fn new(tag: &str, n: usize) -> Masters {
         let net = Network::with_profile(Profile::Go2015);
         let names = (0..n).map(|i| port(tag, i)).collect();
-        let cluster: Cluster<SmLab> = Cluster::named(&net, names);
-        for i in 0..n {
-            cluster.start(i, |start| ShardMaster::start_server(start.ends, start.me));
-        }
-        cluster.connect_all();
-        cluster.spawn_observer(TIMELINE_POLL);
+        let cluster: Cluster<SmLab> =
+            start_servers(&net, names, TIMELINE_POLL, ShardMaster::start_server);
         Masters(cluster)
     }
 
