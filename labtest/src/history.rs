@@ -352,6 +352,13 @@ mod tests {
         let draw = || on_own_thread("same_picture", || illegal_picture(3, history.clone()));
         let first = draw();
         assert!(first.contains("1 Illegal, 1 Unknown"), "{first}");
+        // How far the undecidable key's search got, which a wall-clock
+        // budget would change from run to run.
+        let steps = linearizability::VERBOSE_FIRST_ROUND_STEPS;
+        assert!(
+            first.contains(&format!(", {steps} search steps</h2>")),
+            "{first}"
+        );
         assert_eq!(first, draw(), "two pictures of one seed differ");
     }
 }

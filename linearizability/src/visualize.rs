@@ -465,13 +465,15 @@ impl<M: Model> PartitionPage<'_, M> {
         let _ = writeln!(
             page,
             "<section class=\"pview\" id=\"part{p}\" data-p=\"{p}\"><h2 style=\"--h:{h}\">{name}: \
-         <span class=\"verdict {v}\">{r}</span>, {n} operations, {what} of {len}</h2>",
+         <span class=\"verdict {v}\">{r}</span>, {n} operations, {what} of {len}, {steps} search \
+         steps</h2>",
             h = hue(p),
             name = escape(&view.name),
             v = part.result.to_string().to_lowercase(),
             r = part.result,
             n = part.ops.len(),
             len = view.seq.len(),
+            steps = part.steps,
         );
         self.timeline(page);
         self.details(page);
