@@ -40,6 +40,22 @@ fn leader(cfg: &Config) -> usize {
     cfg.leader().expect("a leader just committed a Put")
 }
 
+/// The start of the 3A tests here: five servers, a Put of `x 0 0 y` to key
+/// `k`, then the leader cut off alone. Returns the cluster, the history, the
+/// clerk, the old leader and the majority.
+async fn leader_cut_off(title: &str) -> (Config, KvLog, Client, usize, Vec<usize>) {
+    let cfg = make_config(5, false, -1);
+    let log = KvLog::new();
+    let mut ck = cfg.make_client(&cfg.all());
+    cfg.begin(title);
+
+    cfg.put(&mut ck, "k", &value(0, 0), Some(&log), 0).await;
+    let old = leader(&cfg);
+    let majority = others(&cfg, old);
+    cfg.partition(&[old], &majority);
+    (cfg, log, ck, old, majority)
+}
+
 /// Targets a Get served from the leader's local state without going through
 /// the log. A leader cut off alone keeps believing it leads (nobody can tell
 /// it of a newer term), so if it answers a Get from its own map, it returns a
@@ -48,15 +64,8 @@ fn leader(cfg: &Config) -> usize {
 #[test]
 fn minority_leader_serves_no_stale_read_3a() {
     sim::run(async {
-        let cfg = make_config(5, false, -1);
-        let log = KvLog::new();
-        let mut ck = cfg.make_client(&cfg.all());
-        cfg.begin("Test: a leader cut off alone serves no stale Get (3A)");
-
-        cfg.put(&mut ck, "k", &value(0, 0), Some(&log), 0).await;
-        let old = leader(&cfg);
-        let majority = others(&cfg, old);
-        cfg.partition(&[old], &majority);
+        let (cfg, log, _ck, old, majority) =
+            leader_cut_off("Test: a leader cut off alone serves no stale Get (3A)").await;
 
         let mut ck_new = cfg.make_client(&majority);
         within("a Put in the majority", async {
@@ -104,15 +113,9 @@ fn minority_leader_serves_no_stale_read_3a() {
 #[test]
 fn replaced_entry_is_not_acknowledged_3a() {
     sim::run(async {
-        let cfg = make_config(5, false, -1);
-        let log = KvLog::new();
-        let mut ck = cfg.make_client(&cfg.all());
-        cfg.begin("Test: an entry replaced by a new leader's is not acknowledged (3A)");
-
-        cfg.put(&mut ck, "k", &value(0, 0), Some(&log), 0).await;
-        let old = leader(&cfg);
-        let majority = others(&cfg, old);
-        cfg.partition(&[old], &majority);
+        let (cfg, log, mut ck, old, majority) =
+            leader_cut_off("Test: an entry replaced by a new leader's is not acknowledged (3A)")
+                .await;
 
         // This Append reaches only the old leader's log, between two of its
         // heartbeats (a server that checks its leadership on the heartbeats'
@@ -235,6 +238,68 @@ fn random_keys_exactly_once_unreliable_3a() {
     });
 }
 
+/// Clerks that each append `x <cli> <j> y` to their own key `<cli>`, j = 0,
+/// 1, ..., until told to stop (and, with `get_every`, read their key after
+/// every so many Appends): every Append must then be in the key exactly
+/// once and in order.
+struct Appenders {
+    ends: Vec<ClientEnds>,
+    clients: Vec<sim::JoinHandle<usize>>,
+    done: Arc<AtomicBool>,
+}
+
+impl Appenders {
+    fn spawn(cfg: &Config, n: usize, get_every: Option<usize>, log: &KvLog) -> Appenders {
+        let done = Arc::new(AtomicBool::new(false));
+        let mut ends = Vec::new();
+        let mut clients = Vec::new();
+        for cli in 0..n {
+            let mut myck = cfg.make_client(&cfg.all());
+            ends.push(myck.ends());
+            let (cfg, done, log) = (cfg.clone(), done.clone(), log.clone());
+            clients.push(myck.node().spawn(async move {
+                let mut j = 0;
+                while !done.load(Ordering::SeqCst) {
+                    let key = cli.to_string();
+                    cfg.append(&mut myck, &key, &value(cli, j), Some(&log), cli)
+                        .await;
+                    j += 1;
+                    if get_every.is_some_and(|every| j % every == 0) {
+                        cfg.get(&mut myck, &key, Some(&log), cli).await;
+                    }
+                }
+                j
+            }));
+        }
+        Appenders {
+            ends,
+            clients,
+            done,
+        }
+    }
+
+    /// Stops the clerks, reads every key, checks each clerk's Appends and
+    /// the whole history, and ends the test.
+    async fn finish(self, cfg: &Config, ck: &mut Client, log: &KvLog) {
+        self.done.store(true, Ordering::SeqCst);
+        let mut counts = Vec::new();
+        for client in self.clients {
+            let j = within("a client's last Append", client)
+                .await
+                .expect("client task");
+            counts.push(j);
+        }
+        sim::sleep(ms(1)).await; // after every other operation (see above)
+        for (cli, j) in counts.into_iter().enumerate() {
+            let v = cfg.get(ck, &cli.to_string(), Some(log), 0).await;
+            check_clnt_appends(cli, &v, j);
+        }
+        assert_appends_ok(&log.read());
+        check_linearizable(log);
+        cfg.end();
+    }
+}
+
 /// Targets a snapshot that loses the duplicate table, or records an index
 /// its state does not match. Raft state is trimmed after every entry; in each
 /// round, the clerks are cut off from every server in the middle of their
@@ -253,28 +318,12 @@ fn snapshot_restart_keeps_duplicate_table_3b() {
         let mut ck = cfg.make_client(&cfg.all());
         cfg.begin("Test: unreliable net, restarts, snapshots, retries after restart (3B)");
 
-        let done = Arc::new(AtomicBool::new(false));
-        let mut ends = Vec::new();
-        let mut clients = Vec::new();
-        for cli in 0..NCLIENTS {
-            let mut myck = cfg.make_client(&cfg.all());
-            ends.push(myck.ends());
-            let (cfg, done, log) = (cfg.clone(), done.clone(), log.clone());
-            clients.push(myck.node().spawn(async move {
-                let mut j = 0;
-                while !done.load(Ordering::SeqCst) {
-                    let key = cli.to_string();
-                    cfg.append(&mut myck, &key, &value(cli, j), Some(&log), cli)
-                        .await;
-                    j += 1;
-                }
-                j
-            }));
-        }
+        let appenders = Appenders::spawn(&cfg, NCLIENTS, None, &log);
+        let ends = &appenders.ends;
         for _ in 0..ROUNDS {
             // Let the clerks get going, then cut them off mid-request.
             sim::sleep(ms(sim::gen_range(300..500))).await;
-            for e in &ends {
+            for e in ends {
                 cfg.disconnect_client(e, &cfg.all());
             }
             // What reached a leader commits, applies and is snapshotted.
@@ -288,26 +337,106 @@ fn snapshot_restart_keeps_duplicate_table_3b() {
             cfg.connect_all();
             // A new leader, restored from its snapshot, before any retry.
             sim::sleep(ms(1500)).await;
-            for e in &ends {
+            for e in ends {
                 cfg.connect_client(e, &cfg.all());
             }
         }
         sim::sleep(ms(300)).await;
-        done.store(true, Ordering::SeqCst);
-        let mut counts = Vec::new();
-        for client in clients {
-            let j = within("a client's last Append", client)
-                .await
-                .expect("client task");
-            counts.push(j);
+        appenders.finish(&cfg, &mut ck, &log).await;
+    });
+}
+
+/// The connected servers whose Raft says it leads.
+fn connected_leaders(cfg: &Config) -> Vec<usize> {
+    cfg.running()
+        .into_iter()
+        .filter(|(i, kv)| cfg.is_connected(*i) && kv.raft().get_state().1)
+        .map(|(i, _)| i)
+        .collect()
+}
+
+/// A connected leader, once there is one (a correct service elects one
+/// within a few seconds on a reliable network).
+async fn wait_leader(cfg: &Config) -> usize {
+    within("an election", async {
+        loop {
+            if let Some(&l) = connected_leaders(cfg).first() {
+                return l;
+            }
+            sim::sleep(ms(50)).await;
         }
-        sim::sleep(ms(1)).await; // after every other operation (see above)
-        for (cli, j) in counts.into_iter().enumerate() {
-            let v = cfg.get(&mut ck, &cli.to_string(), Some(&log), 0).await;
-            check_clnt_appends(cli, &v, j);
+    })
+    .await
+}
+
+/// Targets a server that installs a snapshot from its leader but keeps its
+/// own, older duplicate table. On an unreliable network, in each round a
+/// follower misses the clerks'
+/// Appends while cut off; the clerks are cut off in the middle of theirs
+/// (what reached the leader still commits and is snapshotted, its replies
+/// lost); the follower comes back and, far behind a log trimmed after every
+/// entry, installs the leader's snapshot; leadership then moves until that
+/// follower leads, and only then may the clerks retry, at it alone. A retry
+/// of an Append that the snapshot holds must be recognised: a follower whose
+/// table still lacks it applies it a second time, which the Gets it serves
+/// show (each clerk reads its key after every Append, and the test reads
+/// every key at the end of each round).
+#[test]
+fn installed_snapshot_replaces_duplicate_table_3b() {
+    sim::run(async {
+        const NCLIENTS: usize = 3;
+        const ROUNDS: usize = 4;
+        let cfg = make_config(3, true, 1);
+        let log = KvLog::new();
+        let mut ck = cfg.make_client(&cfg.all());
+        cfg.begin("Test: a snapshot from the leader replaces the duplicate table (3B)");
+
+        let appenders = Appenders::spawn(&cfg, NCLIENTS, Some(1), &log);
+        let ends = &appenders.ends;
+        for _ in 0..ROUNDS {
+            sim::sleep(ms(300)).await;
+            // A follower misses the clerks' Appends.
+            let lagging = (wait_leader(&cfg).await + 1) % cfg.n();
+            cfg.disconnect(lagging);
+            sim::sleep(ms(sim::gen_range(400..600))).await;
+            // The clerks are cut off mid-request; what reached the leader
+            // commits and is snapshotted.
+            for e in ends {
+                cfg.disconnect_client(e, &cfg.all());
+            }
+            sim::sleep(ms(300)).await;
+            // The follower installs the leader's snapshot.
+            cfg.connect(lagging);
+            sim::sleep(ms(500)).await;
+            // Leadership moves until the follower leads (a bounded number
+            // of tries: a round where it never does tests nothing).
+            for _ in 0..8 {
+                let leaders = connected_leaders(&cfg);
+                if leaders == [lagging] {
+                    break;
+                }
+                match leaders.into_iter().find(|&l| l != lagging) {
+                    Some(l) => {
+                        cfg.disconnect(l);
+                        sim::sleep(ms(1000)).await;
+                        cfg.connect(l);
+                    }
+                    None => sim::sleep(ms(100)).await,
+                }
+            }
+            // The clerks retry at the follower alone, then anywhere.
+            for e in ends {
+                cfg.connect_client(e, &[lagging]);
+            }
+            sim::sleep(ms(500)).await;
+            // What the follower serves now (if it still leads).
+            for cli in 0..NCLIENTS {
+                cfg.get(&mut ck, &cli.to_string(), Some(&log), 0).await;
+            }
+            for e in ends {
+                cfg.connect_client(e, &cfg.all());
+            }
         }
-        assert_appends_ok(&log.read());
-        check_linearizable(&log);
-        cfg.end();
+        appenders.finish(&cfg, &mut ck, &log).await;
     });
 }

@@ -1004,6 +1004,23 @@ mod tests {
                 .filter(|&i| self.cores[i].is_leader())
                 .collect()
         }
+
+        /// `n` cores after `leader` timed out first and won the election.
+        fn elected(n: usize, leader: usize) -> Cluster {
+            let mut c = Cluster::new(n);
+            c.tick(leader, 1000);
+            c.deliver_all(&[]);
+            assert_eq!(c.leaders(), vec![leader]);
+            c
+        }
+
+        /// `leader` starts one command per byte; their messages are queued.
+        fn start_each(&mut self, leader: usize, commands: impl IntoIterator<Item = u8>) {
+            for k in commands {
+                self.cores[leader].start(vec![k]);
+            }
+            self.collect(leader);
+        }
     }
 
     #[test]
@@ -1034,15 +1051,11 @@ mod tests {
 
     #[test]
     fn stale_logs_do_not_win_votes() {
-        let mut c = Cluster::new(3);
-        c.tick(0, 1000);
-        c.deliver_all(&[]);
-        c.cores[0].start(vec![1]);
-        c.collect(0);
+        let mut c = Cluster::elected(3, 0);
+        c.start_each(0, [1]);
         c.deliver_all(&[]);
         // Server 2 misses the next entry, then times out.
-        c.cores[0].start(vec![2]);
-        c.collect(0);
+        c.start_each(0, [2]);
         c.deliver_all(&[2]);
         c.tick(2, 5000);
         c.deliver_all(&[0]);
@@ -1054,9 +1067,7 @@ mod tests {
 
     #[test]
     fn commands_commit_and_apply_in_order() {
-        let mut c = Cluster::new(3);
-        c.tick(1, 1000);
-        c.deliver_all(&[]);
+        let mut c = Cluster::elected(3, 1);
         for k in 0..5u8 {
             assert!(c.cores[1].start(vec![k]).is_some());
         }
@@ -1073,16 +1084,10 @@ mod tests {
 
     #[test]
     fn a_burst_of_commands_is_batched() {
-        let mut c = Cluster::new(3);
-        c.tick(0, 1000);
-        c.deliver_all(&[]);
-        c.cores[0].start(vec![0]);
-        c.collect(0);
+        let mut c = Cluster::elected(3, 0);
+        c.start_each(0, [0]);
         let first = c.queue.len();
-        for k in 1..10u8 {
-            c.cores[0].start(vec![k]);
-            c.collect(0);
-        }
+        c.start_each(0, 1..10);
         assert_eq!(
             c.queue.len(),
             first,
@@ -1094,23 +1099,15 @@ mod tests {
 
     #[test]
     fn fast_backup_over_a_divergent_log() {
-        let mut c = Cluster::new(5);
-        c.tick(0, 1000);
-        c.deliver_all(&[]);
+        let mut c = Cluster::elected(5, 0);
         // Leader 0 and follower 1 get 50 entries that never commit.
-        for k in 0..50u8 {
-            c.cores[0].start(vec![k]);
-        }
-        c.collect(0);
+        c.start_each(0, 0..50);
         c.deliver_all(&[2, 3, 4]);
         // Server 2 is elected by 3 and 4; they commit 30 other entries.
         c.tick(2, 3000);
         c.deliver_all(&[0, 1]);
         assert!(c.cores[2].is_leader());
-        for k in 0..30u8 {
-            c.cores[2].start(vec![100 + k]);
-        }
-        c.collect(2);
+        c.start_each(2, 100..130);
         c.deliver_all(&[0, 1]);
         assert_eq!(c.cores[2].commit_index(), 30);
         // 0 and 1 rejoin: their 50 entries are replaced in a few round trips.
@@ -1133,12 +1130,9 @@ mod tests {
 
     #[test]
     fn a_lagging_follower_gets_the_snapshot() {
-        let mut c = Cluster::new(3);
-        c.tick(0, 1000);
-        c.deliver_all(&[]);
-        for k in 0..20u8 {
-            c.cores[0].start(vec![k]);
-            c.collect(0);
+        let mut c = Cluster::elected(3, 0);
+        for k in 0..20 {
+            c.start_each(0, [k]);
             c.deliver_all(&[2]);
         }
         assert_eq!(c.cores[0].commit_index(), 20);

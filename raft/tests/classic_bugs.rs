@@ -31,11 +31,8 @@ use labrpc::sim;
 /// and asks it.
 #[test]
 fn restarted_voter_second_candidate_2c() {
-    sim::run(async {
-        let servers = 3;
-        let cfg = make_config(servers, false, false);
+    run_test(3, false, false, |cfg, servers| async move {
         cfg.begin("Test (2C, beyond Go): a restarted voter and a second candidate in one term");
-
         for round in 0..3i64 {
             cfg.one(&(100 * round + 1), servers, true).await;
             let leader = cfg.check_one_leader().await;
@@ -65,7 +62,6 @@ fn restarted_voter_second_candidate_2c() {
             heal(&cfg);
         }
         cfg.one(&1000i64, servers, true).await;
-        cfg.end();
     });
 }
 
@@ -84,11 +80,8 @@ fn restarted_voter_second_candidate_2c() {
 /// applies Y.
 #[test]
 fn figure8_old_term_entry_2c() {
-    sim::run(async {
-        let servers = 5;
-        let cfg = make_config(servers, false, false);
+    run_test(5, false, false, |cfg, servers| async move {
         cfg.begin("Test (2C, beyond Go): Figure 8, an old-term entry replicated then overwritten");
-
         for round in 0..2i64 {
             cfg.one(&(1000 * round + 10), servers, true).await;
             let l = cfg.check_one_leader().await;
@@ -131,7 +124,6 @@ fn figure8_old_term_entry_2c() {
             heal(&cfg);
         }
         cfg.one(&5000i64, servers, true).await;
-        cfg.end();
     });
 }
 
@@ -141,11 +133,8 @@ fn figure8_old_term_entry_2c() {
 /// win: a stale leader overwrites committed entries.
 #[test]
 fn stale_log_candidate_loses_2b() {
-    sim::run(async {
-        let servers = 3;
-        let cfg = make_config(servers, false, false);
+    run_test(3, false, false, |cfg, servers| async move {
         cfg.begin("Test (2B, beyond Go): a candidate with a stale log and a higher term loses");
-
         let mut value = 100i64;
         cfg.one(&value, servers, true).await;
         for _ in 0..4 {
@@ -162,7 +151,6 @@ fn stale_log_candidate_loses_2b() {
             value += 1;
             cfg.one(&value, servers, true).await;
         }
-        cfg.end();
     });
 }
 
@@ -174,23 +162,15 @@ fn stale_log_candidate_loses_2b() {
 /// or a committed entry is lost).
 #[test]
 fn stale_append_after_newer_2c() {
-    sim::run(async {
-        let servers = 3;
-        let cfg = make_config(servers, true, false);
+    run_test(3, true, false, |cfg, servers| async move {
         cfg.begin("Test (2C, beyond Go): reordered AppendEntries under a stream of commands");
-
         let ledger = StartLedger::default();
         let mut value = 0i64;
         cfg.one(&value, 1, true).await;
         for _ in 0..3 {
             // A stream of commands, a few milliseconds apart, so that new
             // entries keep arriving while AppendEntries are in flight.
-            let t0 = sim::now();
-            while t0.elapsed() < Duration::from_secs(1) {
-                value += 1;
-                ledger.start_any(&cfg, &value);
-                sim::sleep(Duration::from_millis(sim::gen_range(0..6u64))).await;
-            }
+            command_stream(&cfg, &ledger, &mut value, Duration::from_secs(1), 6).await;
             // Everyone must catch up with everything the leader has.
             value += 1;
             cfg.one(&value, servers, true).await;
@@ -198,7 +178,6 @@ fn stale_append_after_newer_2c() {
         cfg.set_unreliable(false);
         value += 1;
         cfg.one(&value, servers, true).await;
-        cfg.end();
     });
 }
 
@@ -211,11 +190,8 @@ fn stale_append_after_newer_2c() {
 /// InstallSnapshot, then every server restarts from its saved state.
 #[test]
 fn snapshot_term_differs_from_tail_2d() {
-    sim::run(async {
-        let servers = 5;
-        let cfg = make_config(servers, false, true);
+    run_test(5, false, true, |cfg, servers| async move {
         cfg.begin("Test (2D, beyond Go): snapshots at entries older than the log's tail");
-
         let mut value = 0i64;
         cfg.one(&value, servers, true).await;
         for _ in 0..2 {
@@ -266,23 +242,20 @@ fn snapshot_term_differs_from_tail_2d() {
             value += 1;
             cfg.one(&value, servers, true).await;
         }
-        cfg.end();
     });
 }
 
-/// Bug class: a follower that advances its commit index past what the
-/// leader's message proved it shares. A follower cut off with a leader that
+/// Scenario (issue 18): a follower more than one AppendEntries batch behind,
+/// with a conflicting suffix (the commit rule itself is the target of
+/// `heartbeat_commit_past_shared_prefix_2b`). A follower cut off with a leader that
 /// keeps appending (hundreds of entries, more than one AppendEntries batch)
 /// comes back to a majority that committed other entries meanwhile, in
 /// another term: it must replace its conflicting suffix batch by batch and
 /// never apply an entry of it.
 #[test]
 fn far_behind_conflicting_suffix_2b() {
-    sim::run(async {
-        let servers = 5;
-        let cfg = make_config(servers, false, false);
+    run_test(5, false, false, |cfg, servers| async move {
         cfg.begin("Test (2B, beyond Go): a follower batches behind, with a conflicting suffix");
-
         let mut value = 0i64;
         cfg.one(&value, servers, true).await;
         for round in 0..2 {
@@ -317,7 +290,6 @@ fn far_behind_conflicting_suffix_2b() {
         }
         value += 1;
         cfg.one(&value, servers, true).await;
-        cfg.end();
     });
 }
 
@@ -329,11 +301,8 @@ fn far_behind_conflicting_suffix_2b() {
 /// majority: a command it applied is then lost.
 #[test]
 fn leader_crash_after_start_2b() {
-    sim::run(async {
-        let servers = 3;
-        let cfg = make_config(servers, true, false);
+    run_test(3, true, false, |cfg, servers| async move {
         cfg.begin("Test (2B, beyond Go): a leader crashes right after start()");
-
         let ledger = StartLedger::default();
         let mut value = 0i64;
         cfg.one(&value, servers, true).await;
@@ -356,6 +325,108 @@ fn leader_crash_after_start_2b() {
             value += 1;
             cfg.one(&value, servers, true).await;
         }
-        cfg.end();
+    });
+}
+
+/// Bug class: a follower that advances its commit index past the entries the
+/// leader's message proved it shares (to min(leaderCommit, its own last
+/// index) instead of the last entry the message carried), with a leader whose
+/// heartbeats carry no entries.
+///
+/// Five servers. The old leader L appends entries that only F receives, and
+/// crashes; the majority's new leader N, whose log ends where F's suffix
+/// begins, makes F follow it with a message that matches F's log and carries
+/// nothing, so F keeps its conflicting suffix. F is cut off while N commits
+/// an entry of its own at the first index of that suffix, and comes back
+/// before it times out: N's next heartbeat proves only the shared prefix but
+/// carries N's commit index. A follower that commits its own suffix applies
+/// L's entry where everyone else applied N's.
+#[test]
+fn heartbeat_commit_past_shared_prefix_2b() {
+    run_test(5, false, false, |cfg, servers| async move {
+        cfg.begin("Test (2B, beyond Go): a heartbeat's commit index and a conflicting suffix");
+        let mut value = 0i64;
+        for _ in 0..3 {
+            value += 1;
+            cfg.one(&value, servers, true).await;
+            let l = cfg.check_one_leader().await;
+            let f = (l + 1) % servers;
+            let majority: Vec<usize> = (0..servers).filter(|&i| i != l && i != f).collect();
+            // F's suffix: entries of L's term that nobody else has.
+            cfg.partition(&[l, f], &majority);
+            for _ in 0..5 {
+                value += 1;
+                if let Some(raft) = cfg.try_raft(l) {
+                    raft.start(&value);
+                }
+            }
+            sim::sleep(Duration::from_millis(50)).await;
+            wait_leader(&cfg, &majority, 10 * RAFT_ELECTION_TIMEOUT)
+                .await
+                .expect("the majority elects a leader");
+            // F follows N, whose log ends at F's shared prefix.
+            cfg.crash1(l);
+            cfg.partition(&[majority.as_slice(), &[f]].concat(), &[l]);
+            cfg.disconnect(l);
+            sim::sleep(Duration::from_millis(150)).await;
+            // N commits its own entry at the first index of F's suffix while F
+            // is away, and F is back well within its election timeout.
+            cfg.disconnect(f);
+            value += 1;
+            cfg.one(&value, majority.len(), true).await;
+            cfg.connect(f);
+            value += 1;
+            cfg.one(&value, servers - 1, true).await;
+            heal(&cfg);
+        }
+        value += 1;
+        cfg.one(&value, servers, true).await;
+    });
+}
+
+/// Bug class: a follower that installs an InstallSnapshot older than what it
+/// has already committed (checking it against its own snapshot instead of
+/// its commit index): its service goes back to an older state. The harness
+/// checks that a snapshot from Raft never takes a service back below what
+/// it applied since its restart.
+///
+/// Such a snapshot arrives when the leader compacts past a follower's
+/// nextIndex while an AppendEntries is on its way to it: the next heartbeat
+/// to that follower is an InstallSnapshot, overtaken on an unreliable
+/// network by that AppendEntries and the next, which bring the follower
+/// past it. A stream of commands keeps the leader compacting (every
+/// `SNAPSHOT_INTERVAL` commands) and the followers a little behind; the
+/// followers' services snapshot rarely (services choose when, e.g. by
+/// size), so a follower's own snapshot is older than the leader's. In each
+/// round one follower is also cut off for a while and catches up.
+#[test]
+fn stale_install_snapshot_2d() {
+    run_test(3, true, true, |cfg, servers| async move {
+        cfg.begin("Test (2D, beyond Go): a stale InstallSnapshot after catching up by log");
+        const FOLLOWER_SNAPSHOT_EVERY: u64 = 97;
+        let ledger = StartLedger::default();
+        let mut value = 0i64;
+        cfg.one(&value, servers, true).await;
+        for _ in 0..12 {
+            let leader = cfg.check_one_leader().await;
+            for i in 0..servers {
+                let every = if i == leader {
+                    SNAPSHOT_INTERVAL
+                } else {
+                    FOLLOWER_SNAPSHOT_EVERY
+                };
+                cfg.set_snapshot_every(i, every);
+            }
+            let out = (leader + 1) % servers;
+            cfg.disconnect(out);
+            command_stream(&cfg, &ledger, &mut value, Duration::from_millis(500), 4).await;
+            cfg.connect(out);
+            command_stream(&cfg, &ledger, &mut value, Duration::from_millis(1500), 4).await;
+            value += 1;
+            cfg.one(&value, servers, true).await;
+        }
+        cfg.set_unreliable(false);
+        value += 1;
+        cfg.one(&value, servers, true).await;
     });
 }

@@ -70,6 +70,24 @@ async fn append(ck: &mut Clerk, log: &KvLog, cli: usize, key: &str, v: &str) {
     within(&format!("Append({key})"), timed(Some(log), cli, input, op)).await;
 }
 
+/// The start of every test here: prints its title, three groups
+/// (`make_config(3, unreliable, maxraftstate)`), group 0 joined, and
+/// `value(0, i)` put into each key i. Returns the cluster, the history, the
+/// clerk and the values.
+async fn begin(
+    title: &str,
+    unreliable: bool,
+    maxraftstate: i64,
+) -> (Cluster, KvLog, Clerk, Vec<String>) {
+    println!("{title}");
+    let cfg = make_config(3, unreliable, maxraftstate);
+    let log = KvLog::new();
+    let mut ck = cfg.make_client(&cfg.ctl());
+    cfg.join(0).await;
+    let va = put_all(&mut ck, &log).await;
+    (cfg, log, ck, va)
+}
+
 /// Puts `value(0, i)` into key i; returns the values.
 async fn put_all(ck: &mut Clerk, log: &KvLog) -> Vec<String> {
     let mut va = Vec::new();
@@ -143,6 +161,13 @@ impl Appenders {
         }
         va
     }
+
+    /// Stops them and checks every key and the history (the end of a test).
+    async fn finish(self, ck: &mut Clerk, log: &KvLog) {
+        let va = self.stop().await;
+        check_all(ck, log, &va).await;
+        println!("  ... Passed");
+    }
 }
 
 /// Targets a shard served as soon as the new configuration assigns it,
@@ -153,12 +178,12 @@ impl Appenders {
 #[test]
 fn shard_not_served_before_it_arrives_4b() {
     sim::run(async {
-        println!("Test (4B): a shard is not served before its data arrives ...");
-        let cfg = make_config(3, false, -1);
-        let log = KvLog::new();
-        let mut ck = cfg.make_client(&cfg.ctl());
-        cfg.join(0).await;
-        let va = put_all(&mut ck, &log).await;
+        let (cfg, log, mut ck, va) = begin(
+            "Test (4B): a shard is not served before its data arrives ...",
+            false,
+            -1,
+        )
+        .await;
 
         cfg.join(1).await;
         cfg.shutdown_group(0);
@@ -205,12 +230,12 @@ fn shard_not_served_before_it_arrives_4b() {
 #[test]
 fn moved_shard_keeps_duplicate_table_4b() {
     sim::run(async {
-        println!("Test (4B): unreliable net, shards move with their duplicate tables ...");
-        let cfg = make_config(3, true, 200);
-        let log = KvLog::new();
-        let mut ck = cfg.make_client(&cfg.ctl());
-        cfg.join(0).await;
-        let va = put_all(&mut ck, &log).await;
+        let (cfg, log, mut ck, va) = begin(
+            "Test (4B): unreliable net, shards move with their duplicate tables ...",
+            true,
+            200,
+        )
+        .await;
         let appenders = Appenders::start(&cfg, &log, &va, 20);
 
         for round in 0..4 {
@@ -225,9 +250,7 @@ fn moved_shard_keeps_duplicate_table_4b() {
         sim::sleep(ms(500)).await;
 
         cfg.net().set_reliable(true);
-        let va = appenders.stop().await;
-        check_all(&mut ck, &log, &va).await;
-        println!("  ... Passed");
+        appenders.finish(&mut ck, &log).await;
     });
 }
 
@@ -241,12 +264,12 @@ fn moved_shard_keeps_duplicate_table_4b() {
 #[test]
 fn rapid_reconfiguration_4b() {
     sim::run(async {
-        println!("Test (4B): configuration changes faster than shards move ...");
-        let cfg = make_config(3, false, 300);
-        let log = KvLog::new();
-        let mut ck = cfg.make_client(&cfg.ctl());
-        cfg.join(0).await;
-        let va = put_all(&mut ck, &log).await;
+        let (cfg, log, mut ck, va) = begin(
+            "Test (4B): configuration changes faster than shards move ...",
+            false,
+            300,
+        )
+        .await;
         let appenders = Appenders::start(&cfg, &log, &va, 10);
 
         let changes: [(bool, usize); 9] = [
@@ -280,8 +303,6 @@ fn rapid_reconfiguration_4b() {
         }
         sim::sleep(ms(1000)).await;
 
-        let va = appenders.stop().await;
-        check_all(&mut ck, &log, &va).await;
-        println!("  ... Passed");
+        appenders.finish(&mut ck, &log).await;
     });
 }

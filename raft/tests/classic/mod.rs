@@ -114,3 +114,21 @@ impl StartLedger {
         acknowledged
     }
 }
+
+/// Submits fresh commands (`value` + 1, + 2, ...) to every connected server
+/// for `length`, a random 0 to `max_gap_ms` - 1 milliseconds apart, so that
+/// new entries keep arriving while AppendEntries are in flight.
+pub async fn command_stream(
+    cfg: &Config,
+    ledger: &StartLedger,
+    value: &mut i64,
+    length: Duration,
+    max_gap_ms: u64,
+) {
+    let t0 = sim::now();
+    while t0.elapsed() < length {
+        *value += 1;
+        ledger.start_any(cfg, &*value);
+        sim::sleep(Duration::from_millis(sim::gen_range(0..max_gap_ms))).await;
+    }
+}

@@ -107,6 +107,8 @@ struct State {
     applied_terms: Vec<BTreeMap<u64, u64>>,
     /// The snapshot applier's last applied index per peer.
     last_applied: Vec<u64>,
+    /// Peers whose service snapshots every so many commands instead (beyond Go).
+    snapshot_every: BTreeMap<usize, u64>,
     max_index: u64,
     /// begin()'s baseline of `max_index`.
     max_index0: u64,
@@ -325,7 +327,8 @@ impl Config {
                     command,
                 } => {
                     let error = self.apply_in_order(i, index, term, &command);
-                    if error.is_none() && (index + 1) % SNAPSHOT_INTERVAL == 0 {
+                    let every = self.state().snapshot_every.get(&i).copied();
+                    if error.is_none() && (index + 1) % every.unwrap_or(SNAPSHOT_INTERVAL) == 0 {
                         let snapshot = self.encode_snapshot(i, index);
                         raft.snapshot(index, snapshot);
                     }
@@ -336,6 +339,11 @@ impl Config {
                 panic!("apply error: {error}");
             }
         }
+    }
+
+    /// Beyond Go: peer `i`'s service snapshots every `every` commands.
+    pub fn set_snapshot_every(&self, i: usize, every: u64) {
+        self.state().snapshot_every.insert(i, every);
     }
 
     fn apply_in_order(&self, i: usize, index: u64, term: u64, command: &[u8]) -> Option<String> {
@@ -373,6 +381,12 @@ impl Config {
             return Some(format!("server {i} snapshot doesn't match m.SnapshotIndex"));
         }
         let mut st = self.state();
+        let applied = st.last_applied[i]; // beyond Go: a service never goes back
+        if index.is_some() && last_included < applied {
+            return Some(format!(
+                "server {i} went back to {last_included} from {applied}"
+            ));
+        }
         let mut log = BTreeMap::new();
         for (j, command) in xlog.into_iter().enumerate() {
             let Some(command) = command else { continue };
