@@ -249,6 +249,22 @@ struct Appenders {
 }
 
 impl Appenders {
+    /// The start of the 3B tests here: three servers on an unreliable
+    /// network, Raft state trimmed after every entry, the test's title, then
+    /// `n` appenders. Returns the cluster, the history, a clerk and them.
+    fn begin(
+        title: &str,
+        n: usize,
+        get_every: Option<usize>,
+    ) -> (Config, KvLog, Client, Appenders) {
+        let cfg = make_config(3, true, 1);
+        let log = KvLog::new();
+        let ck = cfg.make_client(&cfg.all());
+        cfg.begin(title);
+        let appenders = Appenders::spawn(&cfg, n, get_every, &log);
+        (cfg, log, ck, appenders)
+    }
+
     fn spawn(cfg: &Config, n: usize, get_every: Option<usize>, log: &KvLog) -> Appenders {
         let done = Arc::new(AtomicBool::new(false));
         let mut ends = Vec::new();
@@ -313,12 +329,11 @@ fn snapshot_restart_keeps_duplicate_table_3b() {
     sim::run(async {
         const NCLIENTS: usize = 4;
         const ROUNDS: usize = 4;
-        let cfg = make_config(3, true, 1);
-        let log = KvLog::new();
-        let mut ck = cfg.make_client(&cfg.all());
-        cfg.begin("Test: unreliable net, restarts, snapshots, retries after restart (3B)");
-
-        let appenders = Appenders::spawn(&cfg, NCLIENTS, None, &log);
+        let (cfg, log, mut ck, appenders) = Appenders::begin(
+            "Test: unreliable net, restarts, snapshots, retries after restart (3B)",
+            NCLIENTS,
+            None,
+        );
         let ends = &appenders.ends;
         for _ in 0..ROUNDS {
             // Let the clerks get going, then cut them off mid-request.
@@ -386,12 +401,11 @@ fn installed_snapshot_replaces_duplicate_table_3b() {
     sim::run(async {
         const NCLIENTS: usize = 3;
         const ROUNDS: usize = 4;
-        let cfg = make_config(3, true, 1);
-        let log = KvLog::new();
-        let mut ck = cfg.make_client(&cfg.all());
-        cfg.begin("Test: a snapshot from the leader replaces the duplicate table (3B)");
-
-        let appenders = Appenders::spawn(&cfg, NCLIENTS, Some(1), &log);
+        let (cfg, log, mut ck, appenders) = Appenders::begin(
+            "Test: a snapshot from the leader replaces the duplicate table (3B)",
+            NCLIENTS,
+            Some(1),
+        );
         let ends = &appenders.ends;
         for _ in 0..ROUNDS {
             sim::sleep(ms(300)).await;
