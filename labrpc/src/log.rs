@@ -10,6 +10,10 @@
 //!   A topic that is not in [`TOPICS`] is an error that lists them.
 //! * The log of a run goes to `<LAB_LOG_DIR>/<test>-<seed>.log` (default
 //!   `target/lab-logs` of the workspace) and its path is printed at the end.
+//!   Lines stream to the file through a small buffer as they happen, so the
+//!   log holds no memory of its own however long it grows (the memory tests,
+//!   paxos's `forget_mem` and kvpaxos's `done`, measure the live heap with the
+//!   log on as well as off), and a run that dies keeps its log up to then.
 //!
 //! Because the run is a pure function of its seed, and logging draws no
 //! randomness, a failing run can be replayed with logs on and it takes exactly
@@ -22,9 +26,11 @@
 //! (virtual milliseconds, topic, node, message, other fields); `scripts/dslogs`
 //! pretty-prints these files.
 
-#![allow(clippy::disallowed_methods)] // allowed: writes the log file after the run
+#![allow(clippy::disallowed_methods)] // allowed: writes the log file (no effect on the run)
 
 use std::fmt::Write as _;
+use std::fs::File;
+use std::io::{BufWriter, Write as _};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
@@ -156,11 +162,48 @@ impl TopicFilter {
     }
 }
 
-/// The in-memory log of one run.
+/// The log of one run: where its lines go.
 pub(crate) struct RunLog {
     filter: TopicFilter,
-    lines: Mutex<String>,
+    /// One lock for the whole file so lines never interleave (the real-time
+    /// engine logs from several threads).
+    sink: Mutex<Sink>,
     context: std::sync::Weak<Context>,
+}
+
+/// The open log file, or why it could not be opened (reported at the end,
+/// where the path is printed when it worked).
+struct Sink {
+    path: PathBuf,
+    file: std::io::Result<BufWriter<File>>,
+}
+
+impl Sink {
+    fn open(path: PathBuf) -> Sink {
+        let file = path
+            .parent()
+            .map_or(Ok(()), std::fs::create_dir_all)
+            .and_then(|()| File::create(&path))
+            .map(BufWriter::new);
+        Sink { path, file }
+    }
+
+    /// Appends `text`; the first write error is kept and reported at the end.
+    fn write(&mut self, text: &str) {
+        if let Ok(file) = &mut self.file
+            && let Err(error) = file.write_all(text.as_bytes())
+        {
+            self.file = Err(error);
+        }
+    }
+
+    /// Flushes the file and says where it is.
+    fn finish(&mut self) -> std::io::Result<PathBuf> {
+        match &mut self.file {
+            Ok(file) => file.flush().map(|()| self.path.clone()),
+            Err(error) => Err(std::io::Error::new(error.kind(), error.to_string())),
+        }
+    }
 }
 
 struct LogSubscriber {
@@ -225,14 +268,13 @@ impl Subscriber for LogSubscriber {
         };
         let millis = context.now_nanos() as f64 / 1e6;
         let node = context.node_name(Context::current_node());
-        let mut lines = lock(&self.log.lines);
-        let _ = writeln!(
-            lines,
-            "{millis:>10.3} {:<5} {node} {}{}",
+        let line = format!(
+            "{millis:>10.3} {:<5} {node} {}{}\n",
             topic.to_ascii_uppercase(),
             fields.message,
             fields.rest
         );
+        lock(&self.log.sink).write(&line);
     }
 }
 
@@ -255,9 +297,11 @@ pub(crate) fn install(context: &Arc<Context>) -> LogGuard {
         };
     };
     let filter = TopicFilter::parse(&spec).unwrap_or_else(|error| panic!("{error}"));
+    // The path `run_file_path` gives inside the run (it is not entered yet).
+    let path = log_dir().join(format!("{}-{}.log", context.test_name, context.seed));
     let log = Arc::new(RunLog {
         filter,
-        lines: Mutex::new(String::new()),
+        sink: Mutex::new(Sink::open(path)),
         context: Arc::downgrade(context),
     });
     let dispatch = tracing::Dispatch::new(LogSubscriber { log: log.clone() });
@@ -275,7 +319,7 @@ impl LogGuard {
     pub(crate) fn record_failure(&self, context: &Context, failure: &crate::sim::Failure) {
         let Some(log) = &self.log else { return };
         let millis = context.now_nanos() as f64 / 1e6;
-        let mut lines = lock(&log.lines);
+        let mut lines = String::new();
         let mut message = failure.message.lines();
         let first = message.next().unwrap_or_default();
         let _ = writeln!(
@@ -290,17 +334,14 @@ impl LogGuard {
             "{millis:>10.3} FAIL  test seed {} replay: {}",
             failure.seed, failure.replay
         );
+        lock(&log.sink).write(&lines);
     }
 }
 
 impl Drop for LogGuard {
     fn drop(&mut self) {
         let Some(log) = self.log.take() else { return };
-        let Some(context) = log.context.upgrade() else {
-            return;
-        };
-        let text = std::mem::take(&mut *lock(&log.lines));
-        match write_log_file(&context, &text) {
+        match lock(&log.sink).finish() {
             Ok(path) => eprintln!("log: {}", path.display()),
             Err(error) => eprintln!("log: could not write the log file: {error}"),
         }
@@ -357,10 +398,6 @@ pub(crate) fn write_run_file(seed: u64, suffix: &str, text: &str) -> std::io::Re
     }
     std::fs::write(&path, text)?;
     Ok(path)
-}
-
-fn write_log_file(context: &Context, text: &str) -> std::io::Result<PathBuf> {
-    write_run_file(context.seed, ".log", text)
 }
 
 #[cfg(test)]
