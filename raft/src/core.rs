@@ -135,6 +135,16 @@ struct Progress {
     sent_since_heartbeat: bool,
 }
 
+impl Progress {
+    /// The follower holds our log up to `index` (an AppendEntries or an
+    /// InstallSnapshot succeeded): what is known replicated only grows, and
+    /// sending resumes after it.
+    fn acknowledged(&mut self, index: u64) {
+        self.matched = self.matched.max(index);
+        self.next = self.next.max(self.matched + 1);
+    }
+}
+
 #[derive(Clone, Debug)]
 enum Role {
     Follower,
@@ -597,9 +607,8 @@ impl Core {
         reply: AppendEntriesReply,
         now: Instant,
     ) {
-        self.observe_term(reply.term, now);
-        if args.term != self.term || !self.is_leader() {
-            return; // stale: sent in an earlier term, or we were deposed
+        if !self.reply_is_current(args.term, reply.term, now) {
+            return;
         }
         let last = self.log.last_index();
         let backup = if reply.success {
@@ -618,8 +627,7 @@ impl Core {
                     matched <= last,
                     "follower acknowledged entries we never had"
                 );
-                p.matched = p.matched.max(matched);
-                p.next = p.next.max(p.matched + 1);
+                p.acknowledged(matched);
             }
             Some(target) => {
                 // Never below what is known replicated; never past our log.
@@ -630,6 +638,14 @@ impl Core {
             self.advance_commit();
         }
         self.send_append_if_news(from);
+    }
+
+    /// The common first step of a leader's reply handlers: a higher term in the
+    /// reply deposes us (§5.1); then the reply counts only if we still lead the
+    /// term the request was sent in (else it is stale, or we were deposed).
+    fn reply_is_current(&mut self, sent_term: u64, reply_term: u64, now: Instant) -> bool {
+        self.observe_term(reply_term, now);
+        sent_term == self.term && self.is_leader()
     }
 
     /// Where to resume sending after a rejection, from the follower's hints.
@@ -655,14 +671,12 @@ impl Core {
         reply: InstallSnapshotReply,
         now: Instant,
     ) {
-        self.observe_term(reply.term, now);
-        if args.term != self.term || !self.is_leader() {
+        if !self.reply_is_current(args.term, reply.term, now) {
             return;
         }
         if let Some(p) = self.progress_mut(from) {
             p.in_flight = false;
-            p.matched = p.matched.max(args.last_included_index);
-            p.next = p.next.max(p.matched + 1);
+            p.acknowledged(args.last_included_index);
         }
         self.advance_commit();
         self.send_append_if_news(from);
