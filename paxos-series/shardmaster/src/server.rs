@@ -37,7 +37,7 @@ use std::sync::{Mutex, MutexGuard};
 use kvpaxos::PaxosLog;
 use shardconfig::{Gid, NO_GROUP};
 
-use crate::common::SmStatus;
+use crate::common::{RequestError, SmStatus};
 // END SOLUTION
 
 /// The value agreed on in each Paxos instance (Go's `Op`).
@@ -185,18 +185,14 @@ impl ShardMaster {
     /// The `ShardMaster.Join` handler.
     async fn join(&self, args: JoinArgs) -> JoinReply {
         // BEGIN SOLUTION
-        if let Err(error) = args.validate() {
-            return JoinReply {
-                status: SmStatus::ErrInvalid(error),
-            };
-        }
-        let op = Op::Join {
+        let valid = args.validate();
+        let op = |id| Op::Join {
             gid: args.gid,
             servers: args.servers,
-            id: labrpc::sim::random_u64(),
+            id,
         };
         JoinReply {
-            status: self.change(op).await,
+            status: self.change_if_valid(valid, op).await,
         }
         // HANDOUT
         // let _ = args;
@@ -223,18 +219,14 @@ impl ShardMaster {
     /// The `ShardMaster.Move` handler.
     async fn move_shard(&self, args: MoveArgs) -> MoveReply {
         // BEGIN SOLUTION
-        if let Err(error) = args.validate() {
-            return MoveReply {
-                status: SmStatus::ErrInvalid(error),
-            };
-        }
-        let op = Op::Move {
+        let valid = args.validate();
+        let op = |id| Op::Move {
             shard: args.shard,
             gid: args.gid,
-            id: labrpc::sim::random_u64(),
+            id,
         };
         MoveReply {
-            status: self.change(op).await,
+            status: self.change_if_valid(valid, op).await,
         }
         // HANDOUT
         // let _ = args;
@@ -273,6 +265,20 @@ impl ShardMaster {
     }
 
     // BEGIN SOLUTION
+    /// A Join's or Move's reply status: the request's own error if it is
+    /// invalid (nothing is proposed), else [`change`](Self::change) with the op
+    /// `make(id)` for a fresh random id.
+    async fn change_if_valid(
+        &self,
+        valid: Result<(), RequestError>,
+        make: impl FnOnce(u64) -> Op,
+    ) -> SmStatus {
+        match valid {
+            Err(error) => SmStatus::ErrInvalid(error),
+            Ok(()) => self.change(make(labrpc::sim::random_u64())).await,
+        }
+    }
+
     /// Agrees on a Join, Leave or Move and applies it.
     async fn change(&self, op: Op) -> SmStatus {
         match self.execute(op).await {
