@@ -202,12 +202,20 @@ fn the_reference_passes_and_the_judge_names_each_bug() {
             ),
         },
         Case {
-            // Stale reads show when a minority keeps answering from its state.
+            // Stale reads show when a replica answers from its own state
+            // before it applied a client's last put. Every new partition
+            // makes the clients forget the leader and ask a random replica,
+            // so each is a chance to hit one that lags: eight of them, not
+            // two, so that the fault shows on an idle machine too (with two
+            // it went unseen in about 1 run of 5 there).
             config: short_config(
                 0.5,
                 0.0,
-                json!([{"type": "part_hard", "time": 0.5}, {"type": "part_end", "time": 2.5},
-                       {"type": "part_hard", "time": 3}, {"type": "part_end", "time": 4.5}]),
+                json!([{"type": "part_hard", "time": 0.5}, {"type": "part_hard", "time": 1},
+                       {"type": "part_hard", "time": 1.5}, {"type": "part_hard", "time": 2},
+                       {"type": "part_hard", "time": 2.5}, {"type": "part_hard", "time": 3},
+                       {"type": "part_hard", "time": 3.5}, {"type": "part_hard", "time": 4},
+                       {"type": "part_end", "time": 4.5}]),
             ),
             ..faulty("local-gets", "local-gets", "", 0.5)
         },
