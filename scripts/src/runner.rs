@@ -245,7 +245,7 @@ pub fn run_one(
 
     let text = String::from_utf8_lossy(&fs::read(&output_path)?).into_owned();
     let reason = match outcome {
-        Outcome::TimedOut => Some(format!("timed out after {seconds:.0} s")),
+        Outcome::TimedOut => Some(format!("timed out after {seconds:.1} s")),
         Outcome::Failed(_) => failure_reason(&text),
         _ => None,
     };

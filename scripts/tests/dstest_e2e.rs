@@ -208,7 +208,7 @@ fn undecided_linearizability_checks_are_counted_and_kept_but_pass() {
 #[test]
 fn timeouts_count_as_failures_and_ctrl_c_stops() {
     let out = tempfile::tempdir().unwrap();
-    let output = dstest(&["-n", "1", "--timeout", "1", "sleeps", "-o"])
+    let output = dstest(&["-n", "1", "--timeout", "0.3", "sleeps", "-o"])
         .arg(out.path())
         .output()
         .unwrap();

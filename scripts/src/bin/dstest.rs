@@ -69,9 +69,10 @@ struct Cli {
     /// Keep the logs of passing runs too.
     #[arg(short, long)]
     archive: bool,
-    /// Kill a run after this many seconds and count it as failed (0: never).
-    #[arg(long, default_value_t = 600, value_name = "SECS")]
-    timeout: u64,
+    /// Kill a run after this many seconds (fractions allowed) and count it as
+    /// failed (0: never).
+    #[arg(long, default_value_t = 600.0, value_name = "SECS", value_parser = seconds)]
+    timeout: f64,
     /// Stop starting runs after this many failures.
     #[arg(long, value_name = "N")]
     max_fail: Option<u64>,
@@ -84,6 +85,15 @@ struct Cli {
 }
 
 /// UTC `YYYYmmdd_HHMMSS` (no time-zone database needed).
+/// `--timeout`'s value: a number of seconds, not negative (a duration of
+/// more than 10 years is refused too: it would not fit a `Duration` well).
+fn seconds(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(secs) if (0.0..=315_360_000.0).contains(&secs) => Ok(secs),
+        _ => Err(format!("{text:?} is not a number of seconds (0 or more)")),
+    }
+}
+
 fn timestamp() -> String {
     let secs = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -265,7 +275,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
     };
     let config = RunConfig {
         log_topics,
-        timeout: (cli.timeout > 0).then(|| Duration::from_secs(cli.timeout)),
+        timeout: (cli.timeout > 0.0).then(|| Duration::from_secs_f64(cli.timeout)),
         output_dir: output_dir.clone(),
         archive: cli.archive,
         release: cli.release,
