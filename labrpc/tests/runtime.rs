@@ -296,7 +296,7 @@ fn the_watchdog_ends_a_task_that_never_yields() {
         // Without --nocapture: the message must get past libtest's capture.
         .args(["--exact", "the_watchdog_ends_a_task_that_never_yields"])
         .env("LAB_WATCHDOG_CHILD", "1")
-        .env("LAB_WATCHDOG_SECS", "1")
+        .env("LAB_WATCHDOG_SECS", "0.3")
         .env("LAB_SEED", "31337")
         .output()
         .unwrap();

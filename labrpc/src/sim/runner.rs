@@ -128,7 +128,7 @@ impl Builder {
     pub fn new() -> Builder {
         let seed = env_u64("LAB_SEED").unwrap_or_else(fresh_seed);
         let realtime = std::env::var("LAB_REALTIME").is_ok_and(|v| !v.is_empty() && v != "0");
-        let watchdog = env_u64("LAB_WATCHDOG_SECS").map_or(DEFAULT_WATCHDOG, Duration::from_secs);
+        let watchdog = env_secs("LAB_WATCHDOG_SECS").unwrap_or(DEFAULT_WATCHDOG);
         Builder {
             seed,
             realtime,
@@ -375,6 +375,15 @@ fn env_u64(name: &str) -> Option<u64> {
     match value.trim().parse() {
         Ok(n) => Some(n),
         Err(_) => panic!("{name}={value:?} is not a non-negative integer"),
+    }
+}
+
+/// A duration in seconds from the environment, fractions allowed (`0.5`).
+fn env_secs(name: &str) -> Option<Duration> {
+    let value = std::env::var(name).ok()?;
+    match value.trim().parse::<f64>() {
+        Ok(secs) if (0.0..=1e9).contains(&secs) => Some(Duration::from_secs_f64(secs)),
+        _ => panic!("{name}={value:?} is not a number of seconds (0 or more)"),
     }
 }
 
