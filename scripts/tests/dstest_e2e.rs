@@ -2,7 +2,6 @@
 //! dstest end to end, against the tiny package in tests/fixture (built once
 //! into this target's tmp dir, a few seconds).
 
-use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -217,36 +216,59 @@ fn timeouts_count_as_failures_and_ctrl_c_stops() {
     assert_eq!(row(&stdout, "sleeps")[1..4], ["1", "0", "1"], "{stdout}");
     assert!(stdout.contains("timed out after"), "{stdout}");
 
-    // Ctrl-C (SIGINT to dstest): the running tests are killed, the table is
-    // printed, the exit status is 130 (nothing failed).
-    let mut child = dstest(&["-n", "4", "-p", "2", "sleeps", "-o"])
+    // Ctrl-C (SIGINT to dstest) while two runs sleep: the running tests are
+    // killed, the table is printed, the exit status is 130 (nothing failed).
+    let started = tempfile::tempdir().unwrap();
+    let child = dstest(&["-n", "4", "-p", "2", "sleeps", "-o"])
         .arg(out.path())
+        .env("FIXTURE_STARTED_DIR", started.path())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    // Wait for the runs to start (the handler is installed by then; a cold
-    // build of the fixture may take a while).
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut seen = String::new();
-    while !seen.contains(" at a time;") {
-        let mut line = String::new();
-        assert!(stderr.read_line(&mut line).unwrap() > 0, "{seen}");
-        seen.push_str(&line);
-    }
-    std::thread::sleep(Duration::from_millis(500));
-    let start = Instant::now();
+    // Wait until both runs have started: each leaves a file named after its
+    // process id (the Ctrl-C handler is installed before the first run).
+    let sleepers = wait_for_files(started.path(), 2);
     let killed = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
         .unwrap();
     assert!(killed.success());
-    stderr.read_to_string(&mut seen).unwrap();
     let output = child.wait_with_output().unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    let stderr = seen;
-    assert!(start.elapsed() < Duration::from_secs(10), "{stderr}");
+    let (stdout, stderr) = text(&output);
     assert_eq!(output.status.code(), Some(130), "{stdout}{stderr}");
+    // Had dstest waited for its runs instead of killing them, they would
+    // have passed after their 30 s and been counted.
     assert_eq!(row(&stdout, "sleeps")[1..4], ["0", "0", "0"], "{stdout}");
     assert!(stdout.contains("Interrupted"), "{stdout}");
+    for pid in sleepers {
+        let alive = Command::new("kill")
+            .args(["-0", &pid])
+            .stderr(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(!alive.success(), "run {pid} still runs after dstest ended");
+    }
+}
+
+/// The names of the first `n` files to appear in `dir` (polled every 10 ms).
+/// A hang guard, not a time check: after 120 s (a cold build of the fixture
+/// included) it fails saying the runs never started.
+fn wait_for_files(dir: &Path, n: usize) -> Vec<String> {
+    let guard = Instant::now();
+    loop {
+        let names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        if names.len() >= n {
+            return names;
+        }
+        assert!(
+            guard.elapsed() < Duration::from_secs(120),
+            "hung: {n} runs never started ({} did)",
+            names.len()
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
 }
