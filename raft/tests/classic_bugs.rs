@@ -259,17 +259,8 @@ fn far_behind_conflicting_suffix_2b() {
         let mut value = 0i64;
         cfg.one(&value, servers, true).await;
         for round in 0..2 {
-            let l = cfg.check_one_leader().await;
-            let f = (l + 1) % servers;
-            let majority: Vec<usize> = (0..servers).filter(|&i| i != l && i != f).collect();
-            cfg.partition(&[l, f], &majority);
             // The old leader keeps appending: f takes it all.
-            for _ in 0..600 {
-                value += 1;
-                if let Some(raft) = cfg.try_raft(l) {
-                    raft.start(&value);
-                }
-            }
+            let (l, f, majority) = leader_with_one_follower_appends(&cfg, &mut value, 600).await;
             // The majority commits other entries, more than a batch.
             let (m, _) = wait_leader(&cfg, &majority, 10 * RAFT_ELECTION_TIMEOUT)
                 .await
@@ -281,9 +272,7 @@ fn far_behind_conflicting_suffix_2b() {
             value += 1;
             cfg.one(&value, majority.len(), true).await;
             // The old leader goes; f comes back.
-            cfg.crash1(l);
-            cfg.partition(&[majority.as_slice(), &[f]].concat(), &[l]);
-            cfg.disconnect(l);
+            old_leader_gone(&cfg, l, f, &majority);
             value += 1;
             cfg.one(&value, servers - 1, true).await;
             heal(&cfg);
@@ -349,25 +338,14 @@ fn heartbeat_commit_past_shared_prefix_2b() {
         for _ in 0..3 {
             value += 1;
             cfg.one(&value, servers, true).await;
-            let l = cfg.check_one_leader().await;
-            let f = (l + 1) % servers;
-            let majority: Vec<usize> = (0..servers).filter(|&i| i != l && i != f).collect();
             // F's suffix: entries of L's term that nobody else has.
-            cfg.partition(&[l, f], &majority);
-            for _ in 0..5 {
-                value += 1;
-                if let Some(raft) = cfg.try_raft(l) {
-                    raft.start(&value);
-                }
-            }
+            let (l, f, majority) = leader_with_one_follower_appends(&cfg, &mut value, 5).await;
             sim::sleep(Duration::from_millis(50)).await;
             wait_leader(&cfg, &majority, 10 * RAFT_ELECTION_TIMEOUT)
                 .await
                 .expect("the majority elects a leader");
             // F follows N, whose log ends at F's shared prefix.
-            cfg.crash1(l);
-            cfg.partition(&[majority.as_slice(), &[f]].concat(), &[l]);
-            cfg.disconnect(l);
+            old_leader_gone(&cfg, l, f, &majority);
             sim::sleep(Duration::from_millis(150)).await;
             // N commits its own entry at the first index of F's suffix while F
             // is away, and F is back well within its election timeout.

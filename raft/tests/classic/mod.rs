@@ -51,6 +51,37 @@ pub fn star(cfg: &Config, hub: usize, spokes: &[usize]) {
     }
 }
 
+/// A conflicting suffix in the making: the current leader `l` and one
+/// follower `f` are cut off from the `majority` (the others), and `l`
+/// appends `count` more values (`value + 1`, ...) that only `f` can receive.
+/// Returns `(l, f, majority)`.
+pub async fn leader_with_one_follower_appends(
+    cfg: &Config,
+    value: &mut i64,
+    count: usize,
+) -> (usize, usize, Vec<usize>) {
+    let servers = cfg.n();
+    let l = cfg.check_one_leader().await;
+    let f = (l + 1) % servers;
+    let majority: Vec<usize> = (0..servers).filter(|&i| i != l && i != f).collect();
+    cfg.partition(&[l, f], &majority);
+    for _ in 0..count {
+        *value += 1;
+        if let Some(raft) = cfg.try_raft(l) {
+            raft.start(&*value);
+        }
+    }
+    (l, f, majority)
+}
+
+/// The old leader `l` crashes and stays away; its follower `f` joins the
+/// `majority`.
+pub fn old_leader_gone(cfg: &Config, l: usize, f: usize, majority: &[usize]) {
+    cfg.crash1(l);
+    cfg.partition(&[majority, &[f]].concat(), &[l]);
+    cfg.disconnect(l);
+}
+
 /// Every server connected to every other again (restarting crashed ones).
 pub fn heal(cfg: &Config) {
     for i in 0..cfg.n() {
