@@ -44,6 +44,8 @@ pub enum CtrlOutput {
 }
 
 /// The replicated state: every configuration so far, `configs[i].num == i`.
+/// Its snapshot is the whole list (rsm's serde [`Snapshot`](rsm::Snapshot)).
+#[derive(Serialize, Deserialize)]
 pub struct Configs {
     configs: Vec<Config>,
 }
@@ -91,14 +93,6 @@ impl StateMachine for Configs {
         tracing::debug!(topic = "ctrl", num = next.num, shards = ?next.shards, "new configuration");
         self.configs.push(next);
         CtrlOutput::Done
-    }
-
-    fn snapshot(&self) -> Vec<u8> {
-        labrpc::codec::encode(&self.configs)
-    }
-
-    fn restore(&mut self, snapshot: &[u8]) {
-        self.configs = labrpc::codec::decode(snapshot).expect("a controller snapshot");
     }
 }
 // END SOLUTION

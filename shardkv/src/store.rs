@@ -42,7 +42,7 @@
 
 use std::collections::BTreeMap;
 
-use rsm::StateMachine;
+use rsm::{Snapshot, StateMachine};
 use serde::{Deserialize, Serialize};
 use shardctrler::{Config, Gid, N_SHARDS, NO_GROUP};
 
@@ -356,7 +356,10 @@ impl StateMachine for ShardStore {
             Command::Noop => Output::Done,
         }
     }
+}
 
+/// The snapshot leaves out the GID, which the server is started with.
+impl Snapshot for ShardStore {
     fn snapshot(&self) -> Vec<u8> {
         labrpc::codec::encode(&Saved {
             config: self.config.clone(),
