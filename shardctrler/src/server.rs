@@ -122,25 +122,17 @@ impl ShardCtrler {
     pub fn services(self: &Arc<Self>) -> Vec<Service> {
         // BEGIN SOLUTION
         let ctrler = Service::new(SERVICE)
-            .handle("Join", self, |c, args: JoinArgs| async move {
-                c.join(args).await
-            })
-            .handle("Leave", self, |c, args: LeaveArgs| async move {
-                c.leave(args).await
-            })
-            .handle("Move", self, |c, args: MoveArgs| async move {
-                c.move_shard(args).await
-            })
-            .handle("Query", self, |c, args: QueryArgs| async move {
-                c.query(args).await
-            });
+            .handle("Join", self, Self::join)
+            .handle("Leave", self, Self::leave)
+            .handle("Move", self, Self::move_shard)
+            .handle("Query", self, Self::query);
         vec![ctrler, self.rsm.raft_service()]
         // HANDOUT
         // todo!("4A: ShardCtrler::services, the ShardCtrler service and the Raft service")
         // END SOLUTION
     }
 
-    pub async fn join(&self, args: JoinArgs) -> Reply {
+    pub async fn join(self: Arc<Self>, args: JoinArgs) -> Reply {
         // BEGIN SOLUTION
         self.change(args.tag, CtrlOp::Join(args.servers)).await
         // HANDOUT
@@ -148,7 +140,7 @@ impl ShardCtrler {
         // END SOLUTION
     }
 
-    pub async fn leave(&self, args: LeaveArgs) -> Reply {
+    pub async fn leave(self: Arc<Self>, args: LeaveArgs) -> Reply {
         // BEGIN SOLUTION
         self.change(args.tag, CtrlOp::Leave(args.gids)).await
         // HANDOUT
@@ -156,7 +148,7 @@ impl ShardCtrler {
         // END SOLUTION
     }
 
-    pub async fn move_shard(&self, args: MoveArgs) -> Reply {
+    pub async fn move_shard(self: Arc<Self>, args: MoveArgs) -> Reply {
         // BEGIN SOLUTION
         let op = CtrlOp::Move {
             shard: args.shard,
@@ -175,7 +167,7 @@ impl ShardCtrler {
     }
     // END SOLUTION
 
-    pub async fn query(&self, args: QueryArgs) -> QueryReply {
+    pub async fn query(self: Arc<Self>, args: QueryArgs) -> QueryReply {
         // BEGIN SOLUTION
         if let Some(config) = self.rsm.with_state(|s| s.get(args.num).cloned()) {
             return QueryReply {

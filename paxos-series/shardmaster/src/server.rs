@@ -35,7 +35,7 @@ use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard};
 
 use kvpaxos::PaxosLog;
-use shardconfig::{Gid, NO_GROUP};
+use shardconfig::NO_GROUP;
 
 use crate::common::{RequestError, SmStatus};
 // END SOLUTION
@@ -44,24 +44,11 @@ use crate::common::{RequestError, SmStatus};
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Op {
     // BEGIN SOLUTION
-    Join {
-        gid: Gid,
-        servers: Vec<String>,
-        id: u64,
-    },
-    Leave {
-        gid: Gid,
-        id: u64,
-    },
-    Move {
-        shard: usize,
-        gid: Gid,
-        id: u64,
-    },
-    Query {
-        num: i64,
-        id: u64,
-    },
+    // Each request as the clerk sent it, with the random id its proposer drew.
+    Join(JoinArgs, u64),
+    Leave(LeaveArgs, u64),
+    Move(MoveArgs, u64),
+    Query(QueryArgs, u64),
     /// Fills a hole: decided so that a server can move past an instance.
     Noop,
     // END SOLUTION
@@ -113,18 +100,10 @@ impl ShardMaster {
     /// peer's, both reached through this server's one listener.
     pub fn services(self: &Arc<Self>) -> Vec<Service> {
         let sm = Service::new(SERVICE)
-            .handle("Join", self, |sm, args: JoinArgs| async move {
-                sm.join(args).await
-            })
-            .handle("Leave", self, |sm, args: LeaveArgs| async move {
-                sm.leave(args).await
-            })
-            .handle("Move", self, |sm, args: MoveArgs| async move {
-                sm.move_shard(args).await
-            })
-            .handle("Query", self, |sm, args: QueryArgs| async move {
-                sm.query(args).await
-            });
+            .handle("Join", self, Self::join)
+            .handle("Leave", self, Self::leave)
+            .handle("Move", self, Self::move_shard)
+            .handle("Query", self, Self::query);
         vec![sm, self.px.service()]
     }
 
@@ -183,16 +162,10 @@ impl ShardMaster {
     }
 
     /// The `ShardMaster.Join` handler.
-    async fn join(&self, args: JoinArgs) -> JoinReply {
+    async fn join(self: Arc<Self>, args: JoinArgs) -> JoinReply {
         // BEGIN SOLUTION
-        let valid = args.validate();
-        let op = |id| Op::Join {
-            gid: args.gid,
-            servers: args.servers,
-            id,
-        };
         JoinReply {
-            status: self.change_if_valid(valid, op).await,
+            status: self.change(args.validate(), |id| Op::Join(args, id)).await,
         }
         // HANDOUT
         // let _ = args;
@@ -201,14 +174,10 @@ impl ShardMaster {
     }
 
     /// The `ShardMaster.Leave` handler.
-    async fn leave(&self, args: LeaveArgs) -> LeaveReply {
+    async fn leave(self: Arc<Self>, args: LeaveArgs) -> LeaveReply {
         // BEGIN SOLUTION
-        let op = Op::Leave {
-            gid: args.gid,
-            id: labrpc::sim::random_u64(),
-        };
         LeaveReply {
-            status: self.change(op).await,
+            status: self.change(Ok(()), |id| Op::Leave(args, id)).await,
         }
         // HANDOUT
         // let _ = args;
@@ -217,16 +186,10 @@ impl ShardMaster {
     }
 
     /// The `ShardMaster.Move` handler.
-    async fn move_shard(&self, args: MoveArgs) -> MoveReply {
+    async fn move_shard(self: Arc<Self>, args: MoveArgs) -> MoveReply {
         // BEGIN SOLUTION
-        let valid = args.validate();
-        let op = |id| Op::Move {
-            shard: args.shard,
-            gid: args.gid,
-            id,
-        };
         MoveReply {
-            status: self.change_if_valid(valid, op).await,
+            status: self.change(args.validate(), |id| Op::Move(args, id)).await,
         }
         // HANDOUT
         // let _ = args;
@@ -235,7 +198,7 @@ impl ShardMaster {
     }
 
     /// The `ShardMaster.Query` handler.
-    async fn query(&self, args: QueryArgs) -> QueryReply {
+    async fn query(self: Arc<Self>, args: QueryArgs) -> QueryReply {
         // BEGIN SOLUTION
         if let Some(config) = find(&lock(&self.configs), args.num) {
             return QueryReply {
@@ -243,11 +206,10 @@ impl ShardMaster {
                 config: config.clone(),
             };
         }
-        let op = Op::Query {
-            num: args.num,
-            id: labrpc::sim::random_u64(),
-        };
-        match self.execute(op).await {
+        match self
+            .execute(Op::Query(args, labrpc::sim::random_u64()))
+            .await
+        {
             Some(Some(config)) => QueryReply {
                 status: SmStatus::Ok,
                 config,
@@ -265,23 +227,18 @@ impl ShardMaster {
     }
 
     // BEGIN SOLUTION
-    /// A Join's or Move's reply status: the request's own error if it is
-    /// invalid (nothing is proposed), else [`change`](Self::change) with the op
-    /// `make(id)` for a fresh random id.
-    async fn change_if_valid(
+    /// A Join's, Leave's or Move's reply status: the request's own error if
+    /// it is invalid (nothing is proposed), else agrees on the op `make(id)`,
+    /// for a fresh random id, and applies it.
+    async fn change(
         &self,
         valid: Result<(), RequestError>,
         make: impl FnOnce(u64) -> Op,
     ) -> SmStatus {
-        match valid {
-            Err(error) => SmStatus::ErrInvalid(error),
-            Ok(()) => self.change(make(labrpc::sim::random_u64())).await,
+        if let Err(error) = valid {
+            return SmStatus::ErrInvalid(error);
         }
-    }
-
-    /// Agrees on a Join, Leave or Move and applies it.
-    async fn change(&self, op: Op) -> SmStatus {
-        match self.execute(op).await {
+        match self.execute(make(labrpc::sim::random_u64())).await {
             Some(_) => SmStatus::Ok,
             None => SmStatus::ErrKilled,
         }
@@ -301,21 +258,23 @@ impl ShardMaster {
         let mut configs = lock(&self.configs);
         let latest = configs.last().expect("configuration 0 always exists");
         let next = match op {
-            Op::Query { num, .. } => {
+            Op::Query(QueryArgs { num }, _) => {
                 return Some(find(&configs, *num).unwrap_or(latest).clone());
             }
             Op::Noop => return None,
             // Never proposed (every server checks first), so never decided;
             // but a bad value in the log must not crash a replica.
-            Op::Join { gid, .. } | Op::Move { gid, .. } if *gid == NO_GROUP => {
+            Op::Join(JoinArgs { gid, .. }, _) | Op::Move(MoveArgs { gid, .. }, _)
+                if *gid == NO_GROUP =>
+            {
                 tracing::error!(topic = "sm", "SM{}: {op:?} decided; skipped", self.me());
                 return None;
             }
-            Op::Join { gid, servers, .. } => {
+            Op::Join(JoinArgs { gid, servers }, _) => {
                 latest.join(&BTreeMap::from([(*gid, servers.clone())]))
             }
-            Op::Leave { gid, .. } => latest.leave(&[*gid]),
-            Op::Move { shard, gid, .. } => latest.move_shard(*shard, *gid),
+            Op::Leave(LeaveArgs { gid }, _) => latest.leave(&[*gid]),
+            Op::Move(MoveArgs { shard, gid }, _) => latest.move_shard(*shard, *gid),
         };
         tracing::debug!(
             topic = "sm",
