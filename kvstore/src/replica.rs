@@ -238,6 +238,56 @@ struct InFlight {
     deferred: bool,
 }
 
+/// A leader's read lease (see the module documentation): for one term, the
+/// latest send time of an acknowledged AppendEntries per peer.
+struct Lease {
+    term: u64,
+    acked_sent: Vec<Option<Instant>>,
+}
+
+impl Lease {
+    /// No acknowledgements yet, in a group of `n`.
+    fn new(n: usize) -> Lease {
+        Lease {
+            term: 0,
+            acked_sent: vec![None; n],
+        }
+    }
+
+    /// `peer` acknowledged an AppendEntries of `term` first sent at `sent`;
+    /// the acknowledgements of earlier terms are forgotten.
+    fn acknowledged(&mut self, term: u64, peer: usize, sent: Instant) {
+        if self.term != term {
+            self.term = term;
+            self.acked_sent.iter_mut().for_each(|a| *a = None);
+        }
+        let acked = &mut self.acked_sent[peer];
+        *acked = Some(acked.map_or(sent, |t| t.max(sent)));
+    }
+
+    /// A majority (counting `me`) acknowledged messages of `term` sent less
+    /// than `length` before `now`.
+    fn holds(&self, term: u64, me: usize, now: Instant, length: Duration) -> bool {
+        if self.term != term {
+            return false;
+        }
+        let majority = self.acked_sent.len() / 2 + 1;
+        let mut sent: Vec<Instant> = self
+            .acked_sent
+            .iter()
+            .enumerate()
+            .filter(|(p, _)| *p != me)
+            .filter_map(|(_, t)| *t)
+            .collect();
+        if sent.len() + 1 < majority {
+            return false;
+        }
+        sent.sort_unstable_by(|a, b| b.cmp(a));
+        let oldest_needed = sent[majority - 2];
+        now < oldest_needed + length
+    }
+}
+
 /// The replica's logic. See the module documentation.
 pub struct Replica {
     me: usize,
@@ -248,10 +298,8 @@ pub struct Replica {
     /// The leader of `.0`'s term, as learned from its AppendEntries.
     known_leader: Option<(u64, usize)>,
     last_leader_contact: Option<Instant>,
-    /// Leader state: the latest send time of an acknowledged AppendEntries
-    /// per peer, for this term.
-    acked_sent: Vec<Option<Instant>>,
-    lease_term: u64,
+    /// Leader state: the read lease.
+    lease: Lease,
     /// The term and index of the no-op this leader proposed on election.
     noop: Option<(u64, u64)>,
     applied: u64,
@@ -313,8 +361,7 @@ impl Replica {
             fault,
             known_leader: None,
             last_leader_contact: None,
-            acked_sent: vec![None; n],
-            lease_term: 0,
+            lease: Lease::new(n),
             noop: None,
             applied: 0,
             answered_by_others: 0,
@@ -599,9 +646,7 @@ impl Replica {
                 self.last_reply[from] = Some(now);
                 let (term, is_leader) = self.core.state();
                 if is_leader && reply.term == args.term && args.term == term {
-                    self.refresh_lease_term();
-                    let acked = &mut self.acked_sent[from];
-                    *acked = Some(acked.map_or(flight.first_sent, |t| t.max(flight.first_sent)));
+                    self.lease.acknowledged(term, from, flight.first_sent);
                 }
                 self.core.on_append_entries_reply(from, &args, reply, now);
             }
@@ -619,35 +664,10 @@ impl Replica {
             .is_some_and(|t| now.saturating_duration_since(t) < min_timeout)
     }
 
-    fn refresh_lease_term(&mut self) {
-        let term = self.core.state().0;
-        if self.lease_term != term {
-            self.lease_term = term;
-            self.acked_sent.iter_mut().for_each(|a| *a = None);
-        }
-    }
-
-    /// A majority (counting ourselves) acknowledged messages sent less than
-    /// `lease` ago, in this term.
+    /// This server leads, and its lease holds at `now`.
     fn lease_valid(&self, now: Instant) -> bool {
         let (term, is_leader) = self.core.state();
-        if !is_leader || self.lease_term != term {
-            return false;
-        }
-        let majority = self.ids.len() / 2 + 1;
-        let mut sent: Vec<Instant> = self
-            .acked_sent
-            .iter()
-            .enumerate()
-            .filter(|(p, _)| *p != self.me)
-            .filter_map(|(_, t)| *t)
-            .collect();
-        if sent.len() + 1 < majority {
-            return false;
-        }
-        sent.sort_unstable_by(|a, b| b.cmp(a));
-        let oldest_needed = sent[majority - 2];
-        now < oldest_needed + self.tuning.lease
+        is_leader && self.lease.holds(term, self.me, now, self.tuning.lease)
     }
 
     /// A leader that has applied an entry of its own term knows every

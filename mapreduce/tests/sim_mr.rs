@@ -75,9 +75,9 @@ async fn early_exit_property() {
     let outcome = job(AppKind::EarlyExit, 3).await;
     assert!(!outcome.output.is_empty());
     assert_eq!(
-        outcome.output_at_first_exit, outcome.output,
+        outcome.first_exit.output, outcome.output,
         "{:?} exited at {:?}, before the output was final",
-        outcome.first_exit, outcome.first_exit_at
+        outcome.first_exit.process, outcome.first_exit.at
     );
 }
 
@@ -233,6 +233,9 @@ fn same_seed_same_run() {
 fn workers_exit_before_the_coordinator() {
     sim::run(async {
         let outcome = job(AppKind::Wc, 3).await;
-        assert_eq!(outcome.first_exit, ProcessEnd::WorkerExited { ok: true });
+        assert_eq!(
+            outcome.first_exit.process,
+            ProcessEnd::WorkerExited { ok: true }
+        );
     });
 }

@@ -66,15 +66,22 @@ pub enum ProcessEnd {
     WorkerCrashed,
 }
 
+/// The first process (coordinator or worker) to exit: which, when, and the
+/// output as it was then (the early-exit test compares it with the final one).
+#[derive(Clone, Debug)]
+pub struct FirstExit {
+    pub process: ProcessEnd,
+    pub at: Duration,
+    /// Sorted non-empty lines of every `mr-out*` at that moment.
+    pub output: Vec<String>,
+}
+
 /// What happened.
 #[derive(Clone, Debug)]
 pub struct JobOutcome {
     /// Sorted non-empty lines of every `mr-out*` at the end.
     pub output: Vec<String>,
-    /// The same, when the first process (coordinator or worker) exited.
-    pub output_at_first_exit: Vec<String>,
-    pub first_exit: ProcessEnd,
-    pub first_exit_at: Duration,
+    pub first_exit: FirstExit,
     pub coordinator_exit_at: Duration,
     pub workers_started: usize,
     pub workers_crashed: usize,
@@ -136,18 +143,18 @@ pub async fn run_job(spec: JobSpec) -> JobOutcome {
     }
     let chaos = sim::spawn(world.clone().chaos(spec.chaos_kills));
 
-    let first_exit = exit_events.next().await.expect("a process exits");
-    let first_exit_at = sim::now().since_start();
-    let output_at_first_exit = world.store.output_lines();
+    let first_exit = FirstExit {
+        process: exit_events.next().await.expect("a process exits"),
+        at: sim::now().since_start(),
+        output: world.store.output_lines(),
+    };
     let coordinator_exit_at = coordinator.await.expect("the test node is never killed");
     futures::future::join_all(tasks).await;
     chaos.abort();
     let tasks_reissued = lock(&state).reissued();
     JobOutcome {
         output: world.store.output_lines(),
-        output_at_first_exit,
         first_exit,
-        first_exit_at,
         coordinator_exit_at,
         workers_started: world.started.load(Ordering::SeqCst),
         workers_crashed: world.crashed.load(Ordering::SeqCst),
