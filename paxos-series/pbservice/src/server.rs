@@ -249,7 +249,7 @@ impl PbServer {
         {
             let mut known = self.knowledge();
             if view.viewnum != known.view.viewnum {
-                tracing::info!(topic = "view", "{} learns {view}", self.me);
+                tracing::info!(topic = "view", "learns {view}");
             }
             if view.viewnum >= known.view.viewnum {
                 known.view = view.clone();
@@ -314,8 +314,7 @@ impl PbServer {
                     store.needs_resync = false;
                     tracing::info!(
                         topic = "xfer",
-                        "{} copied {} keys to {}",
-                        self.me,
+                        "copied {} keys to {}",
                         args.db.len(),
                         view.backup
                     );
@@ -354,7 +353,7 @@ impl PbServer {
                 .await;
             if let Ok(ForwardReply { status }) = reply {
                 if status != Status::Ok {
-                    tracing::info!(topic = "fwd", "{} rejected by {}", self.me, view.backup);
+                    tracing::info!(topic = "fwd", "rejected by {}", view.backup);
                 }
                 return status;
             }

@@ -13,7 +13,7 @@ use common::VsLab;
 use labrpc::sim;
 use labrpc::{Network, Profile};
 use labtest::Cluster;
-use viewservice::{Clerk, DEAD_PINGS, PING_INTERVAL, ViewServer};
+use viewservice::{Clerk, DEAD_PINGS, PING_INTERVAL, View, ViewServer};
 
 const VSHOST: &str = "viewserver-v";
 /// How often the timeline records the view.
@@ -35,13 +35,43 @@ async fn check(ck: &Clerk, p: &str, b: &str, n: u64) {
     assert_eq!(primary, p, "wanted primary {p:?}, got {primary:?}");
 }
 
-/// Go's `StartServer(vshost)`: the viewservice, a one-server labtest
-/// cluster listening at `VSHOST` on the 2015 profile.
-fn start_viewservice(net: &Network) -> Cluster<VsLab> {
-    let cluster = Cluster::named(net, vec![VSHOST.to_string()]);
-    cluster.start(0, |_| ViewServer::start(VSHOST));
-    cluster.spawn_observer(TIMELINE_POLL);
-    cluster
+/// Runs `test` in a simulation of its own, on the 2015 network profile,
+/// with the viewservice started (Go's `vs := StartServer(vshost)`): a
+/// one-server labtest cluster listening at `VSHOST`.
+fn run<F, Fut>(test: F)
+where
+    F: FnOnce(Network, Cluster<VsLab>) -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    sim::run(async move {
+        let net = Network::with_profile(Profile::Go2015);
+        let vs = Cluster::named(&net, vec![VSHOST.to_string()]);
+        vs.start(0, |_| ViewServer::start(VSHOST));
+        vs.spawn_observer(TIMELINE_POLL);
+        test(net, vs).await;
+    });
+}
+
+/// Go's ping loops, `for i := 0; i < rounds; i++ { ...; if done { break };
+/// time.Sleep(PingInterval) }`: runs `round` (its pings, then whether the
+/// loop is done) up to `rounds` times, one PingInterval apart, and stops as
+/// soon as it says true. (A loop that carries a view from one round to the
+/// next stays a loop: a round's future only borrows.)
+async fn ping_rounds<F: Future<Output = bool>>(rounds: u64, mut round: impl FnMut() -> F) {
+    for _ in 0..rounds {
+        if round().await {
+            break;
+        }
+        sim::sleep(PING_INTERVAL).await;
+    }
+}
+
+/// Go's `vx, _ := ck.Get(); ck.Ping(vx.Viewnum)`: `ck` acks the view it
+/// gets, which it returns.
+async fn ack_view(ck: &Clerk) -> View {
+    let view = ck.get().await.unwrap_or_default();
+    let _ = ck.ping(view.viewnum).await;
+    view
 }
 
 fn clerk(net: &Network, me: &str) -> Clerk {
@@ -59,9 +89,7 @@ fn passed() {
 
 #[test]
 fn test1() {
-    sim::run(async {
-        let net = Network::with_profile(Profile::Go2015);
-        let vs = start_viewservice(&net);
+    run(|net, vs| async move {
         let ck1 = clerk(&net, "1");
         let ck2 = clerk(&net, "2");
         let ck3 = clerk(&net, "3");
@@ -70,13 +98,11 @@ fn test1() {
 
         // Very first primary.
         begin("First primary");
-        for _ in 0..DEAD_PINGS * 2 {
+        ping_rounds(DEAD_PINGS * 2, || async {
             let view = ck1.ping(0).await.unwrap_or_default();
-            if view.primary == ck1.me() {
-                break;
-            }
-            sim::sleep(PING_INTERVAL).await;
-        }
+            view.primary == ck1.me()
+        })
+        .await;
         check(&ck1, ck1.me(), "", 1).await;
         passed();
 
@@ -84,14 +110,12 @@ fn test1() {
         begin("First backup");
         {
             let vx = ck1.get().await.unwrap_or_default();
-            for _ in 0..DEAD_PINGS * 2 {
+            ping_rounds(DEAD_PINGS * 2, || async {
                 let _ = ck1.ping(1).await;
                 let view = ck2.ping(0).await.unwrap_or_default();
-                if view.backup == ck2.me() {
-                    break;
-                }
-                sim::sleep(PING_INTERVAL).await;
-            }
+                view.backup == ck2.me()
+            })
+            .await;
             check(&ck1, ck1.me(), ck2.me(), vx.viewnum + 1).await;
         }
         passed();
@@ -101,13 +125,11 @@ fn test1() {
         {
             let _ = ck1.ping(2).await;
             let vx = ck2.ping(2).await.unwrap_or_default();
-            for _ in 0..DEAD_PINGS * 2 {
+            ping_rounds(DEAD_PINGS * 2, || async {
                 let v = ck2.ping(vx.viewnum).await.unwrap_or_default();
-                if v.primary == ck2.me() && v.backup.is_empty() {
-                    break;
-                }
-                sim::sleep(PING_INTERVAL).await;
-            }
+                v.primary == ck2.me() && v.backup.is_empty()
+            })
+            .await;
             check(&ck2, ck2.me(), "", vx.viewnum + 1).await;
         }
         passed();
@@ -115,16 +137,13 @@ fn test1() {
         // Revive ck1: it should become the backup.
         begin("Restarted server becomes backup");
         {
-            let vx = ck2.get().await.unwrap_or_default();
-            let _ = ck2.ping(vx.viewnum).await;
-            for _ in 0..DEAD_PINGS * 2 {
+            let vx = ack_view(&ck2).await;
+            ping_rounds(DEAD_PINGS * 2, || async {
                 let _ = ck1.ping(0).await;
                 let v = ck2.ping(vx.viewnum).await.unwrap_or_default();
-                if v.primary == ck2.me() && v.backup == ck1.me() {
-                    break;
-                }
-                sim::sleep(PING_INTERVAL).await;
-            }
+                v.primary == ck2.me() && v.backup == ck1.me()
+            })
+            .await;
             check(&ck2, ck2.me(), ck1.me(), vx.viewnum + 1).await;
         }
         passed();
@@ -134,8 +153,7 @@ fn test1() {
         // period without a backup.
         begin("Idle third server becomes backup if primary fails");
         {
-            let mut vx = ck2.get().await.unwrap_or_default();
-            let _ = ck2.ping(vx.viewnum).await;
+            let mut vx = ack_view(&ck2).await;
             for _ in 0..DEAD_PINGS * 2 {
                 let _ = ck3.ping(0).await;
                 let v = ck1.ping(vx.viewnum).await.unwrap_or_default();
@@ -153,17 +171,14 @@ fn test1() {
         // conclude it is down even though it is pinging?
         begin("Restarted primary treated as dead");
         {
-            let vx = ck1.get().await.unwrap_or_default();
-            let _ = ck1.ping(vx.viewnum).await;
-            for _ in 0..DEAD_PINGS * 2 {
+            let vx = ack_view(&ck1).await;
+            ping_rounds(DEAD_PINGS * 2, || async {
                 let _ = ck1.ping(0).await;
                 let _ = ck3.ping(vx.viewnum).await;
                 let v = ck3.get().await.unwrap_or_default();
-                if v.primary != ck1.me() {
-                    break;
-                }
-                sim::sleep(PING_INTERVAL).await;
-            }
+                v.primary != ck1.me()
+            })
+            .await;
             let vy = ck3.get().await.unwrap_or_default();
             assert_eq!(
                 vy.primary,
@@ -178,11 +193,11 @@ fn test1() {
         // Set up a view with just ck3 as primary, for the next test.
         begin("Dead backup is removed from view");
         {
-            for _ in 0..DEAD_PINGS * 3 {
-                let vx = ck3.get().await.unwrap_or_default();
-                let _ = ck3.ping(vx.viewnum).await;
-                sim::sleep(PING_INTERVAL).await;
-            }
+            ping_rounds(DEAD_PINGS * 3, || async {
+                ack_view(&ck3).await;
+                false
+            })
+            .await;
             let v = ck3.get().await.unwrap_or_default();
             assert!(
                 v.primary == ck3.me() && v.backup.is_empty(),
@@ -197,26 +212,22 @@ fn test1() {
         {
             // Set up p=ck3 b=ck1, but do not ack.
             let vx = ck1.get().await.unwrap_or_default();
-            for _ in 0..DEAD_PINGS * 3 {
+            ping_rounds(DEAD_PINGS * 3, || async {
                 let _ = ck1.ping(0).await;
                 let _ = ck3.ping(vx.viewnum).await;
                 let v = ck1.get().await.unwrap_or_default();
-                if v.viewnum > vx.viewnum {
-                    break;
-                }
-                sim::sleep(PING_INTERVAL).await;
-            }
+                v.viewnum > vx.viewnum
+            })
+            .await;
             check(&ck1, ck3.me(), ck1.me(), vx.viewnum + 1).await;
             let vy = ck1.get().await.unwrap_or_default();
             // ck3 is the primary, but it never acked: let it die and check
             // that ck1 is not promoted.
-            for _ in 0..DEAD_PINGS * 3 {
+            ping_rounds(DEAD_PINGS * 3, || async {
                 let v = ck1.ping(vy.viewnum).await.unwrap_or_default();
-                if v.viewnum > vy.viewnum {
-                    break;
-                }
-                sim::sleep(PING_INTERVAL).await;
-            }
+                v.viewnum > vy.viewnum
+            })
+            .await;
             check(&ck2, ck3.me(), ck1.me(), vy.viewnum).await;
         }
         passed();
@@ -225,17 +236,18 @@ fn test1() {
         // take over.
         begin("Uninitialized server can't become primary");
         {
-            for _ in 0..DEAD_PINGS * 2 {
-                let v = ck1.get().await.unwrap_or_default();
-                let _ = ck1.ping(v.viewnum).await;
+            ping_rounds(DEAD_PINGS * 2, || async {
+                let v = ack_view(&ck1).await;
                 let _ = ck2.ping(0).await;
                 let _ = ck3.ping(v.viewnum).await;
-                sim::sleep(PING_INTERVAL).await;
-            }
-            for _ in 0..DEAD_PINGS * 2 {
+                false
+            })
+            .await;
+            ping_rounds(DEAD_PINGS * 2, || async {
                 let _ = ck2.ping(0).await;
-                sim::sleep(PING_INTERVAL).await;
-            }
+                false
+            })
+            .await;
             let vz = ck2.get().await.unwrap_or_default();
             assert_ne!(
                 vz.primary,
@@ -252,9 +264,7 @@ fn test1() {
 /// A killed viewservice answers nothing: calls to it fail at once.
 #[test]
 fn killed_viewservice_answers_nothing() {
-    sim::run(async {
-        let net = Network::with_profile(Profile::Go2015);
-        let vs = start_viewservice(&net);
+    run(|net, vs| async move {
         let ck = clerk(&net, "1");
         assert!(ck.ping(0).await.is_ok());
         vs.stop(0);
@@ -267,9 +277,7 @@ fn killed_viewservice_answers_nothing() {
 /// call with a codec error, and the viewservice keeps serving.
 #[test]
 fn undecodable_ping_fails_the_call_not_the_viewservice() {
-    sim::run(async {
-        let net = Network::with_profile(Profile::Go2015);
-        let _vs = start_viewservice(&net);
+    run(|net, _vs| async move {
         let end = net.end_to(VSHOST);
         let reply = end
             .call::<_, Option<viewservice::common::PingReply>>("ViewServer.Ping", &"not a ping")
