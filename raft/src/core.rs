@@ -145,6 +145,16 @@ impl Progress {
     }
 }
 
+/// What a follower's reply to AppendEntries or InstallSnapshot tells its
+/// leader.
+#[derive(Clone, Copy, Debug)]
+enum Ack {
+    /// It holds our log up to this index.
+    Holds(u64),
+    /// It rejected our entries: resume sending at this index (from its hints).
+    ResumeAt(u64),
+}
+
 #[derive(Clone, Debug)]
 enum Role {
     Follower,
@@ -184,27 +194,17 @@ pub struct Core {
 }
 
 impl Core {
-    /// A server starting from `saved` state (None: a brand-new server) and
-    /// the service's `snapshot`. `seed` seeds its election timeouts.
-    pub(crate) fn new(
-        me: usize,
-        peers: usize,
-        saved: Option<PersistentState>,
-        snapshot: Vec<u8>,
-        seed: u64,
-        now: Instant,
-    ) -> Core {
-        Core::with_state(me, peers, saved, snapshot, seed, now, Timing::default())
-    }
-
     /// A brand-new server (empty log, term 0) with its own [`Timing`]: the
     /// entry point for drivers outside this crate, which keep no persistent
     /// state across restarts.
     pub fn fresh(me: usize, peers: usize, seed: u64, now: Instant, timing: Timing) -> Core {
-        Core::with_state(me, peers, None, Vec::new(), seed, now, timing)
+        Core::new(me, peers, None, Vec::new(), seed, now, timing)
     }
 
-    fn with_state(
+    /// A server starting from `saved` state (None: a brand-new server) and
+    /// the service's `snapshot`, with `timing` (the labs use
+    /// [`Timing::default`]). `seed` seeds its election timeouts.
+    pub(crate) fn new(
         me: usize,
         peers: usize,
         saved: Option<PersistentState>,
@@ -607,45 +607,66 @@ impl Core {
         reply: AppendEntriesReply,
         now: Instant,
     ) {
-        if !self.reply_is_current(args.term, reply.term, now) {
+        let ack = if reply.success {
+            Ack::Holds(args.prev_log_index + args.entries.len() as u64)
+        } else {
+            Ack::ResumeAt(self.backup_target(&reply))
+        };
+        self.on_replication_reply(from, args.term, reply.term, ack, now);
+    }
+
+    /// Handles the reply to an InstallSnapshot this peer sent: the follower
+    /// now holds everything up to the snapshot.
+    pub fn on_install_snapshot_reply(
+        &mut self,
+        from: usize,
+        args: &InstallSnapshotArgs,
+        reply: InstallSnapshotReply,
+        now: Instant,
+    ) {
+        let ack = Ack::Holds(args.last_included_index);
+        self.on_replication_reply(from, args.term, reply.term, ack, now);
+    }
+
+    /// A leader's handling of a follower's reply to AppendEntries or
+    /// InstallSnapshot (sent in `sent_term`), whatever the RPC: a higher term
+    /// in the reply deposes us (§5.1); the reply counts only if we still lead
+    /// the term the request was sent in (else it is stale, or we were
+    /// deposed). Then the follower may take its next message; what it holds
+    /// now counts as replicated (and may commit), or sending backs up to
+    /// where the follower's hints say.
+    fn on_replication_reply(
+        &mut self,
+        from: usize,
+        sent_term: u64,
+        reply_term: u64,
+        ack: Ack,
+        now: Instant,
+    ) {
+        self.observe_term(reply_term, now);
+        if sent_term != self.term || !self.is_leader() {
             return;
         }
         let last = self.log.last_index();
-        let backup = if reply.success {
-            None
-        } else {
-            Some(self.backup_target(&reply))
-        };
         let Some(p) = self.progress_mut(from) else {
             return;
         };
         p.in_flight = false;
-        match backup {
-            None => {
-                let matched = args.prev_log_index + args.entries.len() as u64;
+        match ack {
+            Ack::Holds(matched) => {
                 internal_assert!(
                     matched <= last,
                     "follower acknowledged entries we never had"
                 );
                 p.acknowledged(matched);
+                self.advance_commit();
             }
-            Some(target) => {
+            Ack::ResumeAt(target) => {
                 // Never below what is known replicated; never past our log.
                 p.next = target.clamp(p.matched + 1, last + 1);
             }
         }
-        if reply.success {
-            self.advance_commit();
-        }
         self.send_append_if_news(from);
-    }
-
-    /// The common first step of a leader's reply handlers: a higher term in the
-    /// reply deposes us (§5.1); then the reply counts only if we still lead the
-    /// term the request was sent in (else it is stale, or we were deposed).
-    fn reply_is_current(&mut self, sent_term: u64, reply_term: u64, now: Instant) -> bool {
-        self.observe_term(reply_term, now);
-        sent_term == self.term && self.is_leader()
     }
 
     /// Where to resume sending after a rejection, from the follower's hints.
@@ -661,25 +682,6 @@ impl Core {
                 None => reply.xindex,
             },
         }
-    }
-
-    /// Handles the reply to an InstallSnapshot this peer sent.
-    pub fn on_install_snapshot_reply(
-        &mut self,
-        from: usize,
-        args: &InstallSnapshotArgs,
-        reply: InstallSnapshotReply,
-        now: Instant,
-    ) {
-        if !self.reply_is_current(args.term, reply.term, now) {
-            return;
-        }
-        if let Some(p) = self.progress_mut(from) {
-            p.in_flight = false;
-            p.acknowledged(args.last_included_index);
-        }
-        self.advance_commit();
-        self.send_append_if_news(from);
     }
 
     /// Commits the highest index of the current term stored on a majority
@@ -957,7 +959,7 @@ mod tests {
     impl Cluster {
         fn new(n: usize) -> Cluster {
             let cores = (0..n)
-                .map(|i| Core::new(i, n, None, Vec::new(), i as u64 + 7, at(0)))
+                .map(|i| Core::fresh(i, n, i as u64 + 7, at(0), Timing::default()))
                 .collect();
             Cluster {
                 cores,
@@ -1049,7 +1051,7 @@ mod tests {
 
     #[test]
     fn one_vote_per_term() {
-        let mut core = Core::new(0, 3, None, Vec::new(), 1, at(0));
+        let mut core = Core::fresh(0, 3, 1, at(0), Timing::default());
         let ask = |candidate| RequestVoteArgs {
             term: 1,
             candidate_id: candidate,
@@ -1182,7 +1184,15 @@ mod tests {
             base_term: 1,
             entries: Vec::new(),
         };
-        let mut core = Core::new(1, 3, Some(saved), b"s".to_vec(), 5, at(0));
+        let mut core = Core::new(
+            1,
+            3,
+            Some(saved),
+            b"s".to_vec(),
+            5,
+            at(0),
+            Timing::default(),
+        );
         let append = |prev: u64, entries: Vec<Entry>| AppendEntriesArgs {
             term: 1,
             leader_id: 0,
@@ -1204,7 +1214,7 @@ mod tests {
 
     #[test]
     fn restart_restores_state_and_snapshot() {
-        let mut core = Core::new(0, 1, None, Vec::new(), 3, at(0));
+        let mut core = Core::fresh(0, 1, 3, at(0), Timing::default());
         core.tick(at(1000));
         assert!(core.is_leader());
         for k in 0..12u8 {
@@ -1213,7 +1223,15 @@ mod tests {
         core.take_apply_batch();
         core.snapshot(10, b"snap".to_vec());
         let saved = persist::decode(&core.encode_state());
-        let restarted = Core::new(0, 1, saved, core.snapshot_data().to_vec(), 3, at(2000));
+        let restarted = Core::new(
+            0,
+            1,
+            saved,
+            core.snapshot_data().to_vec(),
+            3,
+            at(2000),
+            Timing::default(),
+        );
         assert_eq!(restarted.term(), 1);
         assert_eq!(restarted.last_index(), 12);
         assert_eq!(restarted.commit_index(), 10);

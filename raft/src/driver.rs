@@ -29,7 +29,7 @@ use labrpc::{ClientEnd, Persister, Service};
 use serde::Serialize;
 use tokio::sync::{Notify, mpsc};
 
-use crate::core::{Core, Outbound, Rpc};
+use crate::core::{Core, Outbound, Rpc, Timing};
 use crate::messages::{
     AppendEntriesArgs, AppendEntriesReply, ApplyMsg, InstallSnapshotArgs, InstallSnapshotReply,
     RequestVoteArgs, RequestVoteReply,
@@ -114,6 +114,7 @@ impl Raft {
             snapshot,
             sim::random_u64(),
             sim::now(),
+            Timing::default(),
         );
         let inner = Arc::new(Inner {
             me,
