@@ -337,6 +337,21 @@ mod tests {
     fn the_shipped_table_parses() {
         let parts = parse_table(TABLE).unwrap();
         assert!(parts.iter().any(|p| p.name == "2A" && p.package == "raft"));
+        // P1 grades Go's tests (MIT 2015 and UCLA 2026), not the two beyond Go
+        // that share their target (determinism and bad input).
+        let p1 = parts.iter().find(|p| p.name == "P1").unwrap();
+        let target = Some("mapreduce_2015");
+        for go in [
+            "basic_2015",
+            "many_failures_2015",
+            "part1_top_n",
+            "part3_timeout",
+        ] {
+            assert!(p1.selects(target, go), "P1 grades {go}");
+        }
+        for beyond in ["same_seed_same_run", "bad_input_is_a_clear_error"] {
+            assert!(!p1.selects(target, beyond), "P1 leaves out {beyond}");
+        }
     }
 
     #[test]
