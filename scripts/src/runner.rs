@@ -44,9 +44,17 @@ pub struct RunConfig {
 /// How a run ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
-    Passed,
-    /// Exited unsuccessfully; the exit code if it had one (`None`: a signal).
-    Failed(Option<i32>),
+    /// Exited successfully. `undecided`: its linearizability check was
+    /// undecided (`Unknown`, see [`UNKNOWN_MARKER`]); such a run passes but
+    /// its logs are kept.
+    Passed { undecided: bool },
+    /// Exited unsuccessfully: the exit code if it had one (`None`: a
+    /// signal), and the failure's reason, from the output, if it gave one.
+    Failed {
+        code: Option<i32>,
+        reason: Option<String>,
+    },
+    /// Killed after [`RunConfig::timeout`].
     TimedOut,
     /// Stopped by Ctrl-C; not counted.
     Interrupted,
@@ -54,7 +62,7 @@ pub enum Outcome {
 
 impl Outcome {
     pub fn failed(&self) -> bool {
-        matches!(self, Outcome::Failed(_) | Outcome::TimedOut)
+        matches!(self, Outcome::Failed { .. } | Outcome::TimedOut)
     }
 }
 
@@ -67,11 +75,18 @@ pub struct RunResult {
     pub seconds: f64,
     /// Kept files: the run's output, then its structured logs.
     pub kept: Vec<PathBuf>,
-    /// A one-line reason for a failure, from the output.
-    pub reason: Option<String>,
-    /// Its linearizability check was undecided (`Unknown`, see
-    /// [`UNKNOWN_MARKER`]); such a run passes but its logs are kept.
-    pub undecided: bool,
+}
+
+impl RunResult {
+    /// Why the run failed: the reason its output gave, or how long it ran
+    /// before it was killed; `None` if it did not fail or gave no reason.
+    pub fn reason(&self) -> Option<String> {
+        match &self.outcome {
+            Outcome::Failed { reason, .. } => reason.clone(),
+            Outcome::TimedOut => Some(format!("timed out after {:.1} s", self.seconds)),
+            Outcome::Passed { .. } | Outcome::Interrupted => None,
+        }
+    }
 }
 
 /// A file-name-safe stem for a test's logs: `<label>-seed<seed>`.
@@ -217,16 +232,19 @@ pub fn run_one(
 
     let start = Instant::now();
     let mut child = command.spawn()?;
-    let outcome = loop {
+    let mut outcome = loop {
         if let Some(status) = child.try_wait()? {
             break if status.success() {
-                Outcome::Passed
+                Outcome::Passed { undecided: false }
             } else if stop.load(Ordering::SeqCst) || status.signal() == Some(SIGINT) {
                 // The terminal's Ctrl-C reached the test too (maybe just
                 // before our handler set `stop`).
                 Outcome::Interrupted
             } else {
-                Outcome::Failed(status.code())
+                Outcome::Failed {
+                    code: status.code(),
+                    reason: None,
+                }
             };
         }
         if stop.load(Ordering::SeqCst) {
@@ -244,21 +262,27 @@ pub fn run_one(
     let seconds = start.elapsed().as_secs_f64();
 
     let text = String::from_utf8_lossy(&fs::read(&output_path)?).into_owned();
-    let reason = match outcome {
-        Outcome::TimedOut => Some(format!("timed out after {seconds:.1} s")),
-        Outcome::Failed(_) => failure_reason(&text),
-        _ => None,
-    };
+    // What the output says: a failure's reason, a pass's undecided check.
     let undecided = is_undecided(&text);
+    match &mut outcome {
+        Outcome::Passed { undecided: u } => *u = undecided,
+        Outcome::Failed { reason, .. } => *reason = failure_reason(&text),
+        Outcome::TimedOut | Outcome::Interrupted => {}
+    }
     let mut kept = Vec::new();
-    if outcome.failed() || undecided || (config.archive && outcome == Outcome::Passed) {
+    let passed = matches!(outcome, Outcome::Passed { .. });
+    if outcome.failed() || undecided || (config.archive && passed) {
         fs::create_dir_all(&config.output_dir)?;
         let stem = log_stem(&test.label, job.seed);
         let status = match &outcome {
-            Outcome::Passed if undecided => "passed, linearizability check UNKNOWN".to_string(),
-            Outcome::Passed => "passed".to_string(),
-            Outcome::Failed(Some(code)) => format!("FAILED (exit {code})"),
-            Outcome::Failed(None) => "FAILED (killed by a signal)".to_string(),
+            Outcome::Passed { undecided: true } => {
+                "passed, linearizability check UNKNOWN".to_string()
+            }
+            Outcome::Passed { undecided: false } => "passed".to_string(),
+            Outcome::Failed {
+                code: Some(code), ..
+            } => format!("FAILED (exit {code})"),
+            Outcome::Failed { code: None, .. } => "FAILED (killed by a signal)".to_string(),
             Outcome::TimedOut => "FAILED (timed out)".to_string(),
             Outcome::Interrupted => "interrupted".to_string(),
         };
@@ -305,8 +329,6 @@ pub fn run_one(
         outcome,
         seconds,
         kept,
-        reason,
-        undecided,
     })
 }
 
@@ -521,9 +543,13 @@ mod tests {
 
     #[test]
     fn outcomes() {
-        assert!(Outcome::Failed(Some(101)).failed());
+        let failed = Outcome::Failed {
+            code: Some(101),
+            reason: None,
+        };
+        assert!(failed.failed());
         assert!(Outcome::TimedOut.failed());
-        assert!(!Outcome::Passed.failed());
+        assert!(!Outcome::Passed { undecided: true }.failed());
         assert!(!Outcome::Interrupted.failed());
     }
 }

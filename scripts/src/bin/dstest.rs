@@ -396,7 +396,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 }
                 if result.outcome.failed() {
                     tally.row.failed += 1;
-                } else if counted && result.undecided {
+                } else if result.outcome == (Outcome::Passed { undecided: true }) {
                     tally.row.unknown += 1;
                 }
                 // Style and message first: a bar redraws on inc, not on set_style.
@@ -413,7 +413,9 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                     display.tests[i].tick();
                 }
                 // Failed and undecided runs are announced now and listed at the end.
-                if result.outcome.failed() || counted && result.undecided {
+                if result.outcome.failed()
+                    || result.outcome == (Outcome::Passed { undecided: true })
+                {
                     let test = &tests[i];
                     let replay = runner::replay_command(
                         &binaries[test.binary],
@@ -432,7 +434,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                             result.job.seed,
                             result.seconds,
                             runner::indent_reason(
-                                result.reason.as_deref().unwrap_or("see the log"),
+                                result.reason().as_deref().unwrap_or("see the log"),
                                 "    "
                             ),
                         ));
@@ -539,7 +541,8 @@ fn list_runs(
     for (result, replay) in runs.iter().take(SHOWN) {
         let files: Vec<&str> = result.kept.iter().map(|p| file_name(p)).collect();
         let reason = if with_reason {
-            let reason = result.reason.as_deref().unwrap_or("failed");
+            let reason = result.reason();
+            let reason = reason.as_deref().unwrap_or("failed");
             format!(": {}", runner::indent_reason(reason, "      "))
         } else {
             String::new()

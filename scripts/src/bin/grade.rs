@@ -265,7 +265,7 @@ fn run_all(
                         if r.failure.is_none() {
                             r.failure = Some(Failure {
                                 seed: job.seed,
-                                reason: run.reason.unwrap_or_else(|| "failed".into()),
+                                reason: run.reason().unwrap_or_else(|| "failed".into()),
                                 replay: runner::replay_command(
                                     &binaries[g.binary],
                                     &g.case,
@@ -274,7 +274,7 @@ fn run_all(
                                 ),
                             });
                         }
-                    } else if run.outcome == runner::Outcome::Passed {
+                    } else if matches!(run.outcome, runner::Outcome::Passed { .. }) {
                         r.passed += 1;
                     }
                 }

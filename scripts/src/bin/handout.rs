@@ -244,13 +244,14 @@ fn check(cli: &Cli, cargo: &str, packages: &[Package], plan: &handout::Plan) -> 
         let limit = cli.fail_within;
         // The reason, as the grade table shows it, must name the part: a
         // test of real processes puts its programs' logs in its message.
-        let named = result.reason.as_deref().is_some_and(names_a_part);
+        let reason = result.reason();
+        let named = reason.as_deref().is_some_and(names_a_part);
         let graded = parts
             .iter()
             .any(|p| p.grades(binary, &test.name, test.ignored));
-        match (&result.outcome, &result.reason) {
-            (Outcome::Passed, _) if !graded => ungraded_passing.push(name),
-            (Outcome::Passed, _) => problems.push(format!("{name}: passes in the handout")),
+        match (&result.outcome, &reason) {
+            (Outcome::Passed { .. }, _) if !graded => ungraded_passing.push(name),
+            (Outcome::Passed { .. }, _) => problems.push(format!("{name}: passes in the handout")),
             (Outcome::TimedOut, _) => problems.push(format!("{name}: timed out")),
             (_, reason) if result.seconds > limit => problems.push(format!(
                 "{name}: took {:.2} s to fail (limit {limit} s): {}",

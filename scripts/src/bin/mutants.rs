@@ -242,7 +242,7 @@ fn run_seeds(
                                 before.insert(job.seed, ());
                             }
                             if let Ok(mut caught) = caught_seeds.lock() {
-                                let reason = result.reason.unwrap_or_else(|| "failed".into());
+                                let reason = result.reason().unwrap_or_else(|| "failed".into());
                                 caught.entry(job.seed).or_insert((job.test, reason));
                             }
                         }
