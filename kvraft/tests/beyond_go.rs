@@ -9,6 +9,7 @@
 
 mod common;
 
+use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -49,7 +50,7 @@ async fn leader_cut_off(title: &str) -> (Config, KvLog, Client, usize, Vec<usize
     let mut ck = cfg.make_client(&cfg.all());
     cfg.begin(title);
 
-    cfg.put(&mut ck, "k", &value(0, 0), Some(&log), 0).await;
+    cfg.put(&mut ck, "k", &value(0, 0), Some((&log, 0))).await;
     let old = leader(&cfg);
     let majority = others(&cfg, old);
     cfg.partition(&[old], &majority);
@@ -69,7 +70,8 @@ fn minority_leader_serves_no_stale_read_3a() {
 
         let mut ck_new = cfg.make_client(&majority);
         within("a Put in the majority", async {
-            cfg.put(&mut ck_new, "k", &value(1, 0), Some(&log), 1).await;
+            cfg.put(&mut ck_new, "k", &value(1, 0), Some((&log, 1)))
+                .await;
         })
         .await;
 
@@ -78,7 +80,7 @@ fn minority_leader_serves_no_stale_read_3a() {
         let ends_old = ck_old.ends();
         let get = ck_old.node().spawn({
             let (cfg, log) = (cfg.clone(), log.clone());
-            async move { cfg.get(&mut ck_old, "k", Some(&log), 2).await }
+            async move { cfg.get(&mut ck_old, "k", Some((&log, 2))).await }
         });
         sim::sleep(ms(500)).await;
         if get.is_finished() {
@@ -127,7 +129,7 @@ fn replaced_entry_is_not_acknowledged_3a() {
             let (cfg, log) = (cfg.clone(), log.clone());
             let mut ck_old = ck_old;
             async move {
-                cfg.append(&mut ck_old, "k", &value(1, 0), Some(&log), 1)
+                cfg.append(&mut ck_old, "k", &value(1, 0), Some((&log, 1)))
                     .await
             }
         });
@@ -136,7 +138,7 @@ fn replaced_entry_is_not_acknowledged_3a() {
         let mut ck_new = cfg.make_client(&majority);
         for n in 0..10 {
             within("an Append in the majority", async {
-                cfg.append(&mut ck_new, "k", &value(2, n), Some(&log), 2)
+                cfg.append(&mut ck_new, "k", &value(2, n), Some((&log, 2)))
                     .await;
             })
             .await;
@@ -155,7 +157,7 @@ fn replaced_entry_is_not_acknowledged_3a() {
         // operation that starts at the instant another returns counts as
         // concurrent with it.
         sim::sleep(ms(1)).await;
-        cfg.get(&mut ck, "k", Some(&log), 0).await;
+        cfg.get(&mut ck, "k", Some((&log, 0))).await;
         assert_appends_ok(&log.read());
         check_linearizable(&log);
         cfg.end();
@@ -178,15 +180,15 @@ async fn random_client(
         let key = sim::gen_range(0..nkeys).to_string();
         let roll = sim::gen_range(0..1000);
         if roll < 500 {
-            cfg.append(&mut ck, &key, &value(cli, j), Some(&log), cli)
+            cfg.append(&mut ck, &key, &value(cli, j), Some((&log, cli)))
                 .await;
             j += 1;
         } else if roll < 550 {
-            cfg.put(&mut ck, &key, &value(cli, j), Some(&log), cli)
+            cfg.put(&mut ck, &key, &value(cli, j), Some((&log, cli)))
                 .await;
             j += 1;
         } else {
-            cfg.get(&mut ck, &key, Some(&log), cli).await;
+            cfg.get(&mut ck, &key, Some((&log, cli))).await;
         }
         sim::go_sleep(ms(sim::gen_range(0..=20))).await;
     }
@@ -230,7 +232,7 @@ fn random_keys_exactly_once_unreliable_3a() {
         }
         sim::sleep(ms(1)).await; // after every other operation (see above)
         for key in 0..NKEYS {
-            cfg.get(&mut ck, &key.to_string(), Some(&log), 0).await;
+            cfg.get(&mut ck, &key.to_string(), Some((&log, 0))).await;
         }
         assert_appends_ok(&log.read());
         check_linearizable(&log);
@@ -249,20 +251,24 @@ struct Appenders {
 }
 
 impl Appenders {
-    /// The start of the 3B tests here: three servers on an unreliable
-    /// network, Raft state trimmed after every entry, the test's title, then
-    /// `n` appenders. Returns the cluster, the history, a clerk and them.
-    fn begin(
-        title: &str,
-        n: usize,
-        get_every: Option<usize>,
-    ) -> (Config, KvLog, Client, Appenders) {
-        let cfg = make_config(3, true, 1);
-        let log = KvLog::new();
-        let ck = cfg.make_client(&cfg.all());
-        cfg.begin(title);
-        let appenders = Appenders::spawn(&cfg, n, get_every, &log);
-        (cfg, log, ck, appenders)
+    /// One 3B test here in a simulation of its own: three servers on an
+    /// unreliable network, Raft state trimmed after every entry, the test's
+    /// title, then `n` appenders; then `test(cfg, log, ck, appenders)` with
+    /// the cluster, the history, a clerk and them (it ends with
+    /// [`Appenders::finish`]).
+    fn run<F, Fut>(title: &'static str, n: usize, get_every: Option<usize>, test: F)
+    where
+        F: FnOnce(Config, KvLog, Client, Appenders) -> Fut + Send + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        sim::run(async move {
+            let cfg = make_config(3, true, 1);
+            let log = KvLog::new();
+            let ck = cfg.make_client(&cfg.all());
+            cfg.begin(title);
+            let appenders = Appenders::spawn(&cfg, n, get_every, &log);
+            test(cfg, log, ck, appenders).await;
+        });
     }
 
     fn spawn(cfg: &Config, n: usize, get_every: Option<usize>, log: &KvLog) -> Appenders {
@@ -277,11 +283,11 @@ impl Appenders {
                 let mut j = 0;
                 while !done.load(Ordering::SeqCst) {
                     let key = cli.to_string();
-                    cfg.append(&mut myck, &key, &value(cli, j), Some(&log), cli)
+                    cfg.append(&mut myck, &key, &value(cli, j), Some((&log, cli)))
                         .await;
                     j += 1;
                     if get_every.is_some_and(|every| j % every == 0) {
-                        cfg.get(&mut myck, &key, Some(&log), cli).await;
+                        cfg.get(&mut myck, &key, Some((&log, cli))).await;
                     }
                 }
                 j
@@ -307,7 +313,7 @@ impl Appenders {
         }
         sim::sleep(ms(1)).await; // after every other operation (see above)
         for (cli, j) in counts.into_iter().enumerate() {
-            let v = cfg.get(ck, &cli.to_string(), Some(log), 0).await;
+            let v = cfg.get(ck, &cli.to_string(), Some((log, 0))).await;
             check_clnt_appends(cli, &v, j);
         }
         assert_appends_ok(&log.read());
@@ -326,39 +332,38 @@ impl Appenders {
 /// each clerk's Appends must be in its key exactly once and in order.
 #[test]
 fn snapshot_restart_keeps_duplicate_table_3b() {
-    sim::run(async {
-        const NCLIENTS: usize = 4;
-        const ROUNDS: usize = 4;
-        let (cfg, log, mut ck, appenders) = Appenders::begin(
-            "Test: unreliable net, restarts, snapshots, retries after restart (3B)",
-            NCLIENTS,
-            None,
-        );
-        let ends = &appenders.ends;
-        for _ in 0..ROUNDS {
-            // Let the clerks get going, then cut them off mid-request.
-            sim::sleep(ms(sim::gen_range(300..500))).await;
-            for e in ends {
-                cfg.disconnect_client(e, &cfg.all());
+    Appenders::run(
+        "Test: unreliable net, restarts, snapshots, retries after restart (3B)",
+        4,
+        None,
+        |cfg, log, mut ck, appenders| async move {
+            const ROUNDS: usize = 4;
+            let ends = &appenders.ends;
+            for _ in 0..ROUNDS {
+                // Let the clerks get going, then cut them off mid-request.
+                sim::sleep(ms(sim::gen_range(300..500))).await;
+                for e in ends {
+                    cfg.disconnect_client(e, &cfg.all());
+                }
+                // What reached a leader commits, applies and is snapshotted.
+                sim::sleep(ms(300)).await;
+                for i in cfg.all() {
+                    cfg.shutdown_server(i);
+                }
+                for i in cfg.all() {
+                    cfg.start_server(i);
+                }
+                cfg.connect_all();
+                // A new leader, restored from its snapshot, before any retry.
+                sim::sleep(ms(1500)).await;
+                for e in ends {
+                    cfg.connect_client(e, &cfg.all());
+                }
             }
-            // What reached a leader commits, applies and is snapshotted.
             sim::sleep(ms(300)).await;
-            for i in cfg.all() {
-                cfg.shutdown_server(i);
-            }
-            for i in cfg.all() {
-                cfg.start_server(i);
-            }
-            cfg.connect_all();
-            // A new leader, restored from its snapshot, before any retry.
-            sim::sleep(ms(1500)).await;
-            for e in ends {
-                cfg.connect_client(e, &cfg.all());
-            }
-        }
-        sim::sleep(ms(300)).await;
-        appenders.finish(&cfg, &mut ck, &log).await;
-    });
+            appenders.finish(&cfg, &mut ck, &log).await;
+        },
+    );
 }
 
 /// The connected servers whose Raft says it leads.
@@ -398,59 +403,58 @@ async fn wait_leader(cfg: &Config) -> usize {
 /// every key at the end of each round).
 #[test]
 fn installed_snapshot_replaces_duplicate_table_3b() {
-    sim::run(async {
-        const NCLIENTS: usize = 3;
-        const ROUNDS: usize = 4;
-        let (cfg, log, mut ck, appenders) = Appenders::begin(
-            "Test: a snapshot from the leader replaces the duplicate table (3B)",
-            NCLIENTS,
-            Some(1),
-        );
-        let ends = &appenders.ends;
-        for _ in 0..ROUNDS {
-            sim::sleep(ms(300)).await;
-            // A follower misses the clerks' Appends.
-            let lagging = (wait_leader(&cfg).await + 1) % cfg.n();
-            cfg.disconnect(lagging);
-            sim::sleep(ms(sim::gen_range(400..600))).await;
-            // The clerks are cut off mid-request; what reached the leader
-            // commits and is snapshotted.
-            for e in ends {
-                cfg.disconnect_client(e, &cfg.all());
-            }
-            sim::sleep(ms(300)).await;
-            // The follower installs the leader's snapshot.
-            cfg.connect(lagging);
-            sim::sleep(ms(500)).await;
-            // Leadership moves until the follower leads (a bounded number
-            // of tries: a round where it never does tests nothing).
-            for _ in 0..8 {
-                let leaders = connected_leaders(&cfg);
-                if leaders == [lagging] {
-                    break;
+    Appenders::run(
+        "Test: a snapshot from the leader replaces the duplicate table (3B)",
+        3,
+        Some(1),
+        |cfg, log, mut ck, appenders| async move {
+            const ROUNDS: usize = 4;
+            let ends = &appenders.ends;
+            for _ in 0..ROUNDS {
+                sim::sleep(ms(300)).await;
+                // A follower misses the clerks' Appends.
+                let lagging = (wait_leader(&cfg).await + 1) % cfg.n();
+                cfg.disconnect(lagging);
+                sim::sleep(ms(sim::gen_range(400..600))).await;
+                // The clerks are cut off mid-request; what reached the leader
+                // commits and is snapshotted.
+                for e in ends {
+                    cfg.disconnect_client(e, &cfg.all());
                 }
-                match leaders.into_iter().find(|&l| l != lagging) {
-                    Some(l) => {
-                        cfg.disconnect(l);
-                        sim::sleep(ms(1000)).await;
-                        cfg.connect(l);
+                sim::sleep(ms(300)).await;
+                // The follower installs the leader's snapshot.
+                cfg.connect(lagging);
+                sim::sleep(ms(500)).await;
+                // Leadership moves until the follower leads (a bounded number
+                // of tries: a round where it never does tests nothing).
+                for _ in 0..8 {
+                    let leaders = connected_leaders(&cfg);
+                    if leaders == [lagging] {
+                        break;
                     }
-                    None => sim::sleep(ms(100)).await,
+                    match leaders.into_iter().find(|&l| l != lagging) {
+                        Some(l) => {
+                            cfg.disconnect(l);
+                            sim::sleep(ms(1000)).await;
+                            cfg.connect(l);
+                        }
+                        None => sim::sleep(ms(100)).await,
+                    }
+                }
+                // The clerks retry at the follower alone, then anywhere.
+                for e in ends {
+                    cfg.connect_client(e, &[lagging]);
+                }
+                sim::sleep(ms(500)).await;
+                // What the follower serves now (if it still leads).
+                for cli in 0..ends.len() {
+                    cfg.get(&mut ck, &cli.to_string(), Some((&log, 0))).await;
+                }
+                for e in ends {
+                    cfg.connect_client(e, &cfg.all());
                 }
             }
-            // The clerks retry at the follower alone, then anywhere.
-            for e in ends {
-                cfg.connect_client(e, &[lagging]);
-            }
-            sim::sleep(ms(500)).await;
-            // What the follower serves now (if it still leads).
-            for cli in 0..NCLIENTS {
-                cfg.get(&mut ck, &cli.to_string(), Some(&log), 0).await;
-            }
-            for e in ends {
-                cfg.connect_client(e, &cfg.all());
-            }
-        }
-        appenders.finish(&cfg, &mut ck, &log).await;
-    });
+            appenders.finish(&cfg, &mut ck, &log).await;
+        },
+    );
 }

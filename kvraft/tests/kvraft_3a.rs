@@ -57,7 +57,7 @@ fn unreliable_one_key_3a() {
 
         cfg.begin("Test: concurrent append to same key, unreliable (3A)");
 
-        cfg.put(&mut ck, "k", "", None, 0).await;
+        cfg.put(&mut ck, "k", "", None).await;
 
         const NCLIENT: usize = 5;
         const UPTO: usize = 10;
@@ -66,7 +66,7 @@ fn unreliable_one_key_3a() {
             let cfg = client_cfg.clone();
             async move {
                 for n in 0..UPTO {
-                    cfg.append(&mut myck, "k", &format!("x {me} {n} y"), None, 0)
+                    cfg.append(&mut myck, "k", &format!("x {me} {n} y"), None)
                         .await;
                 }
             }
@@ -74,7 +74,7 @@ fn unreliable_one_key_3a() {
         .await;
 
         let counts = vec![UPTO; NCLIENT];
-        let vx = cfg.get(&mut ck, "k", None, 0).await;
+        let vx = cfg.get(&mut ck, "k", None).await;
         labtest::history::check_concurrent_appends(&vx, &counts);
 
         cfg.end();
@@ -90,7 +90,7 @@ fn one_partition_3a() {
         let nservers = 5;
         let (cfg, mut ck) = make_config_and_client(nservers, false, -1);
 
-        cfg.put(&mut ck, "1", "13", None, 0).await;
+        cfg.put(&mut ck, "1", "13", None).await;
 
         cfg.begin("Test: progress in majority (3A)");
 
@@ -101,7 +101,7 @@ fn one_partition_3a() {
         let ckp2a = cfg.make_client(&p2); // connect ckp2a to p2
         let ckp2b = cfg.make_client(&p2); // connect ckp2b to p2
 
-        cfg.put(&mut ckp1, "1", "14", None, 0).await;
+        cfg.put(&mut ckp1, "1", "14", None).await;
         cfg.check(&mut ckp1, "1", "14").await;
 
         cfg.end();
@@ -111,12 +111,12 @@ fn one_partition_3a() {
         let done0 = ckp2a.node().spawn({
             let cfg = cfg.clone();
             let mut ckp2a = ckp2a;
-            async move { cfg.put(&mut ckp2a, "1", "15", None, 0).await }
+            async move { cfg.put(&mut ckp2a, "1", "15", None).await }
         });
         let done1 = ckp2b.node().spawn({
             let cfg = cfg.clone();
             let mut ckp2b = ckp2b;
-            async move { cfg.get(&mut ckp2b, "1", None, 0).await } // different clerk in p2
+            async move { cfg.get(&mut ckp2b, "1", None).await } // different clerk in p2
         });
 
         sim::sleep(Duration::from_secs(1)).await;
@@ -124,7 +124,7 @@ fn one_partition_3a() {
         assert!(!done1.is_finished(), "Get in minority completed");
 
         cfg.check(&mut ckp1, "1", "14").await;
-        cfg.put(&mut ckp1, "1", "16", None, 0).await;
+        cfg.put(&mut ckp1, "1", "16", None).await;
         cfg.check(&mut ckp1, "1", "16").await;
 
         cfg.end();

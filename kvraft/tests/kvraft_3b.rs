@@ -16,7 +16,7 @@ fn snapshot_rpc_3b() {
 
         cfg.begin("Test: InstallSnapshot RPC (3B)");
 
-        cfg.put(&mut ck, "a", "A", None, 0).await;
+        cfg.put(&mut ck, "a", "A", None).await;
         cfg.check(&mut ck, "a", "A").await;
 
         // a bunch of puts into the majority partition.
@@ -24,11 +24,11 @@ fn snapshot_rpc_3b() {
         {
             let mut ck1 = cfg.make_client(&[0, 1]);
             for i in 0..50 {
-                cfg.put(&mut ck1, &i.to_string(), &i.to_string(), None, 0)
+                cfg.put(&mut ck1, &i.to_string(), &i.to_string(), None)
                     .await;
             }
             sim::sleep(ELECTION_TIMEOUT).await;
-            cfg.put(&mut ck1, "b", "B", None, 0).await;
+            cfg.put(&mut ck1, "b", "B", None).await;
         }
 
         // check that the majority partition has thrown away
@@ -44,8 +44,8 @@ fn snapshot_rpc_3b() {
         cfg.partition(&[0, 2], &[1]);
         {
             let mut ck1 = cfg.make_client(&[0, 2]);
-            cfg.put(&mut ck1, "c", "C", None, 0).await;
-            cfg.put(&mut ck1, "d", "D", None, 0).await;
+            cfg.put(&mut ck1, "c", "C", None).await;
+            cfg.put(&mut ck1, "d", "D", None).await;
             cfg.check(&mut ck1, "a", "A").await;
             cfg.check(&mut ck1, "b", "B").await;
             cfg.check(&mut ck1, "1", "1").await;
@@ -55,7 +55,7 @@ fn snapshot_rpc_3b() {
         // now everybody
         cfg.partition(&[0, 1, 2], &[]);
 
-        cfg.put(&mut ck, "e", "E", None, 0).await;
+        cfg.put(&mut ck, "e", "E", None).await;
         cfg.check(&mut ck, "c", "C").await;
         cfg.check(&mut ck, "e", "E").await;
         cfg.check(&mut ck, "1", "1").await;
@@ -77,9 +77,9 @@ fn snapshot_size_3b() {
         cfg.begin("Test: snapshot size is reasonable (3B)");
 
         for _ in 0..200 {
-            cfg.put(&mut ck, "x", "0", None, 0).await;
+            cfg.put(&mut ck, "x", "0", None).await;
             cfg.check(&mut ck, "x", "0").await;
-            cfg.put(&mut ck, "x", "1", None, 0).await;
+            cfg.put(&mut ck, "x", "1", None).await;
             cfg.check(&mut ck, "x", "1").await;
         }
 

@@ -84,7 +84,7 @@ impl GenericTest {
         let mut j = 0;
         let mut last = String::new(); // only used when not randomkeys
         if !randomkeys {
-            cfg.put(&mut myck, &cli.to_string(), &last, Some(&log), cli)
+            cfg.put(&mut myck, &cli.to_string(), &last, Some((&log, cli)))
                 .await;
         }
         while !done.load(Ordering::SeqCst) {
@@ -95,17 +95,17 @@ impl GenericTest {
             };
             let nv = format!("x {cli} {j} y");
             if sim::gen_range(0..1000) < 500 {
-                cfg.append(&mut myck, &key, &nv, Some(&log), cli).await;
+                cfg.append(&mut myck, &key, &nv, Some((&log, cli))).await;
                 if !randomkeys {
                     last.push_str(&nv);
                 }
                 j += 1;
             } else if randomkeys && sim::gen_range(0..1000) < 100 {
                 // only with random keys: it would break the check of the Gets
-                cfg.put(&mut myck, &key, &nv, Some(&log), cli).await;
+                cfg.put(&mut myck, &key, &nv, Some((&log, cli))).await;
                 j += 1;
             } else {
-                let v = cfg.get(&mut myck, &key, Some(&log), cli).await;
+                let v = cfg.get(&mut myck, &key, Some((&log, cli))).await;
                 // the check only makes sense when not using random keys
                 assert!(
                     randomkeys || v == last,
@@ -221,7 +221,7 @@ impl GenericTest {
             for (i, client) in clients.into_iter().enumerate() {
                 let j = client.await.expect("client task cancelled");
                 let key = i.to_string();
-                let v = cfg.get(&mut ck, &key, Some(&oplog), 0).await;
+                let v = cfg.get(&mut ck, &key, Some((&oplog, 0))).await;
                 if !randomkeys {
                     check_clnt_appends(i, &v, j);
                 }

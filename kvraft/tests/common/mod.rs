@@ -32,6 +32,7 @@ mod generic;
 pub use generic::*;
 pub use labtest::history::KvLog;
 
+use std::future::Future;
 use std::ops::Deref;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -45,6 +46,10 @@ pub use labtest::ClientEnds;
 use labtest::Cluster;
 use labtest::history;
 use linearizability::models::kv::KvInput;
+
+/// Where a harness operation goes in a history (Go's `log, cli`): the
+/// test's history and the client's number in it; `None`: nowhere.
+pub type Rec<'a> = Option<(&'a KvLog, usize)>;
 
 /// Go's `electionTimeout` in kvraft's test_test.go.
 pub const ELECTION_TIMEOUT: Duration = Duration::from_secs(1);
@@ -169,45 +174,39 @@ impl Config {
 
     // ----- Operations (the wrappers at the top of Go's test_test.go) ---------
 
-    /// Go's `Get(cfg, ck, key, log, cli)`: counts the operation and, with a
-    /// log, records it with its call and return times (virtual nanoseconds).
-    pub async fn get(&self, ck: &mut Client, key: &str, log: Option<&KvLog>, cli: usize) -> String {
-        let value = history::timed(log, cli, KvInput::get(key), ck.clerk.get(key)).await;
+    /// Go's `Get(cfg, ck, key, log, cli)`: counts the operation and records
+    /// it as `rec` says, with its call and return times (virtual nanoseconds).
+    pub async fn get(&self, ck: &mut Client, key: &str, rec: Rec<'_>) -> String {
+        let (log, cli) = rec.unzip();
+        let op = ck.clerk.get(key);
+        let value = history::timed(log, cli.unwrap_or(0), KvInput::get(key), op).await;
         self.inner.ops.fetch_add(1, Ordering::Relaxed);
         value
     }
 
     /// Go's `Put(cfg, ck, key, value, log, cli)`.
-    pub async fn put(
-        &self,
-        ck: &mut Client,
-        key: &str,
-        value: &str,
-        log: Option<&KvLog>,
-        cli: usize,
-    ) {
+    pub async fn put(&self, ck: &mut Client, key: &str, value: &str, rec: Rec<'_>) {
         let op = ck.clerk.put(key, value);
-        history::timed_write(log, cli, KvInput::put(key, value), op).await;
-        self.inner.ops.fetch_add(1, Ordering::Relaxed);
+        self.write(KvInput::put(key, value), op, rec).await;
     }
 
     /// Go's `Append(cfg, ck, key, value, log, cli)`.
-    pub async fn append(
-        &self,
-        ck: &mut Client,
-        key: &str,
-        value: &str,
-        log: Option<&KvLog>,
-        cli: usize,
-    ) {
+    pub async fn append(&self, ck: &mut Client, key: &str, value: &str, rec: Rec<'_>) {
         let op = ck.clerk.append(key, value);
-        history::timed_write(log, cli, KvInput::append(key, value), op).await;
+        self.write(KvInput::append(key, value), op, rec).await;
+    }
+
+    /// Put's and Append's shared part: the clerk's write `op`, recorded as
+    /// `rec` says and counted.
+    async fn write(&self, input: KvInput, op: impl Future<Output = ()>, rec: Rec<'_>) {
+        let (log, cli) = rec.unzip();
+        history::timed_write(log, cli.unwrap_or(0), input, op).await;
         self.inner.ops.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Go's `check(cfg, t, ck, key, value)`.
     pub async fn check(&self, ck: &mut Client, key: &str, value: &str) {
-        let v = self.get(ck, key, None, 0).await;
+        let v = self.get(ck, key, None).await;
         assert!(v == value, "Get({key}): expected:\n{value}\nreceived:\n{v}");
     }
 
