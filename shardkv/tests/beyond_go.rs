@@ -10,6 +10,7 @@
 
 mod common;
 
+use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -70,22 +71,25 @@ async fn append(ck: &mut Clerk, log: &KvLog, cli: usize, key: &str, v: &str) {
     within(&format!("Append({key})"), timed(Some(log), cli, input, op)).await;
 }
 
-/// The start of every test here: prints its title, three groups
-/// (`make_config(3, unreliable, maxraftstate)`), group 0 joined, and
-/// `value(0, i)` put into each key i. Returns the cluster, the history, the
-/// clerk and the values.
-async fn begin(
-    title: &str,
-    unreliable: bool,
-    maxraftstate: i64,
-) -> (Cluster, KvLog, Clerk, Vec<String>) {
-    println!("{title}");
-    let cfg = make_config(3, unreliable, maxraftstate);
-    let log = KvLog::new();
-    let mut ck = cfg.make_client(&cfg.ctl());
-    cfg.join(0).await;
-    let va = put_all(&mut ck, &log).await;
-    (cfg, log, ck, va)
+/// One test here in a simulation of its own: the opening every test shares
+/// (three groups, `make_config(3, unreliable, maxraftstate)`, group 0
+/// joined, `value(0, i)` put into each key i), then `test(cfg, log, ck, va)`
+/// with the cluster, the history, the test's clerk and the values (the test
+/// prints its title first), then `  ... Passed`.
+fn run_test<F, Fut>(unreliable: bool, maxraftstate: i64, test: F)
+where
+    F: FnOnce(Cluster, KvLog, Clerk, Vec<String>) -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    sim::run(async move {
+        let cfg = make_config(3, unreliable, maxraftstate);
+        let log = KvLog::new();
+        let mut ck = cfg.make_client(&cfg.ctl());
+        cfg.join(0).await;
+        let va = put_all(&mut ck, &log).await;
+        test(cfg, log, ck, va).await;
+        println!("  ... Passed");
+    });
 }
 
 /// Puts `value(0, i)` into key i; returns the values.
@@ -166,7 +170,6 @@ impl Appenders {
     async fn finish(self, ck: &mut Clerk, log: &KvLog) {
         let va = self.stop().await;
         check_all(ck, log, &va).await;
-        println!("  ... Passed");
     }
 }
 
@@ -177,13 +180,8 @@ impl Appenders {
 /// from an empty shard.
 #[test]
 fn shard_not_served_before_it_arrives_4b() {
-    sim::run(async {
-        let (cfg, log, mut ck, va) = begin(
-            "Test (4B): a shard is not served before its data arrives ...",
-            false,
-            -1,
-        )
-        .await;
+    run_test(false, -1, |cfg, log, mut ck, va| async move {
+        println!("Test (4B): a shard is not served before its data arrives ...");
 
         cfg.join(1).await;
         cfg.shutdown_group(0);
@@ -217,7 +215,6 @@ fn shard_not_served_before_it_arrives_4b() {
             assert!(v == va[i], "Get({i}): expected {:?}, received {v:?}", va[i]);
         }
         check_all(&mut ck, &log, &va).await;
-        println!("  ... Passed");
     });
 }
 
@@ -229,13 +226,8 @@ fn shard_not_served_before_it_arrives_4b() {
 /// once, in order.
 #[test]
 fn moved_shard_keeps_duplicate_table_4b() {
-    sim::run(async {
-        let (cfg, log, mut ck, va) = begin(
-            "Test (4B): unreliable net, shards move with their duplicate tables ...",
-            true,
-            200,
-        )
-        .await;
+    run_test(true, 200, |cfg, log, mut ck, va| async move {
+        println!("Test (4B): unreliable net, shards move with their duplicate tables ...");
         let appenders = Appenders::start(&cfg, &log, &va, 20);
 
         for round in 0..4 {
@@ -263,13 +255,8 @@ fn moved_shard_keeps_duplicate_table_4b() {
 /// exactly what was appended to it.
 #[test]
 fn rapid_reconfiguration_4b() {
-    sim::run(async {
-        let (cfg, log, mut ck, va) = begin(
-            "Test (4B): configuration changes faster than shards move ...",
-            false,
-            300,
-        )
-        .await;
+    run_test(false, 300, |cfg, log, mut ck, va| async move {
+        println!("Test (4B): configuration changes faster than shards move ...");
         let appenders = Appenders::start(&cfg, &log, &va, 10);
 
         let changes: [(bool, usize); 9] = [
