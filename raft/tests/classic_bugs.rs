@@ -135,21 +135,19 @@ fn figure8_old_term_entry_2c() {
 fn stale_log_candidate_loses_2b() {
     run_test(3, false, false, |cfg, servers| async move {
         cfg.begin("Test (2B, beyond Go): a candidate with a stale log and a higher term loses");
-        let mut value = 100i64;
-        cfg.one(&value, servers, true).await;
+        let mut cmds = Commands::starting_at(100);
+        cmds.one(&cfg, servers).await;
         for _ in 0..4 {
             let leader = cfg.check_one_leader().await;
             let stale = (leader + 1) % servers;
             cfg.disconnect(stale);
             for _ in 0..3 {
-                value += 1;
-                cfg.one(&value, servers - 1, true).await;
+                cmds.one(&cfg, servers - 1).await;
             }
             // Alone, it times out again and again: its term runs ahead.
             sim::sleep(2 * RAFT_ELECTION_TIMEOUT).await;
             cfg.connect(stale);
-            value += 1;
-            cfg.one(&value, servers, true).await;
+            cmds.one(&cfg, servers).await;
         }
     });
 }
@@ -165,19 +163,17 @@ fn stale_append_after_newer_2c() {
     run_test(3, true, false, |cfg, servers| async move {
         cfg.begin("Test (2C, beyond Go): reordered AppendEntries under a stream of commands");
         let ledger = StartLedger::default();
-        let mut value = 0i64;
-        cfg.one(&value, 1, true).await;
+        let mut cmds = Commands::starting_at(0);
+        cmds.one(&cfg, 1).await;
         for _ in 0..3 {
             // A stream of commands, a few milliseconds apart, so that new
             // entries keep arriving while AppendEntries are in flight.
-            command_stream(&cfg, &ledger, &mut value, Duration::from_secs(1), 6).await;
+            command_stream(&cfg, &ledger, &mut cmds, Duration::from_secs(1), 6).await;
             // Everyone must catch up with everything the leader has.
-            value += 1;
-            cfg.one(&value, servers, true).await;
+            cmds.one(&cfg, servers).await;
         }
         cfg.set_unreliable(false);
-        value += 1;
-        cfg.one(&value, servers, true).await;
+        cmds.one(&cfg, servers).await;
     });
 }
 
@@ -192,13 +188,12 @@ fn stale_append_after_newer_2c() {
 fn snapshot_term_differs_from_tail_2d() {
     run_test(5, false, true, |cfg, servers| async move {
         cfg.begin("Test (2D, beyond Go): snapshots at entries older than the log's tail");
-        let mut value = 0i64;
-        cfg.one(&value, servers, true).await;
+        let mut cmds = Commands::starting_at(0);
+        cmds.one(&cfg, servers).await;
         for _ in 0..2 {
             // Up to two entries below the next snapshot index.
             let last = loop {
-                value += 1;
-                let index = cfg.one(&value, servers, true).await;
+                let index = cmds.one(&cfg, servers).await;
                 if (index + 3) % SNAPSHOT_INTERVAL == 0 {
                     break index;
                 }
@@ -215,9 +210,9 @@ fn snapshot_term_differs_from_tail_2d() {
             majority.push(lagging);
             cfg.partition(&[l, p], &majority);
             for _ in 0..5 {
-                value += 1;
+                let command = cmds.fresh();
                 if let Some(raft) = cfg.try_raft(l) {
-                    raft.start(&value);
+                    raft.start(&command);
                 }
             }
             sim::sleep(Duration::from_millis(100)).await;
@@ -226,21 +221,18 @@ fn snapshot_term_differs_from_tail_2d() {
             // entry of its own term: the snapshot index is applied (and
             // snapshotted) while the log's tail is of the newer term.
             star(&cfg, p, &others);
-            value += 1;
-            let index = cfg.one(&value, others.len() + 1, true).await;
+            let index = cmds.one(&cfg, others.len() + 1).await;
             assert!(index > last + 3, "P's entries were committed");
             // The lagging server needs the snapshot.
             cfg.start1(lagging);
             cfg.link(p, lagging, true);
-            value += 1;
-            cfg.one(&value, others.len() + 2, true).await;
+            cmds.one(&cfg, others.len() + 2).await;
             // Every server restarts from what it saved.
             for i in 0..servers {
                 cfg.start1(i);
             }
             heal(&cfg);
-            value += 1;
-            cfg.one(&value, servers, true).await;
+            cmds.one(&cfg, servers).await;
         }
     });
 }
@@ -256,29 +248,25 @@ fn snapshot_term_differs_from_tail_2d() {
 fn far_behind_conflicting_suffix_2b() {
     run_test(5, false, false, |cfg, servers| async move {
         cfg.begin("Test (2B, beyond Go): a follower batches behind, with a conflicting suffix");
-        let mut value = 0i64;
-        cfg.one(&value, servers, true).await;
+        let mut cmds = Commands::starting_at(0);
+        cmds.one(&cfg, servers).await;
         for round in 0..2 {
             // The old leader keeps appending: f takes it all.
-            let (l, f, majority) = leader_with_one_follower_appends(&cfg, &mut value, 600).await;
+            let (l, f, majority) = leader_with_one_follower_appends(&cfg, &mut cmds, 600).await;
             // The majority commits other entries, more than a batch.
             let (m, _) = wait_leader(&cfg, &majority, 10 * RAFT_ELECTION_TIMEOUT)
                 .await
                 .expect("the majority elects a leader");
             for _ in 0..(300 + 100 * round) {
-                value += 1;
-                cfg.raft(m).start(&value);
+                cfg.raft(m).start(&cmds.fresh());
             }
-            value += 1;
-            cfg.one(&value, majority.len(), true).await;
+            cmds.one(&cfg, majority.len()).await;
             // The old leader goes; f comes back.
             old_leader_gone(&cfg, l, f, &majority);
-            value += 1;
-            cfg.one(&value, servers - 1, true).await;
+            cmds.one(&cfg, servers - 1).await;
             heal(&cfg);
         }
-        value += 1;
-        cfg.one(&value, servers, true).await;
+        cmds.one(&cfg, servers).await;
     });
 }
 
@@ -293,26 +281,23 @@ fn leader_crash_after_start_2b() {
     run_test(3, true, false, |cfg, servers| async move {
         cfg.begin("Test (2B, beyond Go): a leader crashes right after start()");
         let ledger = StartLedger::default();
-        let mut value = 0i64;
-        cfg.one(&value, servers, true).await;
+        let mut cmds = Commands::starting_at(0);
+        cmds.one(&cfg, servers).await;
         for _ in 0..12 {
             let leader = cfg.check_one_leader().await;
             let out = (leader + 1) % servers;
             cfg.disconnect(out);
             // Commands at random moments between heartbeats.
             for _ in 0..sim::gen_range(1..6) {
-                value += 1;
-                ledger.start(&cfg, leader, &value);
+                ledger.start(&cfg, leader, &cmds.fresh());
                 sim::sleep(Duration::from_millis(sim::gen_range(0..30u64))).await;
             }
             cfg.crash1(leader);
             cfg.connect(out);
-            value += 1;
-            cfg.one(&value, servers - 1, true).await;
+            cmds.one(&cfg, servers - 1).await;
             cfg.start1(leader);
             cfg.connect(leader);
-            value += 1;
-            cfg.one(&value, servers, true).await;
+            cmds.one(&cfg, servers).await;
         }
     });
 }
@@ -334,12 +319,11 @@ fn leader_crash_after_start_2b() {
 fn heartbeat_commit_past_shared_prefix_2b() {
     run_test(5, false, false, |cfg, servers| async move {
         cfg.begin("Test (2B, beyond Go): a heartbeat's commit index and a conflicting suffix");
-        let mut value = 0i64;
+        let mut cmds = Commands::starting_at(1);
         for _ in 0..3 {
-            value += 1;
-            cfg.one(&value, servers, true).await;
+            cmds.one(&cfg, servers).await;
             // F's suffix: entries of L's term that nobody else has.
-            let (l, f, majority) = leader_with_one_follower_appends(&cfg, &mut value, 5).await;
+            let (l, f, majority) = leader_with_one_follower_appends(&cfg, &mut cmds, 5).await;
             sim::sleep(Duration::from_millis(50)).await;
             wait_leader(&cfg, &majority, 10 * RAFT_ELECTION_TIMEOUT)
                 .await
@@ -350,15 +334,12 @@ fn heartbeat_commit_past_shared_prefix_2b() {
             // N commits its own entry at the first index of F's suffix while F
             // is away, and F is back well within its election timeout.
             cfg.disconnect(f);
-            value += 1;
-            cfg.one(&value, majority.len(), true).await;
+            cmds.one(&cfg, majority.len()).await;
             cfg.connect(f);
-            value += 1;
-            cfg.one(&value, servers - 1, true).await;
+            cmds.one(&cfg, servers - 1).await;
             heal(&cfg);
         }
-        value += 1;
-        cfg.one(&value, servers, true).await;
+        cmds.one(&cfg, servers).await;
     });
 }
 
@@ -383,8 +364,8 @@ fn stale_install_snapshot_2d() {
         cfg.begin("Test (2D, beyond Go): a stale InstallSnapshot after catching up by log");
         const FOLLOWER_SNAPSHOT_EVERY: u64 = 97;
         let ledger = StartLedger::default();
-        let mut value = 0i64;
-        cfg.one(&value, servers, true).await;
+        let mut cmds = Commands::starting_at(0);
+        cmds.one(&cfg, servers).await;
         for _ in 0..12 {
             let leader = cfg.check_one_leader().await;
             for i in 0..servers {
@@ -397,14 +378,12 @@ fn stale_install_snapshot_2d() {
             }
             let out = (leader + 1) % servers;
             cfg.disconnect(out);
-            command_stream(&cfg, &ledger, &mut value, Duration::from_millis(500), 4).await;
+            command_stream(&cfg, &ledger, &mut cmds, Duration::from_millis(500), 4).await;
             cfg.connect(out);
-            command_stream(&cfg, &ledger, &mut value, Duration::from_millis(1500), 4).await;
-            value += 1;
-            cfg.one(&value, servers, true).await;
+            command_stream(&cfg, &ledger, &mut cmds, Duration::from_millis(1500), 4).await;
+            cmds.one(&cfg, servers).await;
         }
         cfg.set_unreliable(false);
-        value += 1;
-        cfg.one(&value, servers, true).await;
+        cmds.one(&cfg, servers).await;
     });
 }

@@ -1,6 +1,6 @@
-//! Tester-side helpers for the tests beyond Go (`classic_bugs.rs`): waiting
-//! for a leader among chosen servers, star topologies, and a check on what
-//! `start()` tells the tester.
+//! Tester-side helpers for the tests beyond Go (`classic_bugs.rs`): fresh
+//! commands, waiting for a leader among chosen servers, star topologies, and
+//! a check on what `start()` tells the tester.
 //!
 //! Everything here uses only what a student's Raft offers the tester
 //! (`get_state()`, `start()`, crash/restart and the network), never the
@@ -20,6 +20,32 @@ use crate::common::Config;
 /// How often the helpers poll the peers (virtual time; polls cost no wall
 /// time worth speaking of).
 pub const POLL: Duration = Duration::from_millis(2);
+
+/// The fresh commands a test submits, in order from a first value (each
+/// value submitted once, so an applied value tells which submission it was).
+pub struct Commands {
+    next: i64,
+}
+
+impl Commands {
+    /// Commands `first`, `first + 1`, ...
+    pub fn starting_at(first: i64) -> Commands {
+        Commands { next: first }
+    }
+
+    /// The next command.
+    pub fn fresh(&mut self) -> i64 {
+        let command = self.next;
+        self.next += 1;
+        command
+    }
+
+    /// Go's `cfg.one(command, expected, true)` with the next command: at
+    /// least `expected` servers must commit it. Returns its index.
+    pub async fn one(&mut self, cfg: &Config, expected: usize) -> u64 {
+        cfg.one(&self.fresh(), expected, true).await
+    }
+}
 
 /// Waits up to `limit` for a running server among `among` to claim to lead;
 /// returns it and its term. None if nobody did.
@@ -53,11 +79,11 @@ pub fn star(cfg: &Config, hub: usize, spokes: &[usize]) {
 
 /// A conflicting suffix in the making: the current leader `l` and one
 /// follower `f` are cut off from the `majority` (the others), and `l`
-/// appends `count` more values (`value + 1`, ...) that only `f` can receive.
-/// Returns `(l, f, majority)`.
+/// appends `count` fresh commands that only `f` can receive. Returns `(l, f,
+/// majority)`.
 pub async fn leader_with_one_follower_appends(
     cfg: &Config,
-    value: &mut i64,
+    commands: &mut Commands,
     count: usize,
 ) -> (usize, usize, Vec<usize>) {
     let servers = cfg.n();
@@ -66,9 +92,9 @@ pub async fn leader_with_one_follower_appends(
     let majority: Vec<usize> = (0..servers).filter(|&i| i != l && i != f).collect();
     cfg.partition(&[l, f], &majority);
     for _ in 0..count {
-        *value += 1;
+        let command = commands.fresh();
         if let Some(raft) = cfg.try_raft(l) {
-            raft.start(&*value);
+            raft.start(&command);
         }
     }
     (l, f, majority)
@@ -146,20 +172,19 @@ impl StartLedger {
     }
 }
 
-/// Submits fresh commands (`value` + 1, + 2, ...) to every connected server
-/// for `length`, a random 0 to `max_gap_ms` - 1 milliseconds apart, so that
-/// new entries keep arriving while AppendEntries are in flight.
+/// Submits fresh commands to every connected server for `length`, a random
+/// 0 to `max_gap_ms` - 1 milliseconds apart, so that new entries keep
+/// arriving while AppendEntries are in flight.
 pub async fn command_stream(
     cfg: &Config,
     ledger: &StartLedger,
-    value: &mut i64,
+    commands: &mut Commands,
     length: Duration,
     max_gap_ms: u64,
 ) {
     let t0 = sim::now();
     while t0.elapsed() < length {
-        *value += 1;
-        ledger.start_any(cfg, &*value);
+        ledger.start_any(cfg, &commands.fresh());
         sim::sleep(Duration::from_millis(sim::gen_range(0..max_gap_ms))).await;
     }
 }
