@@ -109,6 +109,19 @@ fn enter_makes_spawn_land_on_the_node() {
 }
 
 #[test]
+fn nodes_of_one_name_debug_apart() {
+    sim::run(async {
+        let (a, b) = (Node::new("worker"), Node::new("worker"));
+        let (a, b) = (format!("{a:?}"), format!("{b:?}"));
+        assert_ne!(a, b);
+        assert!(
+            a.starts_with("Node { id: ") && a.ends_with(r#", name: "worker" }"#),
+            "{a}"
+        );
+    });
+}
+
+#[test]
 fn abort_cancels_one_task() {
     sim::run(async {
         let task = sim::spawn(sim::sleep(Duration::from_secs(5)));

@@ -149,9 +149,14 @@ pub struct Node {
     context: Arc<Context>,
 }
 
+/// Names need not be unique (every MapReduce worker is `worker`), so the id,
+/// unique within the simulation, is shown too.
 impl std::fmt::Debug for Node {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Node({})", self.name)
+        f.debug_struct("Node")
+            .field("id", &self.id.0)
+            .field("name", &self.name)
+            .finish()
     }
 }
 
