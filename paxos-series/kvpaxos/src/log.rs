@@ -20,7 +20,7 @@
 //! number, or a random id): a server whose operation was decided knows it
 //! only by finding its very value there.
 
-use std::fmt::Debug;
+use std::fmt::{self, Debug, Write as _};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -36,6 +36,10 @@ const POLL_MIN: Duration = Duration::from_millis(10);
 const POLL_MAX: Duration = Duration::from_millis(100);
 /// An instance still pending after this many polls gets a no-op proposal.
 const POLLS_BEFORE_NOOP: u32 = 3;
+/// A log line shows at most this many characters of an operation: kvpaxos's
+/// TestDone puts 1 MB values, and a line per proposal of the whole value made
+/// its log 47 MB.
+const OP_LOG_CHARS: usize = 200;
 
 /// Locks a mutex, ignoring poisoning: a panic in any task already fails the
 /// test with its seed.
@@ -107,7 +111,12 @@ where
                 return Some(result);
             }
             let seq = self.next();
-            tracing::debug!(topic = self.topic, "{} proposes {op:?} at {seq}", self.name);
+            tracing::debug!(
+                topic = self.topic,
+                "{} proposes {} at {seq}",
+                self.name,
+                Brief(&op)
+            );
             self.px.start(seq, &op);
             let (decided, result) = self.apply_next(seq, &mut apply).await?;
             if decided == op {
@@ -159,5 +168,67 @@ where
         tracing::debug!(topic = "apply", "{} applies {seq}", self.name);
         self.px.done(seq);
         Some((op, result))
+    }
+}
+
+/// An operation's `Debug` for a log line, cut after [`OP_LOG_CHARS`]
+/// characters (then ending in `…`). Formatting stops at the cut, so a huge
+/// value costs no more than a small one.
+struct Brief<'a, T>(&'a T);
+
+impl<T: Debug> fmt::Display for Brief<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut out = Capped {
+            f,
+            left: OP_LOG_CHARS,
+            cut: false,
+        };
+        match write!(out, "{:?}", self.0) {
+            Ok(()) => Ok(()),
+            // The error is Capped's own way of stopping the formatting.
+            Err(_) if out.cut => out.f.write_str("…"),
+            Err(error) => Err(error),
+        }
+    }
+}
+
+/// A writer that passes `left` more characters on to `f`, then stops the
+/// formatting (an error, with `cut` set).
+struct Capped<'a, 'b> {
+    f: &'a mut fmt::Formatter<'b>,
+    left: usize,
+    cut: bool,
+}
+
+impl fmt::Write for Capped<'_, '_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        match s.char_indices().nth(self.left) {
+            Some((end, _)) => {
+                self.f.write_str(&s[..end])?;
+                self.cut = true;
+                Err(fmt::Error)
+            }
+            None => {
+                // nth found no character at `left`: s has at most `left`.
+                self.left -= s.chars().count();
+                self.f.write_str(s)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_log_line_shows_a_short_op_whole_and_cuts_a_long_one() {
+        assert_eq!(Brief(&("a", 1)).to_string(), r#"("a", 1)"#);
+        let exactly = "x".repeat(OP_LOG_CHARS - 2); // Debug adds two quotes
+        assert_eq!(Brief(&exactly).to_string(), format!("{exactly:?}"));
+        let huge = "é".repeat(1 << 20);
+        let brief = Brief(&huge).to_string();
+        assert_eq!(brief.chars().count(), OP_LOG_CHARS + 1);
+        assert!(brief.starts_with("\"é") && brief.ends_with("é…"), "{brief}");
     }
 }
